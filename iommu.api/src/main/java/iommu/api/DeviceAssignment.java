@@ -1,0 +1,60 @@
+package iommu.api;
+
+import java.util.List;
+import java.util.Optional;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+import iommu.api.dto.DeviceDTO;
+import iommu.api.dto.GuestDTO;
+import iommu.api.dto.UnitDTO;
+
+/**
+ * Attaches PCI devices to guests and detaches them, giving each guest a
+ * domain id on the unit of each device it owns (from the bound
+ * {@link iommu.api.spi.AllocationStrategy}).
+ *
+ * <p>Every operation is all-or-nothing: when it throws an
+ * {@link IommuException}, nothing changed.
+ */
+@ProviderType
+public interface DeviceAssignment {
+
+    /**
+     * Attaches the devices to the guest: each gets a context entry on its unit
+     * tagged with the guest's domain id on that unit (reused when the guest
+     * already has one there, else allocated).
+     *
+     * @return the guest with all its devices after the attach
+     * @throws IommuException for a host guest id, an unknown device, a device
+     *         already attached, no strategy bound, or no free domain id; then
+     *         none of the devices was attached
+     */
+    GuestDTO attach(GuestId guest, List<PciAddress> devices);
+
+    /**
+     * Detaches the devices from their guests: their context entries are
+     * cleared and the unit caches invalidated; a guest's domain id on a unit is
+     * released once its last device under that unit is gone and the
+     * invalidation completed.
+     *
+     * @throws IommuException for an unknown or unattached device; then none of
+     *         the devices was detached
+     */
+    void detach(List<PciAddress> devices);
+
+    /** Every guest holding at least one device, by guest id. */
+    List<GuestDTO> guests();
+
+    /** One guest, when it holds a device. */
+    Optional<GuestDTO> guest(GuestId guest);
+
+    /** Every device of every unit, with its owner. */
+    List<DeviceDTO> devices();
+
+    /** Every unit present, with its domain-id usage. */
+    List<UnitDTO> units();
+
+    /** The name of the bound allocation strategy, empty while none is bound. */
+    Optional<String> strategy();
+}

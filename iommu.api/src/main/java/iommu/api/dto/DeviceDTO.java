@@ -1,0 +1,13 @@
+package iommu.api.dto;
+
+import org.osgi.dto.DTO;
+
+/** One PCI device, the unit that translates its DMA and its owner. */
+public class DeviceDTO extends DTO {
+    /** {@code SSSS:BB:DD.F}. */
+    public String bdf;
+    /** The id of the unit translating it. */
+    public String unit;
+    /** The guest owning it; null when unattached (owned by the host). */
+    public Integer guest;
+}

@@ -1,0 +1,19 @@
+package iommu.api.dto;
+
+import org.osgi.dto.DTO;
+
+/** One completed invalidation on one unit. */
+public class InvalidationDTO extends DTO {
+    /** The unit it was issued to. */
+    public String unit;
+    /** {@code device}, {@code domain}, {@code pages} or {@code global}. */
+    public String granularity;
+    /** The domain id it targeted; null for global. */
+    public Integer did;
+    /** The device, for device-selective invalidations; else null. */
+    public String bdf;
+    /** First I/O virtual address, for page-selective invalidations; else null. */
+    public Long iova;
+    /** Number of 4 KiB pages, for page-selective invalidations; else null. */
+    public Long pages;
+}

@@ -1,0 +1,16 @@
+/**
+ * The vendor-neutral API of the IOMMU domain-id platform: identifiers, the
+ * services clients call ({@link iommu.api.DeviceAssignment},
+ * {@link iommu.api.DomainIdMap}, {@link iommu.api.FlushService}) and the
+ * errors they raise.
+ *
+ * <p>Services here are implemented by the platform only, so they are
+ * {@code @ProviderType}: adding a method is a minor change for their
+ * callers.
+ */
+@Export
+@Version("1.0.0")
+package iommu.api;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

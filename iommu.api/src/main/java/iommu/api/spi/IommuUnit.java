@@ -1,0 +1,94 @@
+package iommu.api.spi;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+
+import org.osgi.annotation.versioning.ConsumerType;
+
+import iommu.api.DomainId;
+import iommu.api.GuestId;
+import iommu.api.PciAddress;
+
+/**
+ * One IOMMU unit (an Intel DRHD, an AMD IVHD), registered as a service by
+ * its vendor bundle for as long as the unit is present. The service carries
+ * the properties {@link #UNIT_ID} and {@link #VENDOR}.
+ *
+ * <p>A unit knows which devices it translates and holds their context
+ * entries; the platform decides which domain id goes into them.
+ */
+@ConsumerType
+public interface IommuUnit {
+
+    /** Service property: the unit id, unique on the platform. */
+    String UNIT_ID = "unit.id";
+    /** Service property: the vendor name. */
+    String VENDOR = "unit.vendor";
+
+    /** The unit id, unique on the platform, e.g. {@code dmar0}. */
+    String id();
+
+    /** {@code vt-d}, {@code amd-vi}, ... */
+    String vendor();
+
+    /** The PCI segment it serves. */
+    int segment();
+
+    /** The physical address of its register set. */
+    long registerBase();
+
+    /** Whether it serves every device of its segment that no other unit claims. */
+    boolean includePciAll();
+
+    /** How many domain ids it supports, 0..count-1 (VT-d: decoded from CAP.ND). */
+    int domainIdCount();
+
+    /** The domain ids never to hand out (VT-d and AMD-Vi: 0). */
+    Set<DomainId> reservedDomainIds();
+
+    /** How this unit claims the device. */
+    ScopeMatch scopeOf(PciAddress device);
+
+    /** Every device present that this unit claims, in PCI address order. */
+    List<PciAddress> devices();
+
+    /**
+     * Points the device's context entry at the guest's address space, tagged
+     * with the domain id; the entry becomes present.
+     *
+     * @throws IllegalArgumentException when the device is not the unit's or
+     *         the domain id is out of range or reserved; nothing changed
+     */
+    void setContext(PciAddress device, DeviceContext context);
+
+    /** Makes the device's context entry not present. */
+    void clearContext(PciAddress device);
+
+    /** The device's present context entry, read back from the unit. */
+    Optional<DeviceContext> context(PciAddress device);
+
+    /** What the unit's invalidation hardware can do. */
+    InvalidationCapabilities invalidationCapabilities();
+
+    /**
+     * Carries out a batch of invalidations; the stage completes when every one
+     * of them completed on the unit (VT-d: one invalidation-wait descriptor per
+     * batch), or completes exceptionally when the unit reported an error.
+     */
+    CompletionStage<Void> invalidate(List<Invalidation> batch);
+
+    /** Maps {@code pages} 4 KiB pages of the guest's I/O space, from {@code iova} to {@code hostAddress}. */
+    void map(GuestId guest, long iova, long hostAddress, long pages);
+
+    /** Unmaps {@code pages} 4 KiB pages of the guest's I/O space from {@code iova}. */
+    void unmap(GuestId guest, long iova, long pages);
+
+    /** The DMA the device would do to {@code iova}: its host-physical address or a fault. */
+    Translation translate(PciAddress device, long iova);
+
+    /** How many invalidations of each granularity the unit received. */
+    Map<String, Long> invalidationCounts();
+}
