@@ -57,4 +57,14 @@ public interface DeviceAssignment {
 
     /** The name of the bound allocation strategy, empty while none is bound. */
     Optional<String> strategy();
+
+    /** The strategy the configuration asks for (PID {@code iommu.core}, property {@code strategy}). */
+    String requestedStrategy();
+
+    /**
+     * Why the requested strategy is not the bound one, when it is not: not
+     * available, or it refused the current assignments (one line, with the
+     * numbers). Empty when the requested strategy is bound.
+     */
+    Optional<String> strategyProblem();
 }
