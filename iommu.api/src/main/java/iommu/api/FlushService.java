@@ -30,4 +30,10 @@ public interface FlushService {
      *        caching mode cache not-present entries too)
      */
     FlushReportDTO flushDeviceContext(String unitId, PciAddress device, DomainId domainId, boolean newlyPresent);
+
+    /**
+     * Invalidates every translation tagged with the domain id on the unit, e.g.
+     * before an id whose earlier invalidation failed is handed back.
+     */
+    FlushReportDTO flushDomain(String unitId, DomainId domainId);
 }
