@@ -1,0 +1,160 @@
+package iommu.flush;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
+import org.osgi.service.metatype.annotations.Designate;
+
+import iommu.api.DomainId;
+import iommu.api.DomainIdMap;
+import iommu.api.FlushService;
+import iommu.api.GuestId;
+import iommu.api.IommuException;
+import iommu.api.InvalidationException;
+import iommu.api.PciAddress;
+import iommu.api.dto.FlushReportDTO;
+import iommu.api.dto.InvalidationDTO;
+import iommu.api.spi.Invalidation;
+import iommu.api.spi.IommuUnit;
+
+/**
+ * Finds the units that may cache a guest's entries through the domain-id map
+ * (constant time per unit, no scan of guests or ids), issues one batch of
+ * invalidations per unit, and waits until every batch completed.
+ */
+@Component(configurationPid = FlushConfig.PID)
+@Designate(ocd = FlushConfig.class)
+public class FlushServiceImpl implements FlushService {
+
+    private final DomainIdMap map;
+    private final Logger log;
+    private final Map<String, IommuUnit> units = new ConcurrentHashMap<>();
+    private volatile long timeoutMillis;
+
+    @Activate
+    public FlushServiceImpl(@Reference DomainIdMap map, @Reference(service = LoggerFactory.class) Logger log,
+            FlushConfig config) {
+        this.map = map;
+        this.log = log;
+        this.timeoutMillis = config.completionTimeoutMillis();
+    }
+
+    @Modified
+    void modified(FlushConfig config) {
+        timeoutMillis = config.completionTimeoutMillis();
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindUnit(IommuUnit unit) {
+        units.put(unit.id(), unit);
+    }
+
+    void unbindUnit(IommuUnit unit) {
+        units.remove(unit.id(), unit);
+    }
+
+    @Override
+    public FlushReportDTO flushGuest(GuestId guest) {
+        Map<IommuUnit, List<Invalidation>> batches = new LinkedHashMap<>();
+        map.domainsOf(guest).forEach((unitId, did) -> unit(unitId).ifPresent(
+                u -> batches.put(u, List.of(new Invalidation.Domain(did)))));
+        return issue(batches);
+    }
+
+    @Override
+    public FlushReportDTO flushPages(GuestId guest, long iova, long pages) {
+        Map<IommuUnit, List<Invalidation>> batches = new LinkedHashMap<>();
+        map.domainsOf(guest).forEach((unitId, did) -> unit(unitId).ifPresent(
+                u -> batches.put(u, InvalidationPlanner.pages(u.invalidationCapabilities(), did, iova, pages))));
+        return issue(batches);
+    }
+
+    @Override
+    public FlushReportDTO flushDeviceContext(String unitId, PciAddress device, DomainId domainId, boolean newlyPresent) {
+        IommuUnit unit = requireUnit(unitId);
+        List<Invalidation> batch = InvalidationPlanner.deviceContextChanged(unit.invalidationCapabilities(), device,
+                domainId, newlyPresent);
+        return issue(batch.isEmpty() ? Map.of() : Map.of(unit, batch));
+    }
+
+    @Override
+    public FlushReportDTO flushDomain(String unitId, DomainId domainId) {
+        return issue(Map.of(requireUnit(unitId), List.of(new Invalidation.Domain(domainId))));
+    }
+
+    private java.util.Optional<IommuUnit> unit(String unitId) {
+        return java.util.Optional.ofNullable(units.get(unitId));
+    }
+
+    private IommuUnit requireUnit(String unitId) {
+        return unit(unitId).orElseThrow(() -> new IommuException("unit '" + unitId
+                + "' is not present: cannot invalidate its caches; present units are " + units.keySet()));
+    }
+
+    /** Issues every unit's batch first, then waits for all, so units work in parallel. */
+    private FlushReportDTO issue(Map<IommuUnit, List<Invalidation>> batches) {
+        Map<IommuUnit, CompletableFuture<Void>> pending = new LinkedHashMap<>();
+        for (Map.Entry<IommuUnit, List<Invalidation>> e : batches.entrySet()) {
+            pending.put(e.getKey(), e.getKey().invalidate(e.getValue()).toCompletableFuture());
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        List<InvalidationDTO> done = new ArrayList<>();
+        for (Map.Entry<IommuUnit, CompletableFuture<Void>> e : pending.entrySet()) {
+            String unitId = e.getKey().id();
+            try {
+                e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException ex) {
+                log.warn("invalidation on unit {} did not complete within {} ms", unitId, timeoutMillis);
+                throw new InvalidationException("invalidation on unit " + unitId + " did not complete within "
+                        + timeoutMillis + " ms");
+            } catch (ExecutionException ex) {
+                Throwable cause = ex.getCause() == null ? ex : ex.getCause();
+                log.warn("invalidation on unit {} failed: {}", unitId, cause.getMessage());
+                throw new InvalidationException("invalidation on unit " + unitId + " failed: " + cause.getMessage(), cause);
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                throw new InvalidationException("interrupted while waiting for unit " + unitId + " to invalidate");
+            }
+            for (Invalidation inv : batches.get(e.getKey())) {
+                done.add(describe(unitId, inv));
+            }
+        }
+        FlushReportDTO report = new FlushReportDTO();
+        report.invalidations = done;
+        return report;
+    }
+
+    static InvalidationDTO describe(String unitId, Invalidation inv) {
+        InvalidationDTO dto = new InvalidationDTO();
+        dto.unit = unitId;
+        dto.granularity = inv.granularity();
+        if (inv instanceof Invalidation.Device d) {
+            dto.did = d.domainId().value();
+            dto.bdf = d.device().toString();
+        } else if (inv instanceof Invalidation.Domain d) {
+            dto.did = d.domainId().value();
+        } else if (inv instanceof Invalidation.Pages p) {
+            dto.did = p.domainId().value();
+            dto.iova = p.iova();
+            dto.pages = p.pages();
+        }
+        return dto;
+    }
+}
