@@ -48,7 +48,8 @@ public class FlushServiceImpl implements FlushService {
     private volatile long timeoutMillis;
 
     @Activate
-    public FlushServiceImpl(@Reference DomainIdMap map, @Reference(service = LoggerFactory.class) Logger log,
+    public FlushServiceImpl(@Reference(name = "map") DomainIdMap map,
+            @Reference(name = "log", service = LoggerFactory.class) Logger log,
             FlushConfig config) {
         this.map = map;
         this.log = log;
@@ -60,7 +61,7 @@ public class FlushServiceImpl implements FlushService {
         timeoutMillis = config.completionTimeoutMillis();
     }
 
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+    @Reference(name = "units", cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     void bindUnit(IommuUnit unit) {
         units.put(unit.id(), unit);
