@@ -1,0 +1,793 @@
+package iommu.core;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+import org.osgi.framework.Constants;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.log.Logger;
+import org.osgi.service.log.LoggerFactory;
+import org.osgi.service.metatype.annotations.Designate;
+
+import iommu.api.DeviceAssignment;
+import iommu.api.DomainId;
+import iommu.api.FlushService;
+import iommu.api.GuestId;
+import iommu.api.IommuException;
+import iommu.api.PciAddress;
+import iommu.api.dto.DeviceDTO;
+import iommu.api.dto.GuestDTO;
+import iommu.api.dto.GuestDeviceDTO;
+import iommu.api.dto.UnitDTO;
+import iommu.api.spi.AllocationStrategy;
+import iommu.api.spi.Assignment;
+import iommu.api.spi.DeviceContext;
+import iommu.api.spi.DomainIdAllocator;
+import iommu.api.spi.IommuUnit;
+import iommu.api.spi.ScopeMatch;
+import iommu.api.spi.UnitDescriptor;
+
+/**
+ * Attaches devices to guests. The domain id comes from the bound strategy's
+ * allocator for the device's own unit, is shared by all of the guest's
+ * devices on that unit, and goes back only after the guest's last device
+ * there was detached and the unit's caches were invalidated.
+ *
+ * <p>The units' context entries are the record of what is attached: on
+ * activation, and whenever a unit appears, the manager reads them back, so a
+ * restart of this bundle, of the flush bundle or of a strategy loses nothing.
+ * Units that go away keep their devices' records; when a unit with the same
+ * id returns, its context entries are written again.
+ *
+ * <p>One lock serializes every change (attach, detach, units coming and
+ * going, strategy swaps); callers wait for it at most
+ * {@link CoreConfig#operationWaitMillis()}.
+ */
+@Component(configurationPid = CoreConfig.PID)
+@Designate(ocd = CoreConfig.class)
+public class AssignmentManager implements DeviceAssignment {
+
+    /** A strategy service as bound, with what selects among services of the same name. */
+    private record StrategyEntry(AllocationStrategy service, String name, int ranking, long serviceId) {
+    }
+
+    private record Bound(StrategyEntry entry, DomainIdAllocator allocator) {
+    }
+
+    private final DomainIdTable table;
+    private final FlushService flush;
+    private final Logger log;
+    private final ReentrantLock lock = new ReentrantLock(true);
+
+    // guarded by lock
+    private final Map<String, IommuUnit> units = new TreeMap<>();
+    private final Map<String, UnitDescriptor> descriptors = new TreeMap<>();
+    private final Map<PciAddress, String> deviceIndex = new TreeMap<>();
+    private final Map<PciAddress, Attachment> attachments = new TreeMap<>();
+    private final Map<GuestId, Map<String, Set<PciAddress>>> devicesByGuest = new TreeMap<>();
+    /** Domain ids whose invalidation failed: held by no device, kept out of use until a flush succeeds. */
+    private final Map<String, Map<DomainId, GuestId>> quarantine = new TreeMap<>();
+    private final Map<AllocationStrategy, StrategyEntry> strategies = new LinkedHashMap<>();
+    private Bound bound;
+    private String requested;
+    private String problem;
+    private long waitMillis;
+    private boolean active;
+
+    @Activate
+    public AssignmentManager(@Reference(name = "table") DomainIdTable table,
+            @Reference(name = "flush") FlushService flush,
+            @Reference(name = "log", service = LoggerFactory.class) Logger log, CoreConfig config) {
+        this.table = table;
+        this.flush = flush;
+        this.log = log;
+        this.requested = config.strategy();
+        this.waitMillis = config.operationWaitMillis();
+    }
+
+    @Activate
+    void activate() {
+        lock.lock();
+        try {
+            table.clear();
+            active = true;
+            for (IommuUnit unit : List.copyOf(units.values())) {
+                adopt(unit);
+            }
+            rebuildDeviceIndex();
+            reselect();
+            log.info("core active: {} units, {} attached devices, strategy {}", units.size(), attachments.size(),
+                    bound == null ? "none (" + problem + ")" : bound.entry().name());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Modified
+    void modified(CoreConfig config) {
+        lock.lock();
+        try {
+            waitMillis = config.operationWaitMillis();
+            requested = config.strategy();
+            reselect();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Deactivate
+    void deactivate() {
+        lock.lock();
+        try {
+            active = false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- units
+
+    @Reference(name = "units", cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindUnit(IommuUnit unit) {
+        lock.lock();
+        try {
+            IommuUnit previous = units.get(unit.id());
+            if (previous != null && previous != unit) {
+                log.error("a second unit with id {} appeared ({} at 0x{}); it is ignored while the first is present",
+                        unit.id(), unit.vendor(), Long.toHexString(unit.registerBase()));
+                return;
+            }
+            units.put(unit.id(), unit);
+            descriptors.put(unit.id(), UnitDescriptor.of(unit));
+            if (active) {
+                adopt(unit);
+                rebuildDeviceIndex();
+                reopenAllocator();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void unbindUnit(IommuUnit unit) {
+        lock.lock();
+        try {
+            if (!units.remove(unit.id(), unit)) {
+                return;
+            }
+            long attached = attachments.values().stream().filter(a -> a.unitId().equals(unit.id())).count();
+            if (attached == 0 && !quarantine.containsKey(unit.id())) {
+                descriptors.remove(unit.id());
+                if (bound != null) {
+                    bound.allocator().removeUnit(unit.id());
+                }
+            } else {
+                log.warn("unit {} went away with {} attached devices: their assignments are kept and written again "
+                        + "when the unit returns", unit.id(), attached);
+            }
+            if (active) {
+                rebuildDeviceIndex();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Makes the unit's context entries and this manager's records agree: records
+     * of the unit (it came back) are written again, and present entries nobody
+     * recorded (this manager restarted) are adopted. An entry that conflicts
+     * with the map is cleared, and the device returns to the host.
+     */
+    private void adopt(IommuUnit unit) {
+        String unitId = unit.id();
+        for (Attachment a : List.copyOf(attachments.values())) {
+            if (!a.unitId().equals(unitId)) {
+                continue;
+            }
+            Optional<DeviceContext> now = unit.context(a.device());
+            if (now.isPresent() && now.get().equals(a.context())) {
+                continue;
+            }
+            try {
+                unit.setContext(a.device(), a.context());
+                flush.flushDeviceContext(unitId, a.device(), a.domainId(), now.isEmpty());
+                log.info("unit {}: context entry of {} written again (guest {}, domain id {})", unitId, a.device(),
+                        a.guest(), a.domainId());
+            } catch (RuntimeException e) {
+                log.error("unit {}: cannot write the context entry of {} again: {}", unitId, a.device(), e.getMessage());
+            }
+        }
+        UnitDescriptor descriptor = descriptors.get(unitId);
+        for (PciAddress device : unit.devices()) {
+            if (attachments.containsKey(device)) {
+                continue;
+            }
+            Optional<DeviceContext> found = unit.context(device);
+            if (found.isEmpty()) {
+                continue;
+            }
+            GuestId guest = found.get().guest();
+            DomainId did = found.get().domainId();
+            Optional<GuestId> holder = table.guest(unitId, did);
+            Optional<DomainId> held = table.domainId(guest, unitId);
+            String conflict = null;
+            if (did.value() >= descriptor.domainIdCount() || descriptor.reserved().contains(did)) {
+                conflict = "domain id " + did + " is out of the unit's range or reserved";
+            } else if (holder.isPresent() && !holder.get().equals(guest)) {
+                conflict = "domain id " + did + " is guest " + holder.get() + "'s";
+            } else if (held.isPresent() && !held.get().equals(did)) {
+                conflict = "guest " + guest + " holds domain id " + held.get() + " there";
+            }
+            if (conflict != null) {
+                log.warn("unit {}: context entry of {} (guest {}, domain id {}) conflicts with the map ({}): "
+                        + "cleared, the device is back with the host", unitId, device, guest, did, conflict);
+                try {
+                    unit.clearContext(device);
+                    flush.flushDeviceContext(unitId, device, did, false);
+                } catch (RuntimeException e) {
+                    log.error("unit {}: cannot clear the context entry of {}: {}", unitId, device, e.getMessage());
+                }
+                continue;
+            }
+            if (held.isEmpty()) {
+                table.put(guest, unitId, did);
+            }
+            record(new Attachment(device, guest, unitId, did));
+            log.info("unit {}: adopted {} attached to guest {} with domain id {}", unitId, device, guest, did);
+        }
+    }
+
+    /** Which unit translates each device: the one with the strongest claim, first by unit id on a tie. */
+    private void rebuildDeviceIndex() {
+        deviceIndex.clear();
+        Map<PciAddress, ScopeMatch> strength = new HashMap<>();
+        for (IommuUnit unit : units.values()) {
+            for (PciAddress device : unit.devices()) {
+                ScopeMatch match = unit.scopeOf(device);
+                ScopeMatch best = strength.get(device);
+                if (match.claims() && (best == null || match.compareTo(best) > 0)) {
+                    strength.put(device, match);
+                    deviceIndex.put(device, unit.id());
+                }
+            }
+        }
+    }
+
+    // ---- strategies
+
+    @Reference(name = "strategies", cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindStrategy(AllocationStrategy strategy, Map<String, Object> properties) {
+        lock.lock();
+        try {
+            strategies.put(strategy, entry(strategy, properties));
+            if (active) {
+                reselect();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void updatedStrategy(AllocationStrategy strategy, Map<String, Object> properties) {
+        bindStrategy(strategy, properties);
+    }
+
+    void unbindStrategy(AllocationStrategy strategy) {
+        lock.lock();
+        try {
+            strategies.remove(strategy);
+            if (bound != null && bound.entry().service() == strategy) {
+                log.warn("strategy {} went away: assignments stay as they are; attaches fail until a strategy is bound",
+                        bound.entry().name());
+                bound = null;
+            }
+            if (active) {
+                reselect();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static StrategyEntry entry(AllocationStrategy strategy, Map<String, Object> properties) {
+        Object name = properties.get(AllocationStrategy.NAME);
+        Object ranking = properties.get(Constants.SERVICE_RANKING);
+        Object id = properties.get(Constants.SERVICE_ID);
+        return new StrategyEntry(strategy, name == null ? strategy.name() : String.valueOf(name),
+                ranking instanceof Integer r ? r : 0, id instanceof Long l ? l : 0L);
+    }
+
+    /** Binds the requested strategy when it is present and accepts the current assignments; else keeps the old one. */
+    private void reselect() {
+        if (requested == null || requested.isBlank()) {
+            problem = "configuration " + CoreConfig.PID + " names no strategy: expected one of " + strategyNames();
+            return;
+        }
+        Optional<StrategyEntry> wanted = strategies.values().stream()
+                .filter(e -> e.name().equals(requested))
+                .max(Comparator.comparingInt(StrategyEntry::ranking)
+                        .thenComparing(Comparator.comparingLong(StrategyEntry::serviceId).reversed()));
+        if (wanted.isEmpty()) {
+            problem = "strategy '" + requested + "' is not available: present are " + strategyNames()
+                    + (bound == null ? "" : "; '" + bound.entry().name() + "' stays bound");
+            return;
+        }
+        if (bound != null && bound.entry().service() == wanted.get().service()) {
+            problem = null;
+            return;
+        }
+        try {
+            DomainIdAllocator allocator = wanted.get().service().open(descriptors.values(), assignments());
+            applyRenumbering(wanted.get().name(), allocator);
+            String previous = bound == null ? null : bound.entry().name();
+            bound = new Bound(wanted.get(), allocator);
+            problem = null;
+            log.info("strategy {} bound{}", requested, previous == null ? "" : " in place of " + previous);
+        } catch (RuntimeException e) {
+            problem = "strategy '" + requested + "' refused: " + oneLine(e)
+                    + (bound == null ? "" : "; '" + bound.entry().name() + "' stays bound");
+            log.warn(problem);
+        }
+    }
+
+    /** A unit appeared or adopted entries: the allocator is rebuilt from the assignments, as on binding. */
+    private void reopenAllocator() {
+        if (bound == null) {
+            reselect();
+            return;
+        }
+        try {
+            DomainIdAllocator allocator = bound.entry().service().open(descriptors.values(), assignments());
+            applyRenumbering(bound.entry().name(), allocator);
+            bound = new Bound(bound.entry(), allocator);
+        } catch (RuntimeException e) {
+            problem = "strategy '" + bound.entry().name() + "' cannot hold the assignments after a unit change: "
+                    + oneLine(e);
+            log.error(problem);
+            bound = null;
+        }
+    }
+
+    private List<String> strategyNames() {
+        return strategies.values().stream().map(StrategyEntry::name).distinct().sorted().toList();
+    }
+
+    /** Every guest's domain id on every unit, quarantined ids included (they are not free). */
+    private List<Assignment> assignments() {
+        List<Assignment> list = new ArrayList<>();
+        for (GuestId guest : devicesByGuest.keySet()) {
+            table.domainsOf(guest).forEach((unitId, did) -> list.add(new Assignment(guest, unitId, did)));
+        }
+        quarantine.forEach((unitId, ids) -> ids.forEach((did, guest) -> list.add(new Assignment(guest, unitId, did))));
+        return list;
+    }
+
+    /**
+     * Moves every device whose domain id the new allocator changed, as one
+     * transaction: clear each entry and invalidate the old id, then write the
+     * new entries; on any failure everything is put back as it was.
+     */
+    private void applyRenumbering(String strategyName, DomainIdAllocator allocator) {
+        Map<Assignment, DomainId> plan = allocator.renumbering();
+        if (plan.isEmpty()) {
+            return;
+        }
+        List<Attachment> moved = new ArrayList<>();
+        for (Assignment a : plan.keySet()) {
+            devicesOf(a.guest(), a.unitId()).forEach(d -> moved.add(attachments.get(d)));
+        }
+        log.info("strategy {}: renumbering {} domain ids over {} devices", strategyName, plan.size(), moved.size());
+        UndoLog undo = new UndoLog();
+        try {
+            for (Attachment a : moved) {
+                IommuUnit unit = presentUnit(a.unitId());
+                unit.clearContext(a.device());
+                undo.push(() -> {
+                    unit.setContext(a.device(), a.context());
+                    flush.flushDeviceContext(a.unitId(), a.device(), a.domainId(), true);
+                });
+                flush.flushDeviceContext(a.unitId(), a.device(), a.domainId(), false);
+            }
+            for (Attachment a : moved) {
+                IommuUnit unit = presentUnit(a.unitId());
+                DomainId next = plan.get(new Assignment(a.guest(), a.unitId(), a.domainId()));
+                unit.setContext(a.device(), new DeviceContext(next, a.guest()));
+                undo.push(() -> {
+                    unit.clearContext(a.device());
+                    flush.flushDeviceContext(a.unitId(), a.device(), next, false);
+                });
+                flush.flushDeviceContext(a.unitId(), a.device(), next, true);
+            }
+        } catch (RuntimeException e) {
+            undo.rollBack(e);
+            throw new IommuException("renumbering failed and was rolled back: " + oneLine(e), e);
+        }
+        plan.forEach((a, next) -> {
+            Map<DomainId, GuestId> held = quarantine.get(a.unitId());
+            if (held != null && held.remove(a.domainId(), a.guest())) {
+                held.put(next, a.guest());
+            } else {
+                table.remove(a.guest(), a.unitId(), a.domainId());
+            }
+        });
+        plan.forEach((a, next) -> {
+            if (!quarantine.getOrDefault(a.unitId(), Map.of()).containsKey(next)) {
+                table.put(a.guest(), a.unitId(), next);
+            }
+        });
+        for (Attachment a : moved) {
+            attachments.put(a.device(), a.withDomainId(plan.get(new Assignment(a.guest(), a.unitId(), a.domainId()))));
+        }
+        allocator.commitRenumbering();
+    }
+
+    // ---- attach and detach
+
+    @Override
+    public GuestDTO attach(GuestId guest, List<PciAddress> devices) {
+        if (guest == null || guest.isHost()) {
+            throw new IommuException("guest 0 is the host, which owns every unattached device: expected a guest id 1.."
+                    + GuestId.MAX);
+        }
+        Set<PciAddress> wanted = distinct(devices);
+        return locked(() -> {
+            retryQuarantine();
+            DomainIdAllocator allocator = requireAllocator();
+            Map<PciAddress, String> unitOf = new LinkedHashMap<>();
+            for (PciAddress device : wanted) {
+                Attachment existing = attachments.get(device);
+                if (existing != null) {
+                    throw new IommuException(existing.guest().equals(guest)
+                            ? "device " + device + " is already attached to guest " + guest
+                            : "device " + device + " is attached to guest " + existing.guest() + ": detach it first");
+                }
+                String unitId = resolveUnit(device);
+                if (quarantine.getOrDefault(unitId, Map.of()).containsValue(guest)) {
+                    throw new IommuException("guest " + guest + "'s previous domain id on unit " + unitId
+                            + " awaits an invalidation that failed: retry once the unit completes invalidations");
+                }
+                unitOf.put(device, unitId);
+            }
+            UndoLog undo = new UndoLog();
+            try {
+                for (Map.Entry<PciAddress, String> e : unitOf.entrySet()) {
+                    attachOne(allocator, guest, e.getKey(), e.getValue(), undo);
+                }
+            } catch (RuntimeException e) {
+                undo.rollBack(e);
+                throw e instanceof IommuException ie ? ie : new IommuException(oneLine(e), e);
+            }
+            return guestDto(guest);
+        });
+    }
+
+    private void attachOne(DomainIdAllocator allocator, GuestId guest, PciAddress device, String unitId, UndoLog undo) {
+        IommuUnit unit = presentUnit(unitId);
+        Optional<DomainId> held = table.domainId(guest, unitId);
+        DomainId did;
+        if (held.isPresent()) {
+            did = held.get();
+        } else {
+            did = allocator.allocate(guest, unitId);
+            table.put(guest, unitId, did);
+            DomainId allocated = did;
+            undo.push(() -> releaseOrQuarantine(allocator, guest, unitId, allocated, true));
+        }
+        unit.setContext(device, new DeviceContext(did, guest));
+        undo.push(() -> {
+            unit.clearContext(device);
+            flush.flushDeviceContext(unitId, device, did, false);
+        });
+        flush.flushDeviceContext(unitId, device, did, true);
+        record(new Attachment(device, guest, unitId, did));
+        undo.push(() -> forget(device));
+    }
+
+    @Override
+    public void detach(List<PciAddress> devices) {
+        Set<PciAddress> wanted = distinct(devices);
+        locked(() -> {
+            retryQuarantine();
+            List<Attachment> leaving = new ArrayList<>();
+            for (PciAddress device : wanted) {
+                Attachment a = attachments.get(device);
+                if (a == null) {
+                    throw new IommuException(deviceIndex.containsKey(device)
+                            ? "device " + device + " is not attached to any guest"
+                            : "unknown device " + device + ": no IOMMU unit translates it (see iommu:devices)");
+                }
+                if (!units.containsKey(a.unitId())) {
+                    throw new IommuException("unit " + a.unitId() + " of device " + device
+                            + " is not present: its context entry cannot be cleared now");
+                }
+                leaving.add(a);
+            }
+            // Clear every entry, then wait for the invalidations; only then may ids go back.
+            UndoLog undo = new UndoLog();
+            try {
+                for (Attachment a : leaving) {
+                    IommuUnit unit = units.get(a.unitId());
+                    unit.clearContext(a.device());
+                    undo.push(() -> {
+                        unit.setContext(a.device(), a.context());
+                        flush.flushDeviceContext(a.unitId(), a.device(), a.domainId(), true);
+                    });
+                }
+                for (Attachment a : leaving) {
+                    flush.flushDeviceContext(a.unitId(), a.device(), a.domainId(), false);
+                }
+            } catch (RuntimeException e) {
+                undo.rollBack(e);
+                throw new IommuException("detach failed, nothing changed: " + oneLine(e), e);
+            }
+            for (Attachment a : leaving) {
+                forget(a.device());
+                if (devicesOf(a.guest(), a.unitId()).isEmpty()) {
+                    table.remove(a.guest(), a.unitId(), a.domainId());
+                    if (bound != null) {
+                        bound.allocator().release(a.guest(), a.unitId(), a.domainId());
+                    }
+                }
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Gives a domain id back after invalidating it on its unit; when the
+     * invalidation fails the id stays allocated, in quarantine, until a later
+     * flush of it succeeds.
+     */
+    private void releaseOrQuarantine(DomainIdAllocator allocator, GuestId guest, String unitId, DomainId did,
+            boolean inTable) {
+        if (inTable) {
+            table.remove(guest, unitId, did);
+        }
+        try {
+            flush.flushDomain(unitId, did);
+        } catch (RuntimeException e) {
+            quarantine.computeIfAbsent(unitId, u -> new TreeMap<>()).put(did, guest);
+            log.warn("unit {}: domain id {} quarantined until its invalidation succeeds: {}", unitId, did, e.getMessage());
+            return;
+        }
+        allocator.release(guest, unitId, did);
+    }
+
+    private void retryQuarantine() {
+        if (quarantine.isEmpty() || bound == null) {
+            return;
+        }
+        for (String unitId : List.copyOf(quarantine.keySet())) {
+            Map<DomainId, GuestId> ids = quarantine.get(unitId);
+            for (DomainId did : List.copyOf(ids.keySet())) {
+                GuestId guest = ids.get(did);
+                if (!units.containsKey(unitId)) {
+                    continue;
+                }
+                try {
+                    flush.flushDomain(unitId, did);
+                } catch (RuntimeException e) {
+                    continue;
+                }
+                ids.remove(did);
+                bound.allocator().release(guest, unitId, did);
+                log.info("unit {}: quarantined domain id {} invalidated and released", unitId, did);
+            }
+            if (ids.isEmpty()) {
+                quarantine.remove(unitId);
+            }
+        }
+    }
+
+    private DomainIdAllocator requireAllocator() {
+        if (bound == null) {
+            throw new IommuException("no allocation strategy bound: "
+                    + (problem == null ? "strategy '" + requested + "' is not available" : problem));
+        }
+        return bound.allocator();
+    }
+
+    private String resolveUnit(PciAddress device) {
+        String unitId = deviceIndex.get(device);
+        if (unitId == null) {
+            throw new IommuException("unknown device " + device + ": no IOMMU unit translates it (" + deviceIndex.size()
+                    + " devices known on units " + units.keySet() + "; see iommu:devices)");
+        }
+        return unitId;
+    }
+
+    private IommuUnit presentUnit(String unitId) {
+        IommuUnit unit = units.get(unitId);
+        if (unit == null) {
+            throw new IommuException("unit " + unitId + " is not present");
+        }
+        return unit;
+    }
+
+    private void record(Attachment a) {
+        attachments.put(a.device(), a);
+        devicesByGuest.computeIfAbsent(a.guest(), g -> new TreeMap<>())
+                .computeIfAbsent(a.unitId(), u -> new TreeSet<>()).add(a.device());
+    }
+
+    private void forget(PciAddress device) {
+        Attachment a = attachments.remove(device);
+        if (a == null) {
+            return;
+        }
+        Map<String, Set<PciAddress>> byUnit = devicesByGuest.get(a.guest());
+        Set<PciAddress> set = byUnit.get(a.unitId());
+        set.remove(device);
+        if (set.isEmpty()) {
+            byUnit.remove(a.unitId());
+        }
+        if (byUnit.isEmpty()) {
+            devicesByGuest.remove(a.guest());
+        }
+    }
+
+    private Set<PciAddress> devicesOf(GuestId guest, String unitId) {
+        return devicesByGuest.getOrDefault(guest, Map.of()).getOrDefault(unitId, Set.of());
+    }
+
+    /** An exception's message, or its type when it has none: errors are always one meaningful line. */
+    static String oneLine(Throwable e) {
+        String message = e.getMessage();
+        return message == null || message.isBlank() ? e.getClass().getSimpleName() : message.lines().findFirst().orElse("");
+    }
+
+    private static Set<PciAddress> distinct(List<PciAddress> devices) {
+        if (devices == null || devices.isEmpty()) {
+            throw new IommuException("no device given: expected at least one PCI address SSSS:BB:DD.F");
+        }
+        Set<PciAddress> set = new LinkedHashSet<>();
+        for (PciAddress d : devices) {
+            if (!set.add(d)) {
+                throw new IommuException("device " + d + " is given twice");
+            }
+        }
+        return set;
+    }
+
+    private <T> T locked(Supplier<T> operation) {
+        boolean acquired;
+        try {
+            acquired = lock.tryLock(waitMillis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IommuException("interrupted while waiting for another operation to finish");
+        }
+        if (!acquired) {
+            throw new IommuException("timed out after " + waitMillis
+                    + " ms waiting for another operation or a strategy swap to finish");
+        }
+        try {
+            if (!active) {
+                throw new IommuException("the device assignment service is stopping");
+            }
+            return operation.get();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- listings
+
+    @Override
+    public List<GuestDTO> guests() {
+        return locked(() -> devicesByGuest.keySet().stream().map(this::guestDto).toList());
+    }
+
+    @Override
+    public Optional<GuestDTO> guest(GuestId guest) {
+        return locked(() -> devicesByGuest.containsKey(guest) ? Optional.of(guestDto(guest)) : Optional.empty());
+    }
+
+    private GuestDTO guestDto(GuestId guest) {
+        GuestDTO dto = new GuestDTO();
+        dto.guest = guest.value();
+        dto.devices = devicesByGuest.getOrDefault(guest, Map.of()).values().stream()
+                .flatMap(Set::stream)
+                .sorted()
+                .map(attachments::get)
+                .map(a -> {
+                    GuestDeviceDTO d = new GuestDeviceDTO();
+                    d.bdf = a.device().toString();
+                    d.unit = a.unitId();
+                    d.did = a.domainId().value();
+                    return d;
+                })
+                .toList();
+        return dto;
+    }
+
+    @Override
+    public List<DeviceDTO> devices() {
+        return locked(() -> {
+            Map<PciAddress, String> all = new TreeMap<>(deviceIndex);
+            attachments.values().forEach(a -> all.put(a.device(), a.unitId()));
+            return all.entrySet().stream().map(e -> {
+                DeviceDTO dto = new DeviceDTO();
+                dto.bdf = e.getKey().toString();
+                dto.unit = e.getValue();
+                Attachment a = attachments.get(e.getKey());
+                dto.guest = a == null ? null : a.guest().value();
+                return dto;
+            }).toList();
+        });
+    }
+
+    @Override
+    public List<UnitDTO> units() {
+        return locked(() -> {
+            Map<String, Long> deviceCounts = deviceIndex.values().stream()
+                    .collect(Collectors.groupingBy(u -> u, Collectors.counting()));
+            return units.values().stream().map(u -> {
+                UnitDTO dto = new UnitDTO();
+                dto.id = u.id();
+                dto.vendor = u.vendor();
+                dto.segment = u.segment();
+                dto.registerBase = u.registerBase();
+                dto.includePciAll = u.includePciAll();
+                dto.domainIds = u.domainIdCount();
+                dto.reserved = u.reservedDomainIds().stream().mapToInt(DomainId::value).sorted().toArray();
+                dto.usedDomainIds = table.usedOn(u.id());
+                dto.devices = deviceCounts.getOrDefault(u.id(), 0L).intValue();
+                return dto;
+            }).toList();
+        });
+    }
+
+    @Override
+    public Optional<String> strategy() {
+        lock.lock();
+        try {
+            return bound == null ? Optional.empty() : Optional.of(bound.entry().name());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public String requestedStrategy() {
+        lock.lock();
+        try {
+            return requested;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public Optional<String> strategyProblem() {
+        lock.lock();
+        try {
+            return Optional.ofNullable(problem);
+        } finally {
+            lock.unlock();
+        }
+    }
+}

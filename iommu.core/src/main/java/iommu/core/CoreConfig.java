@@ -1,0 +1,18 @@
+package iommu.core;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+@ObjectClassDefinition(name = "IOMMU core", description = "Device assignment and the domain-id allocation strategy.")
+@interface CoreConfig {
+    String PID = "iommu.core";
+
+    @AttributeDefinition(name = "Strategy",
+            description = "Name of the allocation strategy to bind (the 'name' property of an AllocationStrategy service), e.g. per-unit or global.")
+    String strategy() default "per-unit";
+
+    @AttributeDefinition(name = "Wait for a strategy swap (ms)",
+            description = "How long an attach or detach waits for a strategy swap or another operation in progress before it fails.",
+            min = "1")
+    long operationWaitMillis() default 30000;
+}

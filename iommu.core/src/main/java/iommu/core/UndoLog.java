@@ -1,0 +1,32 @@
+package iommu.core;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * Steps to take back, newest first, when an operation fails midway: what an
+ * operation did is undone so that a failed call changes nothing.
+ */
+final class UndoLog {
+
+    interface Step {
+        void run() throws Exception;
+    }
+
+    private final Deque<Step> steps = new ArrayDeque<>();
+
+    void push(Step step) {
+        steps.push(step);
+    }
+
+    /** Runs every step, newest first; a failing step is added to {@code failure} and the rest still run. */
+    void rollBack(Throwable failure) {
+        while (!steps.isEmpty()) {
+            try {
+                steps.pop().run();
+            } catch (Exception | Error e) {
+                failure.addSuppressed(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package iommu.core;
+
+import java.lang.annotation.Annotation;
+import java.lang.reflect.Proxy;
+import java.util.Collections;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.osgi.framework.Constants;
+import org.osgi.service.log.Logger;
+
+import iommu.api.spi.AllocationStrategy;
+
+/** Builds an assignment manager the way SCR would: constructor, binds, activate. */
+final class Fixture {
+    final List<String> events = Collections.synchronizedList(new ArrayList<>());
+    final DomainIdTable table = new DomainIdTable();
+    final RecordingFlush flush = new RecordingFlush(events);
+    private long nextServiceId = 100;
+
+    static Logger silentLogger() {
+        return (Logger) Proxy.newProxyInstance(Logger.class.getClassLoader(), new Class<?>[] {Logger.class},
+                (proxy, method, args) -> method.getReturnType() == boolean.class ? false : null);
+    }
+
+    static CoreConfig config(String strategy) {
+        return new CoreConfig() {
+            @Override public Class<? extends Annotation> annotationType() { return CoreConfig.class; }
+            @Override public String strategy() { return strategy; }
+            @Override public long operationWaitMillis() { return 2000; }
+        };
+    }
+
+    AssignmentManager manager(String strategy, List<TestUnit> units, AllocationStrategy... strategies) {
+        AssignmentManager m = new AssignmentManager(table, flush, silentLogger(), config(strategy));
+        units.forEach(m::bindUnit);
+        for (AllocationStrategy s : strategies) {
+            bind(m, s);
+        }
+        m.activate();
+        return m;
+    }
+
+    void bind(AssignmentManager m, AllocationStrategy s) {
+        m.bindStrategy(s, Map.of(AllocationStrategy.NAME, s.name(), Constants.SERVICE_ID, nextServiceId++));
+    }
+}
