@@ -1,0 +1,20 @@
+package iommu.vtd;
+
+import java.util.Optional;
+
+import iommu.api.PciAddress;
+
+/**
+ * What a unit needs to know of its platform: the PCI inventory and which
+ * unit, among all registered, has the strongest claim on a device.
+ */
+interface UnitDirectory {
+
+    PciInventory inventory();
+
+    /**
+     * The unit with the strongest claim on the device (endpoint over bridge
+     * over INCLUDE_PCI_ALL; the earlier registered one on a tie), or empty.
+     */
+    Optional<VtdUnit> bestClaimant(PciAddress device);
+}
