@@ -1,0 +1,184 @@
+package iommu.bench;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import iommu.alloc.perunit.PerUnitStrategy;
+import iommu.api.DomainId;
+import iommu.api.GuestId;
+import iommu.api.spi.DomainIdAllocator;
+import iommu.api.spi.UnitDescriptor;
+import iommu.core.CoreAccess;
+import iommu.core.DomainIdTable;
+
+/**
+ * One unit's domain ids, the seed's algorithm ({@link SeedUnit}) against the
+ * platform's code called as the core calls it (the per-unit strategy's
+ * allocator and the core's {@link DomainIdTable}).
+ *
+ * <p>State: the unit has {@code dids} ids, DID 0 held back, and
+ * {@code occupancy}% of its ids in use, handed out lowest first (so guest g
+ * holds DID g). A hypervisor has only 32,751 guest ids, and one benchmark
+ * guest must stay free, so at 65,536 ids guests hold DIDs 1..32,750 and the
+ * rest of the occupancy is ids held without a guest (the platform: allocated
+ * in the allocator but not in the map, as its quarantine holds them; the
+ * seed: bit set, {@code domid_map} = DOMID_INVALID). Both searches walk them
+ * all the same.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Fork(value = 1, jvmArgsAppend = {"-Xms512m", "-Xmx512m"})
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+public class DomainIdBenchmark {
+
+    static final String UNIT = "dmar0";
+    /** How many random guests / DIDs the lookups cycle through (a power of two). */
+    static final int LOOKUPS = 4096;
+
+    @Param({"seed", "platform"})
+    public String impl;
+
+    @Param({"256", "65536"})
+    public int dids;
+
+    /** Percent of the unit's ids in use, DID 0 included. */
+    @Param({"50", "90"})
+    public int occupancy;
+
+    private boolean seed;
+    private SeedUnit seedUnit;
+    private DomainIdAllocator allocator;
+    private DomainIdTable table;
+
+    /** The guest that attaches and detaches: it holds no id on the unit. */
+    private GuestId newcomer;
+    private int newcomerInt;
+    private GuestId[] lookupGuests;
+    private int[] lookupGuestInts;
+    private int[] lookupDids;
+    private int next;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        seed = switch (impl) {
+            case "seed" -> true;
+            case "platform" -> false;
+            default -> throw new IllegalArgumentException("impl " + impl + ": expected seed or platform");
+        };
+        int occupied = (int) Math.round(dids * occupancy / 100.0); // DID 0 included
+        int guests = Math.min(occupied - 1, GuestId.MAX - 1);
+        int heldWithoutGuest = occupied - 1 - guests;
+        newcomer = GuestId.guest(GuestId.MAX);
+        newcomerInt = newcomer.value();
+
+        if (seed) {
+            seedUnit = new SeedUnit(dids);
+            for (int g = 1; g <= guests; g++) {
+                int did = seedUnit.contextSetDomainId(g);
+                check(did == g, "seed gave guest " + g + " DID " + did);
+            }
+            for (int k = 0; k < heldWithoutGuest; k++) {
+                seedUnit.holdOutOfUse(guests + 1 + k);
+            }
+        } else {
+            table = new DomainIdTable();
+            allocator = new PerUnitStrategy().open(
+                    List.of(new UnitDescriptor(UNIT, dids, Set.of(DomainId.of(0)))), List.of());
+            for (int g = 1; g <= guests; g++) {
+                GuestId guest = GuestId.guest(g);
+                DomainId did = allocator.allocate(guest, UNIT);
+                check(did.value() == g, "platform gave guest " + g + " DID " + did);
+                CoreAccess.put(table, guest, UNIT, did);
+            }
+            for (int k = 0; k < heldWithoutGuest; k++) {
+                allocator.allocate(newcomer, UNIT); // the allocator records no guest: an id held out of use
+            }
+            check(allocator.free(UNIT) == dids - occupied, "platform free " + allocator.free(UNIT));
+        }
+
+        SplittableRandom random = new SplittableRandom(42);
+        lookupGuests = new GuestId[LOOKUPS];
+        lookupGuestInts = new int[LOOKUPS];
+        lookupDids = new int[LOOKUPS];
+        for (int i = 0; i < LOOKUPS; i++) {
+            int g = 1 + random.nextInt(guests);
+            lookupGuests[i] = GuestId.guest(g);
+            lookupGuestInts[i] = g;
+            lookupDids[i] = 1 + random.nextInt(guests); // guest g holds DID g
+        }
+        // the same answers from both, before anything is timed
+        check(guestToDid() == lookupGuestInts[0], "guest to DID");
+        check(didToGuest() == lookupDids[1], "DID to guest");
+        int first = allocateRelease();
+        check(first == occupied, "allocate+release gave DID " + first + ", expected the lowest free " + occupied);
+    }
+
+    private static void check(boolean ok, String what) {
+        if (!ok) {
+            throw new IllegalStateException("benchmark state is wrong: " + what);
+        }
+    }
+
+    /**
+     * A guest gets a DID on the unit and gives it back, the allocator and map
+     * work of one attach and one detach: the seed's context_set_domain_id
+     * (walk for a DID to reuse, then find_first_zero_bit) and its unmap
+     * (walk to find the DID, clear it); the platform's reuse check in the map,
+     * allocate, record, then forget and release (XSA-399 order).
+     */
+    @Benchmark
+    public int allocateRelease() {
+        if (seed) {
+            int did = seedUnit.contextSetDomainId(newcomerInt);
+            seedUnit.releaseDomainId(newcomerInt);
+            return did;
+        }
+        GuestId guest = newcomer;
+        Optional<DomainId> held = table.domainId(guest, UNIT);
+        DomainId did = held.isPresent() ? held.get() : allocator.allocate(guest, UNIT);
+        CoreAccess.put(table, guest, UNIT, did);
+        CoreAccess.remove(table, guest, UNIT, did);
+        allocator.release(guest, UNIT, did);
+        return did.value();
+    }
+
+    /** The flush path: which DID does this guest hold on the unit (to invalidate its IOTLB entries)? */
+    @Benchmark
+    public int guestToDid() {
+        int i = next++ & (LOOKUPS - 1);
+        if (seed) {
+            return seedUnit.domainIommuDomid(lookupGuestInts[i]);
+        }
+        Optional<DomainId> did = table.domainId(lookupGuests[i], UNIT);
+        return did.isPresent() ? did.get().value() : -1;
+    }
+
+    /** The fault path: which guest holds the DID a fault record or a context entry carries? */
+    @Benchmark
+    public int didToGuest() {
+        int did = lookupDids[next++ & (LOOKUPS - 1)];
+        if (seed) {
+            return seedUnit.contextGetDomainId(did);
+        }
+        Optional<GuestId> guest = table.guest(UNIT, DomainId.of(did));
+        return guest.isPresent() ? guest.get().value() : -1;
+    }
+}

@@ -1,0 +1,75 @@
+package iommu.core;
+
+import java.lang.annotation.Annotation;
+import java.lang.reflect.Proxy;
+import java.util.Collection;
+import java.util.Map;
+
+import org.osgi.service.log.Logger;
+
+import iommu.api.DomainId;
+import iommu.api.FlushService;
+import iommu.api.GuestId;
+import iommu.api.spi.AllocationStrategy;
+import iommu.api.spi.IommuUnit;
+
+/**
+ * The benchmarks' door into the core's package-private writers, in the core's
+ * package on the plain class path (no framework). Calls exactly what the core
+ * itself calls; changes nothing in the core.
+ */
+public final class CoreAccess {
+
+    private CoreAccess() {
+    }
+
+    /** {@link DomainIdTable#put}, as the core records a newly allocated domain id. */
+    public static void put(DomainIdTable table, GuestId guest, String unitId, DomainId did) {
+        table.put(guest, unitId, did);
+    }
+
+    /** {@link DomainIdTable#remove}, as the core forgets a domain id before releasing it. */
+    public static void remove(DomainIdTable table, GuestId guest, String unitId, DomainId did) {
+        table.remove(guest, unitId, did);
+    }
+
+    public static int usedOn(DomainIdTable table, String unitId) {
+        return table.usedOn(unitId);
+    }
+
+    /** A logger that drops everything, as a framework's would with logging off. */
+    public static Logger silentLogger() {
+        return (Logger) Proxy.newProxyInstance(Logger.class.getClassLoader(), new Class<?>[] {Logger.class},
+                (proxy, method, args) -> method.getReturnType() == boolean.class ? false : null);
+    }
+
+    /**
+     * An assignment manager built the way SCR builds it (constructor, unit and
+     * strategy binds, activate), with the strategy bound as its configuration
+     * names it.
+     */
+    public static AssignmentManager manager(DomainIdTable table, FlushService flush,
+            Collection<? extends IommuUnit> units, AllocationStrategy strategy) {
+        CoreConfig config = new CoreConfig() {
+            @Override
+            public Class<? extends Annotation> annotationType() {
+                return CoreConfig.class;
+            }
+
+            @Override
+            public String strategy() {
+                return strategy.name();
+            }
+
+            @Override
+            public long operationWaitMillis() {
+                return 30_000;
+            }
+        };
+        AssignmentManager m = new AssignmentManager(table, flush, silentLogger(), config);
+        units.forEach(m::bindUnit);
+        m.bindStrategy(strategy, Map.of(AllocationStrategy.NAME, strategy.name(), "service.id", 100L));
+        m.activate();
+        return m;
+    }
+}
