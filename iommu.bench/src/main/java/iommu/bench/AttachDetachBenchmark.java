@@ -1,0 +1,90 @@
+package iommu.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import iommu.api.GuestId;
+import iommu.api.PciAddress;
+import iommu.api.dto.FlushReportDTO;
+import iommu.api.dto.GuestDTO;
+
+/**
+ * End to end, outside a framework: attach and detach through the core's
+ * {@code DeviceAssignment} (unit resolution, the strategy's allocator, the
+ * map, context programming, the real flush service's invalidations and their
+ * completion), on {@code units} fake units of {@code dids} domain ids each,
+ * with half of each unit's ids already held (as many guests as guest ids
+ * allow, each with one device on every unit).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+public class AttachDetachBenchmark {
+
+    @Param({"256", "65536"})
+    public int dids;
+
+    @Param({"16"})
+    public int units;
+
+    private Platform platform;
+    private GuestId newcomer;
+    private List<PciAddress> newcomerDevice;
+    private GuestId resident;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        int guests = Math.min((dids - 1) / 2, GuestId.MAX - 1);
+        platform = new Platform(units, dids, guests + 1);
+        for (int g = 1; g <= guests; g++) {
+            List<PciAddress> devices = new ArrayList<>(units);
+            for (FakeUnit unit : platform.units) {
+                devices.add(unit.device(g - 1));
+            }
+            platform.attach(g, devices);
+        }
+        newcomer = GuestId.guest(GuestId.MAX);
+        newcomerDevice = List.of(platform.units.get(units / 2).device(guests));
+        resident = GuestId.guest(Math.max(1, guests / 2));
+        GuestDTO dto = platform.assignment.attach(newcomer, newcomerDevice);
+        if (dto.devices.size() != 1 || dto.devices.get(0).did != guests + 1) {
+            throw new IllegalStateException("attach gave " + dto.devices.get(0).did + ", expected " + (guests + 1));
+        }
+        platform.assignment.detach(newcomerDevice);
+    }
+
+    /**
+     * A guest holding no id on the unit gets one device attached (allocate,
+     * context entry, caching-mode flush) and detached again (clear, device and
+     * domain invalidation, release).
+     */
+    @Benchmark
+    public GuestDTO attachDetach() {
+        GuestDTO dto = platform.assignment.attach(newcomer, newcomerDevice);
+        platform.assignment.detach(newcomerDevice);
+        return dto;
+    }
+
+    /** The flush service invalidates everything a guest with a device on every unit may cache. */
+    @Benchmark
+    public FlushReportDTO flushGuest() {
+        return platform.flush.flushGuest(resident);
+    }
+}
