@@ -1,0 +1,213 @@
+package iommu.console;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The command line of {@code java -jar iommu.jar} (DESIGN section 8), parsed
+ * without touching the platform: pure, so it is unit-tested.
+ */
+record LaunchOptions(List<String> commands, Optional<Path> script, Optional<String> strategy,
+        Optional<Path> platform, Optional<Path> state, boolean debug, boolean help) {
+
+    static final String USAGE_HINT = "Try 'java -jar iommu.jar --help' for usage.";
+
+    static final String USAGE = String.join("\n",
+            "Usage: java -jar iommu.jar [OPTIONS] [SCRIPT]",
+            "",
+            "Starts the IOMMU domain-id platform with a Gogo console. Without -c, SCRIPT",
+            "or commands piped on standard input it opens an interactive shell.",
+            "",
+            "Options:",
+            "  -c, --command \"CMD; CMD\"  run the commands in order, then exit",
+            "  SCRIPT                    run the commands of the file, one per line",
+            "                            (blank lines and # comments are skipped), then exit",
+            "  --strategy NAME           initial domain-id allocation strategy (global, per-unit)",
+            "  --platform PATH           DMAR table, sysfs directory or platform file (not available yet)",
+            "  --state DIR               keep the platform state in DIR (not available yet)",
+            "  --debug                   print stack traces of failures",
+            "  -h, --help                print this help and exit",
+            "",
+            "A non-interactive run stops at the first failing command, prints its error",
+            "on stderr and exits 0 when all commands succeeded, 1 when one failed, 2 on",
+            "bad arguments.",
+            "",
+            "Commands (scope iommu; 'help iommu:NAME' explains one): units, devices,",
+            "guests (each with --json), attach GUEST BDF..., detach BDF..., strategy [NAME].",
+            "");
+
+    /** A bad command line: exit code 2. */
+    static final class UsageException extends Exception {
+        private static final long serialVersionUID = 1L;
+        private final boolean hint;
+
+        UsageException(String message, boolean hint) {
+            super(message);
+            this.hint = hint;
+        }
+
+        /** Whether to follow the message with the usage hint. */
+        boolean hint() {
+            return hint;
+        }
+    }
+
+    /** Whether the run executes given commands rather than a shell, before looking at stdin. */
+    boolean hasCommands() {
+        return !commands.isEmpty() || script.isPresent();
+    }
+
+    /**
+     * Parses the launcher's arguments.
+     *
+     * @throws UsageException for an unknown option, a missing option value, a
+     *         repeated option, an extra argument, or a script file that cannot be read
+     */
+    static LaunchOptions parse(String... args) throws UsageException {
+        List<String> commands = new ArrayList<>();
+        Path script = null;
+        String strategy = null;
+        Path platform = null;
+        Path state = null;
+        boolean debug = false;
+        boolean help = false;
+        boolean optionsEnded = false;
+
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (optionsEnded || !arg.startsWith("-") || arg.equals("-")) {
+                if (arg.equals("-")) {
+                    throw new UsageException("unexpected argument '-': expected a script file path"
+                            + " (commands on standard input are read when it is not a terminal)", true);
+                }
+                if (script != null) {
+                    throw new UsageException("unexpected argument '" + arg + "': expected at most one script file, got '"
+                            + script + "' already", true);
+                }
+                script = Paths.get(arg);
+                continue;
+            }
+            if (arg.equals("--")) {
+                optionsEnded = true;
+                continue;
+            }
+            String name = arg;
+            String inline = null;
+            if (arg.startsWith("--")) {
+                int eq = arg.indexOf('=');
+                if (eq > 0) {
+                    name = arg.substring(0, eq);
+                    inline = arg.substring(eq + 1);
+                }
+            }
+            switch (name) {
+                case "-h", "--help" -> {
+                    noValue(name, inline);
+                    help = true;
+                }
+                case "--debug" -> {
+                    noValue(name, inline);
+                    debug = true;
+                }
+                case "-c", "--command" -> {
+                    String v = inline != null ? inline : value(args, ++i, name, "commands, e.g. -c \"iommu:units; iommu:guests\"");
+                    commands.add(v);
+                }
+                case "--strategy" -> {
+                    String v = inline != null ? inline : value(args, ++i, name, "a strategy name, e.g. global or per-unit");
+                    if (strategy != null) {
+                        throw new UsageException("option --strategy given twice: expected it once", true);
+                    }
+                    if (v.isBlank()) {
+                        throw new UsageException("option --strategy has an empty value: expected a strategy name, e.g. global or per-unit", true);
+                    }
+                    strategy = v.trim();
+                }
+                case "--platform" -> {
+                    String v = inline != null ? inline : value(args, ++i, name, "a path to a DMAR table, sysfs directory or platform file");
+                    if (platform != null) {
+                        throw new UsageException("option --platform given twice: expected it once", true);
+                    }
+                    platform = path(name, v);
+                }
+                case "--state" -> {
+                    String v = inline != null ? inline : value(args, ++i, name, "a state directory");
+                    if (state != null) {
+                        throw new UsageException("option --state given twice: expected it once", true);
+                    }
+                    state = path(name, v);
+                }
+                default -> throw new UsageException("unknown option '" + arg + "'", true);
+            }
+        }
+        if (help) {
+            return new LaunchOptions(List.copyOf(commands), Optional.ofNullable(script), Optional.ofNullable(strategy),
+                    Optional.ofNullable(platform), Optional.ofNullable(state), debug, true);
+        }
+        if (script != null && !commands.isEmpty()) {
+            throw new UsageException("both -c and script file '" + script + "' given: expected one of them", true);
+        }
+        if (script != null) {
+            if (!Files.exists(script)) {
+                throw new UsageException("script file '" + script + "' not found", true);
+            }
+            if (Files.isDirectory(script)) {
+                throw new UsageException("script file '" + script + "' is a directory: expected a file of commands", true);
+            }
+            if (!Files.isReadable(script)) {
+                throw new UsageException("script file '" + script + "' is not readable", true);
+            }
+        }
+        return new LaunchOptions(List.copyOf(commands), Optional.ofNullable(script), Optional.ofNullable(strategy),
+                Optional.ofNullable(platform), Optional.ofNullable(state), debug, false);
+    }
+
+    /**
+     * Refuses the options that later issues implement: their paths are
+     * checked, then the option is reported as not available yet.
+     */
+    void checkAvailable() throws UsageException {
+        if (platform.isPresent()) {
+            Path p = platform.get();
+            if (!Files.exists(p)) {
+                throw new UsageException("--platform '" + p + "' not found: expected a DMAR table, a sysfs directory or a platform file", false);
+            }
+            throw new UsageException("--platform is not available yet: only the embedded default platform can be loaded", false);
+        }
+        if (state.isPresent()) {
+            Path p = state.get();
+            if (Files.exists(p) && !Files.isDirectory(p)) {
+                throw new UsageException("--state '" + p + "' is not a directory: expected a state directory", false);
+            }
+            throw new UsageException("--state is not available yet: state is ephemeral", false);
+        }
+    }
+
+    private static void noValue(String name, String inline) throws UsageException {
+        if (inline != null) {
+            throw new UsageException("option " + name + " takes no value, got '" + inline + "'", true);
+        }
+    }
+
+    private static String value(String[] args, int i, String name, String expected) throws UsageException {
+        if (i >= args.length) {
+            throw new UsageException("option " + name + " needs a value: expected " + expected, true);
+        }
+        return args[i];
+    }
+
+    private static Path path(String name, String v) throws UsageException {
+        if (v.isBlank()) {
+            throw new UsageException("option " + name + " has an empty value: expected a path", true);
+        }
+        try {
+            return Paths.get(v);
+        } catch (RuntimeException e) {
+            throw new UsageException("option " + name + ": malformed path '" + v + "': " + e.getMessage(), true);
+        }
+    }
+}

@@ -1,0 +1,406 @@
+package iommu.console;
+
+import java.io.BufferedReader;
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.UndeclaredThrowableException;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.BooleanSupplier;
+
+import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.CommandSession;
+import org.apache.felix.service.command.Converter;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+
+import iommu.api.DeviceAssignment;
+import iommu.api.spi.AllocationStrategy;
+
+/**
+ * The main thread of {@code java -jar iommu.jar} (DESIGN section 8).
+ *
+ * <p>The bnd launcher (7.x) registers a service carrying the command line in
+ * its {@code launcher.arguments} property before it starts the bundles, and
+ * adds {@code launcher.ready=true} to it once every bundle started. It then
+ * waits for a {@code Callable<Integer>} registered with
+ * {@code main.thread=true}, calls it on the main thread, stops the framework
+ * and exits with the returned code. This component is that Callable: it is
+ * satisfied by the launcher's service once it is ready, so it only exists
+ * under the bnd launcher, and only after all bundles started (matching on
+ * {@code launcher.ready} also keeps the property change from reactivating
+ * this component under the launcher's feet: the launcher holds on to the
+ * instance it was handed).
+ */
+@Component(service = Callable.class, property = "main.thread=true")
+public class LauncherMain implements Callable<Integer> {
+
+    static final int OK = 0;
+    static final int FAILED = 1;
+    static final int BAD_ARGUMENTS = 2;
+
+    /** How long to wait for the platform (core with a bound strategy, the Gogo runtime) to come up. */
+    static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(10);
+
+    static final String LAUNCHER_ARGUMENTS = "launcher.arguments";
+
+    @Reference(service = Object.class, target = "(&(" + LAUNCHER_ARGUMENTS + "=*)(launcher.ready=true))")
+    Map<String, Object> launcher;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile CommandProcessor processor;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile DeviceAssignment assignment;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile ConfigurationAdmin configAdmin;
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile List<ServiceReference<AllocationStrategy>> strategies = new ArrayList<>();
+
+    private BundleContext context;
+
+    @Activate
+    void activate(BundleContext context) {
+        this.context = context;
+    }
+
+    /** A failure that ends the run: its message (one line) and exit code. */
+    static final class Exit extends Exception {
+        private static final long serialVersionUID = 1L;
+        final int code;
+
+        Exit(int code, String message) {
+            super(message);
+            this.code = code;
+        }
+    }
+
+    @Override
+    public Integer call() {
+        // Write to the process's own streams: System.out is replaced by Gogo's
+        // per-thread multiplexer while the framework runs.
+        Charset cs = Charset.defaultCharset();
+        PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, cs);
+        PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true, cs);
+        boolean debug = false;
+        try {
+            String[] args = arguments();
+            LaunchOptions options;
+            try {
+                options = LaunchOptions.parse(args);
+                if (options.help()) {
+                    out.print(LaunchOptions.USAGE);
+                    out.flush();
+                    return OK;
+                }
+                options.checkAvailable();
+            } catch (LaunchOptions.UsageException e) {
+                err.println(e.getMessage());
+                if (e.hint()) {
+                    err.println(LaunchOptions.USAGE_HINT);
+                }
+                return BAD_ARGUMENTS;
+            }
+            debug = options.debug();
+            return run(options, out, err);
+        } catch (Exit e) {
+            err.println(e.getMessage());
+            return e.code;
+        } catch (Exception | LinkageError e) {
+            err.println(message(e));
+            if (debug) {
+                e.printStackTrace(err);
+            }
+            return FAILED;
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
+    private String[] arguments() {
+        Object v = launcher == null ? null : launcher.get(LAUNCHER_ARGUMENTS);
+        if (v instanceof String[] a) {
+            return a;
+        }
+        if (v instanceof Collection<?> c) {
+            return c.stream().map(String::valueOf).toArray(String[]::new);
+        }
+        return new String[0];
+    }
+
+    private int run(LaunchOptions options, PrintStream out, PrintStream err) throws Exception {
+        long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+        DeviceAssignment da = awaitPlatform(deadline);
+        CommandProcessor cp = await(deadline, () -> processor != null) ? processor : null;
+        if (cp == null) {
+            throw new Exit(FAILED, "the Gogo command processor did not start within " + StrategySwitch.seconds(STARTUP_TIMEOUT)
+                    + ": expected bundle org.apache.felix.gogo.runtime to be active");
+        }
+
+        if (options.strategy().isPresent()) {
+            StrategySwitch sw = new StrategySwitch(() -> assignment, this::strategyNames, () -> configAdmin,
+                    IommuCommands.SWITCH_TIMEOUT);
+            try {
+                sw.switchTo(options.strategy().get());
+            } catch (StrategySwitch.UnknownStrategyException e) {
+                throw new Exit(BAD_ARGUMENTS, "--strategy: " + e.getMessage());
+            }
+        }
+
+        // Commands given, or stdin/stdout not a terminal: run commands, no shell.
+        boolean interactive = !options.hasCommands() && System.console() != null;
+        if (!interactive) {
+            return runCommands(cp, options, out, err);
+        }
+        return runShell(cp, da, options, err);
+    }
+
+    // ------------------------------------------------------------------ waiting
+
+    private DeviceAssignment awaitPlatform(long deadline) throws Exit {
+        await(deadline, () -> {
+            DeviceAssignment d = assignment;
+            return d != null && d.strategy().isPresent();
+        });
+        DeviceAssignment d = assignment;
+        if (d == null) {
+            String why = Diagnosis.inactiveComponents(context);
+            throw new Exit(FAILED, "the platform did not start within " + StrategySwitch.seconds(STARTUP_TIMEOUT)
+                    + ": no DeviceAssignment service (expected bundle iommu.core to be active)"
+                    + (why.isEmpty() ? "" : ": " + why));
+        }
+        if (d.strategy().isEmpty()) {
+            String why = d.strategyProblem().map(p -> ": " + CoreText.oneLine(p)).orElse("");
+            throw new Exit(FAILED, "the platform did not start within " + StrategySwitch.seconds(STARTUP_TIMEOUT)
+                    + ": iommu.core has no allocation strategy bound (requested '" + d.requestedStrategy() + "'"
+                    + ", available: " + String.join(", ", strategyNames()) + ")" + why);
+        }
+        return d;
+    }
+
+    static boolean await(long deadline, BooleanSupplier condition) {
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            StrategySwitch.sleep(20);
+        }
+        return true;
+    }
+
+    Collection<String> strategyNames() {
+        List<String> names = new ArrayList<>();
+        for (ServiceReference<AllocationStrategy> ref : strategies) {
+            Object name = ref.getProperty(AllocationStrategy.NAME);
+            if (name != null) {
+                names.add(String.valueOf(name));
+            }
+        }
+        names.sort(null);
+        return names;
+    }
+
+    // ------------------------------------------------------------------ non-interactive
+
+    /** Where the commands come from: yields the next command, or null at the end. */
+    private interface Source {
+        Script.Command next() throws IOException;
+    }
+
+    private int runCommands(CommandProcessor cp, LaunchOptions options, PrintStream out, PrintStream err)
+            throws IOException {
+        Source source;
+        InputStream sessionIn;
+        BufferedReader toClose = null;
+        if (!options.commands().isEmpty()) {
+            List<Script.Command> all = new ArrayList<>();
+            try {
+                for (String c : options.commands()) {
+                    all.addAll(Script.ofCommandLine(c));
+                }
+            } catch (IllegalArgumentException e) {
+                err.println(e.getMessage());
+                return FAILED;
+            }
+            source = iterate(all);
+            sessionIn = new FileInputStream(FileDescriptor.in);
+        } else if (options.script().isPresent()) {
+            Path script = options.script().get();
+            BufferedReader r = Files.newBufferedReader(script, StandardCharsets.UTF_8);
+            toClose = r;
+            source = lines(r, script.toString());
+            sessionIn = new FileInputStream(FileDescriptor.in);
+        } else {
+            BufferedReader r = new BufferedReader(new InputStreamReader(new FileInputStream(FileDescriptor.in),
+                    Charset.defaultCharset()));
+            source = lines(r, "stdin");
+            // the commands' own standard input is empty: stdin holds the commands
+            sessionIn = InputStream.nullInputStream();
+        }
+
+        CommandSession session = cp.createSession(sessionIn, out, err);
+        try {
+            session.put("SCOPE", "iommu:gogo:*"); // as the shell profile: 'units' is iommu:units
+            while (true) {
+                Script.Command cmd;
+                try {
+                    cmd = source.next();
+                } catch (IllegalArgumentException e) {
+                    err.println(e.getMessage());
+                    return FAILED;
+                }
+                if (cmd == null) {
+                    return OK;
+                }
+                try {
+                    Object result = session.execute(cmd.text());
+                    print(session, out, result);
+                } catch (Exception | LinkageError e) {
+                    out.flush();
+                    err.println(cmd.where() + message(e));
+                    if (options.debug()) {
+                        e.printStackTrace(err);
+                    }
+                    return FAILED;
+                }
+            }
+        } finally {
+            session.close();
+            if (toClose != null) {
+                toClose.close();
+            }
+            out.flush();
+        }
+    }
+
+    private static Source iterate(List<Script.Command> commands) {
+        var it = commands.iterator();
+        return () -> it.hasNext() ? it.next() : null;
+    }
+
+    /** Reads one line at a time, so piped commands run as they arrive. */
+    private static Source lines(BufferedReader reader, String name) {
+        List<Script.Command> pending = new ArrayList<>();
+        int[] lineNo = {0};
+        return () -> {
+            while (pending.isEmpty()) {
+                String line = reader.readLine();
+                if (line == null) {
+                    return null;
+                }
+                lineNo[0]++;
+                pending.addAll(Script.ofLine(line, name, lineNo[0]));
+            }
+            return pending.remove(0);
+        };
+    }
+
+    static void print(CommandSession session, PrintStream out, Object result) {
+        if (result == null) {
+            return;
+        }
+        CharSequence text = result instanceof CharSequence cs ? cs : session.format(result, Converter.INSPECT);
+        if (text == null) {
+            return;
+        }
+        String s = text.toString();
+        out.print(s);
+        if (!s.endsWith("\n")) {
+            out.println();
+        }
+        out.flush();
+    }
+
+    /** The one line to print for a failure: the deepest useful message, never a stack trace. */
+    static String message(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof InvocationTargetException || t instanceof UndeclaredThrowableException
+                || t.getMessage() == null) && t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        String msg = t.getMessage();
+        if (msg == null || msg.isBlank()) {
+            return t.getClass().getSimpleName() + " (run with --debug for the stack trace)";
+        }
+        return CoreText.oneLine(msg);
+    }
+
+    // ------------------------------------------------------------------ interactive
+
+    private int runShell(CommandProcessor cp, DeviceAssignment da, LaunchOptions options, PrintStream err)
+            throws Exit {
+        long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+        if (!await(deadline, () -> goshReference() != null)) {
+            throw new Exit(FAILED, "the Gogo shell did not start within " + StrategySwitch.seconds(STARTUP_TIMEOUT)
+                    + ": expected bundle org.apache.felix.gogo.jline to be active (or use -c, a script file or piped commands)");
+        }
+        ServiceReference<?> ref = goshReference();
+        Object shell = ref == null ? null : context.getService(ref);
+        String banner = banner(assignment != null ? assignment : da);
+        try {
+            return InteractiveShell.run(shell, cp, banner);
+        } catch (NoClassDefFoundError e) {
+            throw new Exit(FAILED, "the interactive shell needs JLine and the Gogo JLine shell"
+                    + " (bundles org.jline, org.apache.felix.gogo.jline): use -c, a script file or piped commands");
+        } catch (Exception e) {
+            throw new Exit(FAILED, "the interactive shell failed: " + message(e));
+        } finally {
+            if (ref != null) {
+                context.ungetService(ref);
+            }
+        }
+    }
+
+    /** The gogo.jline Shell service, which provides the {@code gogo:gosh} command. */
+    private ServiceReference<?> goshReference() {
+        try {
+            ServiceReference<?>[] refs = context.getServiceReferences((String) null,
+                    "(&(osgi.command.scope=gogo)(osgi.command.function=gosh))");
+            return refs == null || refs.length == 0 ? null : refs[0];
+        } catch (InvalidSyntaxException e) {
+            return null;
+        }
+    }
+
+    static String banner(DeviceAssignment da) {
+        int units = da.units().size();
+        int devices = da.devices().size();
+        String strategy = da.strategy().orElse("none bound");
+        return String.join("\n",
+                "IOMMU domain-id platform",
+                "  platform: embedded default platform, " + units + (units == 1 ? " unit, " : " units, ") + devices
+                        + (devices == 1 ? " device" : " devices"),
+                "  strategy: " + strategy,
+                "  state:    ephemeral (no --state)",
+                "Type 'help' for the commands ('help iommu:attach' for one), Ctrl-D to exit.");
+    }
+}

@@ -1,0 +1,87 @@
+package iommu.console;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import iommu.api.GuestId;
+import iommu.api.PciAddress;
+
+class FormatsTest {
+
+    private final FakeAssignment da = new FakeAssignment();
+
+    @Test
+    void unitsJsonHasExactlyTheContractFields() {
+        JsonArray units = JsonParser.parseString(Formats.unitsJson(da.units())).getAsJsonArray();
+        assertThat(units).hasSize(2);
+        JsonObject u = units.get(0).getAsJsonObject();
+        assertThat(u.keySet()).containsExactly("id", "vendor", "segment", "registerBase", "includePciAll",
+                "domainIds", "reserved", "usedDomainIds", "devices");
+        assertThat(u.get("id").getAsString()).isEqualTo("dmar0");
+        assertThat(u.get("segment").getAsJsonPrimitive().isNumber()).isTrue();
+        assertThat(u.get("registerBase").getAsString()).isEqualTo("0xfed90000");
+        assertThat(u.get("includePciAll").getAsBoolean()).isFalse();
+        assertThat(u.get("domainIds").getAsInt()).isEqualTo(256);
+        assertThat(u.get("reserved").getAsJsonArray().get(0).getAsInt()).isZero();
+        assertThat(u.get("usedDomainIds").getAsJsonPrimitive().isNumber()).isTrue();
+        assertThat(u.get("devices").getAsInt()).isEqualTo(4);
+    }
+
+    @Test
+    void devicesJsonHasNullGuestWhenUnattached() {
+        da.attach(GuestId.guest(7), List.of(PciAddress.parse("0000:3b:00.1")));
+        JsonArray devices = JsonParser.parseString(Formats.devicesJson(da.devices())).getAsJsonArray();
+        assertThat(devices).hasSize(8);
+        JsonObject first = devices.get(0).getAsJsonObject();
+        assertThat(first.keySet()).containsExactly("bdf", "unit", "guest");
+        assertThat(first.get("guest").isJsonNull()).isTrue();
+        JsonObject second = devices.get(1).getAsJsonObject();
+        assertThat(second.get("bdf").getAsString()).isEqualTo("0000:3b:00.1");
+        assertThat(second.get("guest").getAsInt()).isEqualTo(7);
+    }
+
+    @Test
+    void guestsJsonNestsDevicesWithUnitAndDid() {
+        da.attach(GuestId.guest(3), List.of(PciAddress.parse("0000:3b:00.0"), PciAddress.parse("0000:5e:00.2")));
+        JsonArray guests = JsonParser.parseString(Formats.guestsJson(da.guests())).getAsJsonArray();
+        assertThat(guests).hasSize(1);
+        JsonObject g = guests.get(0).getAsJsonObject();
+        assertThat(g.keySet()).containsExactly("guest", "devices");
+        assertThat(g.get("guest").getAsInt()).isEqualTo(3);
+        JsonObject d = g.get("devices").getAsJsonArray().get(1).getAsJsonObject();
+        assertThat(d.keySet()).containsExactly("bdf", "unit", "did");
+        assertThat(d.get("unit").getAsString()).isEqualTo("dmar1");
+        assertThat(d.get("did").getAsInt()).isEqualTo(1);
+    }
+
+    @Test
+    void emptyListsAreEmptyJsonArraysAndASentenceAsTable() {
+        assertThat(JsonParser.parseString(Formats.guestsJson(List.of())).getAsJsonArray()).isEmpty();
+        assertThat(Formats.guestsTable(List.of())).isEqualTo("no guest holds a device");
+    }
+
+    @Test
+    void unitsTableIsAligned() {
+        String[] lines = Formats.unitsTable(da.units()).split("\n");
+        assertThat(lines).hasSize(3);
+        assertThat(lines[0]).startsWith("UNIT").contains("REGISTER-BASE", "DIDS", "USED", "FREE", "DEVICES");
+        assertThat(lines[1]).startsWith("dmar0").contains("0xfed90000", "256");
+        // every column starts at the same offset on every line
+        int col = lines[0].indexOf("VENDOR");
+        assertThat(lines[1].indexOf("vt-d")).isEqualTo(col);
+        assertThat(lines[2].indexOf("vt-d")).isEqualTo(col);
+    }
+
+    @Test
+    void devicesTableShowsDashForTheHost() {
+        String t = Formats.devicesTable(da.devices());
+        assertThat(t.split("\n")[1]).matches("0000:3b:00\\.0\\s+dmar0\\s+-");
+    }
+}
