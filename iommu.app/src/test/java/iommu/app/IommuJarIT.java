@@ -1,0 +1,335 @@
+package iommu.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+/**
+ * The exported jar, run as a user runs it: {@code java -jar target/iommu.jar ...}
+ * in a child process, with its exit code, stdout and stderr (DESIGN section 8).
+ */
+class IommuJarIT {
+
+    private static final long TIMEOUT_SECONDS = 90;
+    private static final Set<String> UNIT_FIELDS = Set.of("id", "vendor", "segment", "registerBase",
+            "includePciAll", "domainIds", "reserved", "usedDomainIds", "devices");
+
+    private static Path jar;
+
+    @TempDir
+    Path dir;
+
+    record Run(int exit, String out, String err) {
+        List<String> errLines() {
+            return err.lines().toList();
+        }
+    }
+
+    @BeforeAll
+    static void findJar() {
+        jar = Paths.get(System.getProperty("iommu.jar", "target/iommu.jar")).toAbsolutePath();
+        assertThat(jar).as("the exported jar (mvn package builds it)").isRegularFile();
+    }
+
+    /** Runs the jar with the arguments; {@code stdin} is piped in (empty when null) and closed. */
+    static Run piped(String stdin, String... args) throws IOException, InterruptedException {
+        Path tmp = Files.createTempDirectory("iommu-it");
+        Path out = tmp.resolve("out");
+        Path err = tmp.resolve("err");
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-jar");
+        cmd.add(jar.toString());
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd)
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
+        try (OutputStream in = p.getOutputStream()) {
+            if (stdin != null) {
+                in.write(stdin.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor();
+            throw new AssertionError("java -jar iommu.jar " + String.join(" ", args) + " did not exit within "
+                    + TIMEOUT_SECONDS + " s; stderr: " + Files.readString(err));
+        }
+        return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    static Run run(String... args) throws IOException, InterruptedException {
+        return piped(null, args);
+    }
+
+    private static void assertOneLineNoStackTrace(Run r) {
+        assertThat(r.errLines()).as("stderr: %s", r.err()).hasSize(1);
+        assertThat(r.err()).doesNotContain("\tat ", "Exception in thread");
+    }
+
+    // ------------------------------------------------------------ listings
+
+    @Test
+    void unitsListsTheDefaultPlatformsUnits() throws Exception {
+        Run r = run("-c", "iommu:units");
+        assertThat(r.exit()).as("stderr: %s", r.err()).isZero();
+        assertThat(r.err()).isEmpty();
+        List<String> lines = r.out().lines().toList();
+        assertThat(lines.get(0)).startsWith("UNIT").contains("VENDOR", "SEGMENT", "DIDS", "DEVICES");
+        assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("dmar0 "));
+        assertThat(lines.size()).isGreaterThanOrEqualTo(4); // header + three units with NICs at least
+    }
+
+    @Test
+    void unitsJsonHasTheContractShape() throws Exception {
+        Run r = run("-c", "iommu:units --json");
+        assertThat(r.exit()).as("stderr: %s", r.err()).isZero();
+        JsonArray units = JsonParser.parseString(r.out()).getAsJsonArray();
+        assertThat(units).isNotEmpty();
+        for (JsonElement e : units) {
+            JsonObject u = e.getAsJsonObject();
+            assertThat(u.keySet()).isEqualTo(UNIT_FIELDS);
+            assertThat(u.get("id").getAsString()).matches("dmar\\d+");
+            assertThat(u.get("vendor").getAsString()).isEqualTo("vt-d");
+            assertThat(u.get("segment").getAsJsonPrimitive().isNumber()).isTrue();
+            assertThat(u.get("segment").getAsInt()).isZero();
+            assertThat(u.get("registerBase").getAsString()).matches("0x[0-9a-f]+");
+            assertThat(u.get("includePciAll").getAsJsonPrimitive().isBoolean()).isTrue();
+            assertThat(u.get("domainIds").getAsInt()).isEqualTo(256);
+            assertThat(u.get("reserved").getAsJsonArray()).extracting(JsonElement::getAsInt).contains(0);
+            assertThat(u.get("usedDomainIds").getAsInt()).isZero();
+            assertThat(u.get("devices").getAsJsonPrimitive().isNumber()).isTrue();
+        }
+    }
+
+    @Test
+    void devicesJsonHasNullGuestsOnAFreshPlatform() throws Exception {
+        Run r = run("-c", "iommu:devices --json");
+        assertThat(r.exit()).as("stderr: %s", r.err()).isZero();
+        JsonArray devices = JsonParser.parseString(r.out()).getAsJsonArray();
+        // three SR-IOV NICs with 128 VFs each, at least
+        assertThat(devices.size()).isGreaterThan(3 * 128);
+        JsonObject d = devices.get(0).getAsJsonObject();
+        assertThat(d.keySet()).containsExactlyInAnyOrder("bdf", "unit", "guest");
+        assertThat(d.get("bdf").getAsString()).matches("[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]");
+        assertThat(d.get("guest").isJsonNull()).isTrue();
+    }
+
+    // ------------------------------------------------------------ failures
+
+    @Test
+    void aFailingCommandExitsOneWithOneLineAndNoStackTrace() throws Exception {
+        Run r = run("-c", "iommu:attach 1 not-a-bdf");
+        assertThat(r.exit()).isEqualTo(1);
+        assertOneLineNoStackTrace(r);
+        assertThat(r.err()).contains("malformed PCI address 'not-a-bdf'", "expected SSSS:BB:DD.F");
+        assertThat(r.out()).isEmpty();
+    }
+
+    @Test
+    void commandsAfterAFailureDoNotRun() throws Exception {
+        Run r = run("-c", "iommu:strategy; iommu:attach 0 0000:00:00.0; iommu:units");
+        assertThat(r.exit()).isEqualTo(1);
+        assertOneLineNoStackTrace(r);
+        assertThat(r.err()).contains("guest id 0 is the host");
+        assertThat(r.out().strip()).isEqualTo("per-unit"); // the first ran, the third did not
+    }
+
+    @Test
+    void anUnknownCommandFailsLikeAnyOther() throws Exception {
+        Run r = run("-c", "iommu:nosuch");
+        assertThat(r.exit()).isEqualTo(1);
+        assertOneLineNoStackTrace(r);
+    }
+
+    @Test
+    void anUnknownOptionExitsTwoWithAUsageHint() throws Exception {
+        Run r = run("--frobnicate");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.errLines()).containsExactly("unknown option '--frobnicate'",
+                "Try 'java -jar iommu.jar --help' for usage.");
+        assertThat(r.out()).isEmpty();
+    }
+
+    @Test
+    void aMissingOptionValueExitsTwo() throws Exception {
+        Run r = run("--strategy");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.errLines().get(0)).contains("--strategy needs a value");
+    }
+
+    @Test
+    void optionsOfLaterIssuesAreRefusedForNow() throws Exception {
+        Path platform = Files.writeString(dir.resolve("platform.txt"), "iommu-platform 1\n");
+        Run r = run("--platform", platform.toString(), "-c", "iommu:units");
+        assertThat(r.exit()).isEqualTo(2);
+        assertOneLineNoStackTrace(r);
+        assertThat(r.err()).contains("--platform is not available yet");
+        Run s = run("--state", dir.toString(), "-c", "iommu:units");
+        assertThat(s.exit()).isEqualTo(2);
+        assertThat(s.err()).contains("--state is not available yet");
+    }
+
+    @Test
+    void helpPrintsUsageAndExitsZero() throws Exception {
+        Run r = run("--help");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).startsWith("Usage: java -jar iommu.jar").contains("--strategy NAME");
+        assertThat(r.err()).isEmpty();
+    }
+
+    // ------------------------------------------------------------ inputs
+
+    @Test
+    void commandsPipedOnStdinRunInOrder() throws Exception {
+        Run r = piped("# a comment\n\niommu:strategy\niommu:units --json\n");
+        assertThat(r.exit()).as("stderr: %s", r.err()).isZero();
+        assertThat(r.out()).startsWith("per-unit\n[");
+        assertThat(r.err()).isEmpty();
+    }
+
+    @Test
+    void stdinStopsAtTheFirstFailureAndSaysWhichLine() throws Exception {
+        Run r = piped("iommu:strategy\niommu:attach x 0000:00:00.0\niommu:units\n");
+        assertThat(r.exit()).isEqualTo(1);
+        assertOneLineNoStackTrace(r);
+        assertThat(r.err()).startsWith("stdin:2: ").contains("malformed guest id 'x'");
+        assertThat(r.out().strip()).isEqualTo("per-unit");
+    }
+
+    @Test
+    void aScriptFileRuns() throws Exception {
+        Path script = Files.writeString(dir.resolve("setup.iommu"),
+                "# the strategy, then the units\niommu:strategy\n\niommu:units\n");
+        Run r = run(script.toString());
+        assertThat(r.exit()).as("stderr: %s", r.err()).isZero();
+        assertThat(r.out()).startsWith("per-unit\nUNIT");
+    }
+
+    @Test
+    void aMissingScriptFileIsABadArgument() throws Exception {
+        Run r = run(dir.resolve("missing.iommu").toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.errLines().get(0)).contains("not found");
+    }
+
+    // ------------------------------------------------------------ strategy
+
+    @Test
+    void strategyOptionSelectsTheInitialStrategy() throws Exception {
+        Run r = run("--strategy", "global", "-c", "iommu:strategy");
+        assertThat(r.exit()).as("stderr: %s", r.err()).isZero();
+        assertThat(r.out().strip()).isEqualTo("global");
+        assertThat(r.err()).isEmpty();
+    }
+
+    @Test
+    void anUnknownStrategyOptionExitsTwoNamingTheAvailableOnes() throws Exception {
+        Run r = run("--strategy", "random", "-c", "iommu:strategy");
+        assertThat(r.exit()).isEqualTo(2);
+        assertOneLineNoStackTrace(r);
+        assertThat(r.err()).contains("unknown strategy 'random'", "global", "per-unit");
+    }
+
+    @Test
+    void strategyCommandSwitchesAtRuntime() throws Exception {
+        Run r = run("-c", "iommu:strategy global; iommu:strategy; iommu:strategy bogus");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.out().lines()).containsExactly("global", "global");
+        assertOneLineNoStackTrace(r);
+        assertThat(r.err()).contains("unknown strategy 'bogus'");
+    }
+
+    // ------------------------------------------------------------ attach
+
+    @Test
+    void attachingAVfShowsItWithADomainIdInGuestsJson() throws Exception {
+        String vf = aVirtualFunction();
+        Run r = run("-c", "iommu:attach 1 " + vf + "; iommu:guests --json");
+        assertThat(r.exit()).as("stderr: %s", r.err()).isZero();
+        String json = r.out().substring(r.out().indexOf("\n["));
+        JsonArray guests = JsonParser.parseString(json).getAsJsonArray();
+        assertThat(guests).hasSize(1);
+        JsonObject g = guests.get(0).getAsJsonObject();
+        assertThat(g.keySet()).containsExactlyInAnyOrder("guest", "devices");
+        assertThat(g.get("guest").getAsInt()).isEqualTo(1);
+        JsonObject d = g.get("devices").getAsJsonArray().get(0).getAsJsonObject();
+        assertThat(d.keySet()).containsExactlyInAnyOrder("bdf", "unit", "did");
+        assertThat(d.get("bdf").getAsString()).isEqualTo(vf);
+        assertThat(d.get("unit").getAsString()).matches("dmar\\d+");
+        assertThat(d.get("did").getAsInt()).isPositive(); // DID 0 is reserved
+    }
+
+    @Test
+    void attachingAnAttachedDeviceFailsWithOneLine() throws Exception {
+        String vf = aVirtualFunction();
+        Run r = run("-c", "iommu:attach 1 " + vf + "; iommu:attach 2 " + vf + "; iommu:guests");
+        assertThat(r.exit()).isEqualTo(1);
+        assertOneLineNoStackTrace(r);
+        assertThat(r.err()).contains(vf);
+        // the first attach printed its guest; the guests listing after the failure did not run
+        assertThat(r.out().lines().filter(l -> l.contains(vf))).hasSize(1);
+    }
+
+    @Test
+    void detachPrintsWhatWasDetached() throws Exception {
+        String vf = aVirtualFunction();
+        Run r = run("-c", "iommu:attach 5 " + vf + "; iommu:detach " + vf + "; iommu:guests --json");
+        assertThat(r.exit()).as("stderr: %s", r.err()).isZero();
+        assertThat(r.out()).contains("detached");
+        assertThat(r.out().strip()).endsWith("[]");
+    }
+
+    /**
+     * VF 1 of the first SR-IOV physical function of the default platform,
+     * computed from the platform file iommu.vtd embeds (routing id = PF +
+     * First VF Offset), as {@code SSSS:BB:DD.F}.
+     */
+    static String aVirtualFunction() throws IOException {
+        try (InputStream in = IommuJarIT.class.getClassLoader()
+                .getResourceAsStream("iommu/vtd/default-platform.txt")) {
+            assertThat(in).as("iommu.vtd's embedded default platform").isNotNull();
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList()) {
+                String s = line.replaceAll("#.*", "").strip();
+                if (!s.startsWith("sriov ")) {
+                    continue;
+                }
+                String[] words = s.split("\\s+");
+                String[] pf = words[1].split("[:.]");
+                int segment = pf.length == 4 ? Integer.parseInt(pf[0], 16) : 0;
+                int o = pf.length == 4 ? 1 : 0;
+                int rid = Integer.parseInt(pf[o], 16) << 8 | Integer.parseInt(pf[o + 1], 16) << 3
+                        | Integer.parseInt(pf[o + 2], 16);
+                int offset = 0;
+                for (String w : words) {
+                    if (w.startsWith("offset=")) {
+                        String v = w.substring(7);
+                        offset = v.startsWith("0x") ? Integer.parseInt(v.substring(2), 16) : Integer.parseInt(v);
+                    }
+                }
+                int vf = rid + offset;
+                return String.format("%04x:%02x:%02x.%x", segment, vf >> 8, (vf >> 3) & 0x1f, vf & 7);
+            }
+        }
+        throw new AssertionError("no sriov statement in the default platform");
+    }
+}
