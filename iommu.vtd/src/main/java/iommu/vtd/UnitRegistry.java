@@ -140,8 +140,9 @@ final class UnitRegistry implements UnitDirectory {
         synchronized (changes) {
             for (Entry entry : entries) {
                 if (entry.unit == unit) {
-                    withdraw(entry);
+                    // drop first: while the service goes, the other units' devices() already claim its devices
                     drop(entry);
+                    withdraw(entry);
                     return true;
                 }
             }
@@ -154,8 +155,8 @@ final class UnitRegistry implements UnitDirectory {
         synchronized (changes) {
             List<Entry> all = new ArrayList<>(entries);
             for (int i = all.size() - 1; i >= 0; i--) {
-                withdraw(all.get(i));
                 drop(all.get(i));
+                withdraw(all.get(i));
             }
         }
     }
