@@ -297,15 +297,16 @@ public final class VtdUnit implements IommuUnit {
             requireTranslated(device);
         }
         int mgaw = capability().mgaw();
-        if (mgaw < 64 && (iova >>> mgaw) != 0) {
-            return fault(device, iova, FaultReason.BEYOND_MGAW);
-        }
         long page = iova >>> PAGE_SHIFT;
         synchronized (lock) {
-            // re-read under the lock that also guards the IOTLB, so a translation is one atomic walk
+            // re-read under the lock that also guards the IOTLB, so a translation is one atomic walk:
+            // context entry first, then the address width, then IOTLB and page table
             context = contexts.get(device);
             if (context.isEmpty()) {
                 return fault(device, iova, FaultReason.CONTEXT_NOT_PRESENT);
+            }
+            if (mgaw < 64 && (iova >>> mgaw) != 0) {
+                return fault(device, iova, FaultReason.BEYOND_MGAW);
             }
             int did = context.get().domainId().value();
             OptionalLong cached = iotlb.lookup(did, page);
