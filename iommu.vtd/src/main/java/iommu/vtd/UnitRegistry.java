@@ -15,9 +15,12 @@ import iommu.api.spi.ScopeMatch;
  * units, so that a unit's devices are those it claims best.
  *
  * <p>Readers ({@link #bestClaimant}, {@link #units}) see an immutable
- * snapshot and never block. Adding and removing is serialized; a unit joins
- * the snapshot before its service is registered and leaves it only after its
- * service was unregistered, so a service listener always finds it consistent.
+ * snapshot and never block. Adding and removing is serialized. A unit joins
+ * the snapshot before its service is registered, and leaves it before its
+ * service is unregistered: while a unit's service goes, the other units
+ * already claim its devices (the core rebuilds its device index in the unbind
+ * callback), and the departing unit can still clear the context entries it
+ * holds.
  */
 final class UnitRegistry implements UnitDirectory {
 

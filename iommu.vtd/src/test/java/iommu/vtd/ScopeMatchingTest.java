@@ -4,10 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 
+import iommu.api.DomainId;
+import iommu.api.GuestId;
 import iommu.api.PciAddress;
+import iommu.api.spi.DeviceContext;
 import iommu.api.spi.ScopeMatch;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -79,6 +83,27 @@ class ScopeMatchingTest {
         assertThat(registry.unit("bridge").orElseThrow().devices()).containsExactly(bdf("03:00.1"));
         registry.remove(extra);
         assertThat(registry.unit("bridge").orElseThrow().devices()).containsExactly(bdf("03:00.0"), bdf("03:00.1"));
+    }
+
+    @Test
+    void whileAUnitsServiceGoesTheOthersAlreadyClaimItsDevices() {
+        PciAddress gpu = bdf("03:00.0");
+        AtomicReference<UnitRegistry> registry = new AtomicReference<>();
+        List<String> seen = new ArrayList<>();
+        UnitPublisher publisher = unit -> () -> {
+            // what a service listener sees in its unbind callback
+            seen.add(unit.id() + " gone, " + gpu + " claimed by "
+                    + registry.get().bestClaimant(gpu).map(VtdUnit::id).orElse("nobody"));
+            unit.clearContext(gpu); // the departing unit can still clear the entries it holds
+        };
+        registry.set(new UnitRegistry(inventory, publisher));
+        registry.get().addAll(List.of(all, bridge), "test");
+        VtdUnit endpointUnit = registry.get().add(endpoint, "configuration");
+        endpointUnit.setContext(gpu, new DeviceContext(DomainId.of(3), GuestId.guest(1)));
+
+        registry.get().remove(endpointUnit);
+        assertThat(seen).containsExactly("endpoint gone, 0000:03:00.0 claimed by bridge");
+        assertThat(endpointUnit.context(gpu)).isEmpty();
     }
 
     /** For any device and any bridge range: the best claimant is the strongest scope that covers it. */
