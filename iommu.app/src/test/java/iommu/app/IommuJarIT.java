@@ -259,6 +259,24 @@ class IommuJarIT {
         assertThat(r.err()).contains("unknown strategy 'bogus'");
     }
 
+    @Test
+    void aStrategyTheCoreRefusesIsAOneLineErrorAndTheOldOneStays() throws Exception {
+        // 300 guests with one VF each fit per-unit (255 ids on each of three units)
+        // but not global (255 ids shared): the core refuses the swap
+        StringBuilder script = new StringBuilder();
+        List<String> vfs = virtualFunctions(100);
+        for (int i = 0; i < vfs.size(); i++) {
+            script.append("iommu:attach ").append(i + 1).append(' ').append(vfs.get(i)).append('\n');
+        }
+        script.append("iommu:strategy global\n");
+        Path file = Files.writeString(dir.resolve("crowd.iommu"), script);
+        Run r = run(file.toString());
+        assertThat(r.exit()).isEqualTo(1);
+        assertOneLineNoStackTrace(r);
+        assertThat(r.err()).startsWith(file + ":" + (vfs.size() + 1) + ": ")
+                .contains("refused", "still bound to 'per-unit'");
+    }
+
     // ------------------------------------------------------------ attach
 
     @Test
@@ -299,12 +317,19 @@ class IommuJarIT {
         assertThat(r.out().strip()).endsWith("[]");
     }
 
-    /**
-     * VF 1 of the first SR-IOV physical function of the default platform,
-     * computed from the platform file iommu.vtd embeds (routing id = PF +
-     * First VF Offset), as {@code SSSS:BB:DD.F}.
-     */
+    /** VF 1 of the first SR-IOV physical function of the default platform. */
     static String aVirtualFunction() throws IOException {
+        return virtualFunctions(1).get(0);
+    }
+
+    /**
+     * The first {@code perPf} VFs of every SR-IOV physical function of the
+     * default platform, computed from the platform file iommu.vtd embeds
+     * (VF n has routing id PF + First VF Offset + (n-1) x VF Stride), as
+     * {@code SSSS:BB:DD.F}.
+     */
+    static List<String> virtualFunctions(int perPf) throws IOException {
+        List<String> out = new ArrayList<>();
         try (InputStream in = IommuJarIT.class.getClassLoader()
                 .getResourceAsStream("iommu/vtd/default-platform.txt")) {
             assertThat(in).as("iommu.vtd's embedded default platform").isNotNull();
@@ -319,17 +344,26 @@ class IommuJarIT {
                 int o = pf.length == 4 ? 1 : 0;
                 int rid = Integer.parseInt(pf[o], 16) << 8 | Integer.parseInt(pf[o + 1], 16) << 3
                         | Integer.parseInt(pf[o + 2], 16);
-                int offset = 0;
-                for (String w : words) {
-                    if (w.startsWith("offset=")) {
-                        String v = w.substring(7);
-                        offset = v.startsWith("0x") ? Integer.parseInt(v.substring(2), 16) : Integer.parseInt(v);
-                    }
+                int offset = number(words, "offset=");
+                int stride = number(words, "stride=");
+                int numvfs = number(words, "numvfs=");
+                for (int n = 1; n <= Math.min(perPf, numvfs); n++) {
+                    int vf = rid + offset + (n - 1) * stride;
+                    out.add(String.format("%04x:%02x:%02x.%x", segment, vf >> 8, (vf >> 3) & 0x1f, vf & 7));
                 }
-                int vf = rid + offset;
-                return String.format("%04x:%02x:%02x.%x", segment, vf >> 8, (vf >> 3) & 0x1f, vf & 7);
             }
         }
-        throw new AssertionError("no sriov statement in the default platform");
+        assertThat(out).as("VFs of the default platform").isNotEmpty();
+        return out;
+    }
+
+    private static int number(String[] words, String key) {
+        for (String w : words) {
+            if (w.startsWith(key)) {
+                String v = w.substring(key.length());
+                return v.startsWith("0x") ? Integer.parseInt(v.substring(2), 16) : Integer.parseInt(v);
+            }
+        }
+        throw new AssertionError("no " + key + " in " + String.join(" ", words));
     }
 }

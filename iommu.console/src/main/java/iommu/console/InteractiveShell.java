@@ -3,6 +3,7 @@ package iommu.console;
 import org.apache.felix.gogo.jline.Shell;
 import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.CommandSession;
+import org.apache.felix.service.command.Function;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.TerminalBuilder;
 
@@ -21,6 +22,10 @@ final class InteractiveShell {
 
     /**
      * Runs the shell until the user leaves it ({@code exit}, Ctrl-D).
+     *
+     * <p>The Shell instance is the one gogo.jline registered; {@code exit}
+     * stops it for good, which is fine: its own session ended at start-up
+     * and the framework stops when this returns.
      *
      * @param shell the gogo.jline {@code Shell} service (the {@code gogo:gosh} command)
      * @return the exit code, 0
@@ -41,6 +46,12 @@ final class InteractiveShell {
             try {
                 session.put(".terminal", terminal);
                 session.put(".gosh_quiet", Boolean.TRUE); // in case Felix's own profile is read: no welcome text
+                // 'exit' leaves the shell after the current line, so the launcher
+                // stops the framework cleanly (System.exit would skip that)
+                session.put("exit", (Function) (s, args) -> {
+                    gosh.stop();
+                    return null;
+                });
                 terminal.writer().println(banner);
                 terminal.writer().flush();
                 // Called directly, not through session.execute: the shell waits

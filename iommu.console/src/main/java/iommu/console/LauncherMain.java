@@ -401,6 +401,6 @@ public class LauncherMain implements Callable<Integer> {
                         + (devices == 1 ? " device" : " devices"),
                 "  strategy: " + strategy,
                 "  state:    ephemeral (no --state)",
-                "Type 'help' for the commands ('help iommu:attach' for one), Ctrl-D to exit.");
+                "Type 'help' for the commands ('help iommu:attach' for one), 'exit' or Ctrl-D to leave.");
     }
 }

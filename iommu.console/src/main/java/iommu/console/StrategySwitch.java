@@ -140,11 +140,13 @@ final class StrategySwitch {
         restore(config, previous);
         String bound = now.map(s -> "still bound to '" + s + "'").orElse("no strategy bound");
         if (problem.isPresent()) {
-            throw new IommuException("iommu.core refused strategy '" + wanted + "': " + CoreText.oneLine(problem.get())
-                    + " (" + bound + ", configuration restored)");
+            // the core's own words say what was refused and why
+            String text = CoreText.oneLine(problem.get());
+            String prefix = text.contains(wanted) ? "" : "iommu.core refused strategy '" + wanted + "': ";
+            throw new IommuException(prefix + text + " (" + bound + "; configuration " + CORE_PID + " restored)");
         }
         throw new IommuException("iommu.core did not bind strategy '" + wanted + "' within " + seconds(timeout)
-                + " (" + bound + ", configuration restored)");
+                + " (" + bound + "; configuration " + CORE_PID + " restored)");
     }
 
     /** The strategy named in iommu.core's configuration, if any. */

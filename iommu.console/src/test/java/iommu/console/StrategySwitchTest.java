@@ -102,8 +102,7 @@ class StrategySwitchTest {
         long start = System.nanoTime();
         assertThatThrownBy(() -> sw(Duration.ofSeconds(5)).switchTo("global"))
                 .isInstanceOf(IommuException.class)
-                .hasMessageContaining("refused strategy 'global'")
-                .hasMessageContaining("300 guests do not fit")
+                .hasMessageStartingWith("strategy 'global' refused: 300 guests do not fit")
                 .hasMessageContaining("still bound to 'per-unit'")
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
         // the refusal was seen, not waited out
@@ -118,7 +117,7 @@ class StrategySwitchTest {
                 this::caIgnoringUpdates, Duration.ofMillis(300)).switchTo("global"))
                 .isInstanceOf(IommuException.class)
                 .hasMessage("iommu.core did not bind strategy 'global' within 300 ms"
-                        + " (still bound to 'per-unit', configuration restored)");
+                        + " (still bound to 'per-unit'; configuration iommu.core restored)");
     }
 
     private ConfigurationAdmin caIgnoringUpdates() {
