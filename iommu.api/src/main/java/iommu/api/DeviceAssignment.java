@@ -43,6 +43,24 @@ public interface DeviceAssignment {
      */
     void detach(List<PciAddress> devices);
 
+    /**
+     * Maps {@code pages} 4 KiB pages of the guest's I/O address space from
+     * {@code iova} to {@code hostAddress}, on every unit where the guest holds a
+     * domain id now and on every unit it reaches later, then invalidates what
+     * the units may have cached for that range.
+     *
+     * @throws IommuException for unaligned addresses, an empty or overflowing
+     *         range, or a page mapped already; nothing changed
+     */
+    void map(GuestId guest, long iova, long hostAddress, long pages);
+
+    /**
+     * Unmaps {@code pages} pages of the guest's I/O address space from
+     * {@code iova} and waits until the units invalidated them (page-selective
+     * where the unit allows); pages not mapped are skipped.
+     */
+    void unmap(GuestId guest, long iova, long pages);
+
     /** Every guest holding at least one device, by guest id. */
     List<GuestDTO> guests();
 

@@ -1,0 +1,43 @@
+package iommu.api.spi;
+
+import java.nio.file.Path;
+
+import org.osgi.annotation.versioning.ConsumerType;
+
+import iommu.api.dto.DiscoveryDTO;
+
+/**
+ * A vendor bundle's discovery of units from what a real machine has (an ACPI
+ * table, a sysfs tree, a platform file), registered as a service with the
+ * {@link #VENDOR} property. The units it finds appear as {@link IommuUnit}
+ * services.
+ */
+@ConsumerType
+public interface PlatformDiscovery {
+
+    /** Service property: the vendor whose units this discovery registers. */
+    String VENDOR = "discovery.vendor";
+
+    /** The vendor name, e.g. {@code vt-d}. */
+    String vendor();
+
+    /** Whether the path holds something this discovery reads (by signature or shape, not by name). */
+    boolean recognizes(Path path);
+
+    /**
+     * Reads the platform at the path and registers its well-formed units; a
+     * malformed unit is reported and does not hide the others.
+     *
+     * @throws iommu.api.IommuException when nothing at the path can be read
+     *         (one line: what, where, what was expected); nothing registered
+     */
+    DiscoveryDTO discover(Path path);
+
+    /**
+     * Unregisters a unit this discovery registered.
+     *
+     * @throws iommu.api.IommuException for an unknown unit or one with a
+     *         present context entry (a device still attached); nothing changed
+     */
+    void forget(String unitId);
+}
