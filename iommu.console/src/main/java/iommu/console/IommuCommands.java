@@ -8,6 +8,7 @@ import java.util.Optional;
 
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
+import org.osgi.framework.ServiceReference;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -51,7 +52,7 @@ public class IommuCommands {
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    volatile List<org.osgi.framework.ServiceReference<AllocationStrategy>> strategies = new ArrayList<>();
+    volatile List<ServiceReference<AllocationStrategy>> strategies = new ArrayList<>();
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -163,7 +164,7 @@ public class IommuCommands {
 
     Collection<String> strategyNames() {
         List<String> names = new ArrayList<>();
-        for (org.osgi.framework.ServiceReference<AllocationStrategy> ref : strategies) {
+        for (ServiceReference<AllocationStrategy> ref : strategies) {
             Object name = ref.getProperty(AllocationStrategy.NAME);
             if (name != null) {
                 names.add(String.valueOf(name));

@@ -181,7 +181,7 @@ public class LauncherMain implements Callable<Integer> {
         if (!interactive) {
             return runCommands(cp, options, out, err);
         }
-        return runShell(cp, da, options, err);
+        return runShell(cp, da);
     }
 
     // ------------------------------------------------------------------ waiting
@@ -356,8 +356,7 @@ public class LauncherMain implements Callable<Integer> {
 
     // ------------------------------------------------------------------ interactive
 
-    private int runShell(CommandProcessor cp, DeviceAssignment da, LaunchOptions options, PrintStream err)
-            throws Exit {
+    private int runShell(CommandProcessor cp, DeviceAssignment da) throws Exit {
         long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
         if (!await(deadline, () -> goshReference() != null)) {
             throw new Exit(FAILED, "the Gogo shell did not start within " + StrategySwitch.seconds(STARTUP_TIMEOUT)

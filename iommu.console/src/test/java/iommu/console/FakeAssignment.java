@@ -61,6 +61,16 @@ class FakeAssignment implements DeviceAssignment {
     }
 
     @Override
+    public void map(GuestId guest, long iova, long hostAddress, long pages) {
+        throw new UnsupportedOperationException("not modelled by the console's fake");
+    }
+
+    @Override
+    public void unmap(GuestId guest, long iova, long pages) {
+        throw new UnsupportedOperationException("not modelled by the console's fake");
+    }
+
+    @Override
     public synchronized List<GuestDTO> guests() {
         List<GuestDTO> out = new ArrayList<>();
         owner.values().stream().distinct().sorted()
