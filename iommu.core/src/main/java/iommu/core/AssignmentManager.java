@@ -87,6 +87,7 @@ public class AssignmentManager implements DeviceAssignment {
     private final Map<GuestId, Map<String, Set<PciAddress>>> devicesByGuest = new TreeMap<>();
     /** Domain ids whose invalidation failed: held by no device, kept out of use until a flush succeeds. */
     private final Map<String, Map<DomainId, GuestId>> quarantine = new TreeMap<>();
+    private final Map<GuestId, GuestMappings> mappings = new HashMap<>();
     private final Map<AllocationStrategy, StrategyEntry> strategies = new LinkedHashMap<>();
     private Bound bound;
     private String requested;
@@ -448,10 +449,7 @@ public class AssignmentManager implements DeviceAssignment {
 
     @Override
     public GuestDTO attach(GuestId guest, List<PciAddress> devices) {
-        if (guest == null || guest.isHost()) {
-            throw new IommuException("guest 0 is the host, which owns every unattached device: expected a guest id 1.."
-                    + GuestId.MAX);
-        }
+        requireGuest(guest);
         Set<PciAddress> wanted = distinct(devices);
         return locked(() -> {
             retryQuarantine();
@@ -495,6 +493,9 @@ public class AssignmentManager implements DeviceAssignment {
             table.put(guest, unitId, did);
             DomainId allocated = did;
             undo.push(() -> releaseOrQuarantine(allocator, guest, unitId, allocated, true));
+            // the guest reaches this unit for the first time: its I/O space comes along
+            replayMappings(guest, unit);
+            undo.push(() -> dropMappings(guest, unit));
         }
         unit.setContext(device, new DeviceContext(did, guest));
         undo.push(() -> {
@@ -546,6 +547,7 @@ public class AssignmentManager implements DeviceAssignment {
             for (Attachment a : leaving) {
                 forget(a.device());
                 if (devicesOf(a.guest(), a.unitId()).isEmpty()) {
+                    dropMappings(a.guest(), units.get(a.unitId()));
                     table.remove(a.guest(), a.unitId(), a.domainId());
                     if (bound != null) {
                         bound.allocator().release(a.guest(), a.unitId(), a.domainId());
@@ -554,6 +556,93 @@ public class AssignmentManager implements DeviceAssignment {
             }
             return null;
         });
+    }
+
+    @Override
+    public void map(GuestId guest, long iova, long hostAddress, long pages) {
+        requireGuest(guest);
+        GuestMappings.checkRange(iova, pages);
+        GuestMappings.checkRange(hostAddress, pages);
+        locked(() -> {
+            GuestMappings guestMappings = mappings.computeIfAbsent(guest, g -> new GuestMappings());
+            GuestMappings.Run overlap = guestMappings.overlap(iova, pages);
+            if (overlap != null) {
+                throw new IommuException(String.format("guest %s already maps %d pages at IOVA 0x%x: unmap them first",
+                        guest, overlap.pages(), overlap.iova()));
+            }
+            UndoLog undo = new UndoLog();
+            boolean cachingMode = false;
+            try {
+                for (String unitId : table.domainsOf(guest).keySet()) {
+                    IommuUnit unit = units.get(unitId);
+                    if (unit == null) {
+                        continue; // written when the unit returns
+                    }
+                    unit.map(guest, iova, hostAddress, pages);
+                    undo.push(() -> unit.unmap(guest, iova, pages));
+                    cachingMode |= unit.invalidationCapabilities().cachingMode();
+                }
+                if (cachingMode) {
+                    // a unit in caching mode may have cached the pages as not present
+                    flush.flushPages(guest, iova, pages);
+                }
+            } catch (RuntimeException e) {
+                undo.rollBack(e);
+                throw e instanceof IommuException ie ? ie : new IommuException(oneLine(e), e);
+            }
+            guestMappings.add(iova, hostAddress, pages);
+            return null;
+        });
+    }
+
+    @Override
+    public void unmap(GuestId guest, long iova, long pages) {
+        requireGuest(guest);
+        GuestMappings.checkRange(iova, pages);
+        locked(() -> {
+            GuestMappings guestMappings = mappings.get(guest);
+            if (guestMappings == null || guestMappings.overlap(iova, pages) == null) {
+                return null;
+            }
+            for (String unitId : table.domainsOf(guest).keySet()) {
+                IommuUnit unit = units.get(unitId);
+                if (unit != null) {
+                    unit.unmap(guest, iova, pages);
+                }
+            }
+            guestMappings.remove(iova, pages);
+            if (guestMappings.isEmpty()) {
+                mappings.remove(guest);
+            }
+            // the pages are gone from the tables; they are gone from the caches once this returns
+            flush.flushPages(guest, iova, pages);
+            return null;
+        });
+    }
+
+    private void replayMappings(GuestId guest, IommuUnit unit) {
+        GuestMappings guestMappings = mappings.get(guest);
+        if (guestMappings != null) {
+            for (GuestMappings.Run run : guestMappings.runs()) {
+                unit.map(guest, run.iova(), run.hostAddress(), run.pages());
+            }
+        }
+    }
+
+    private void dropMappings(GuestId guest, IommuUnit unit) {
+        GuestMappings guestMappings = mappings.get(guest);
+        if (guestMappings != null && unit != null) {
+            for (GuestMappings.Run run : guestMappings.runs()) {
+                unit.unmap(guest, run.iova(), run.pages());
+            }
+        }
+    }
+
+    private static void requireGuest(GuestId guest) {
+        if (guest == null || guest.isHost()) {
+            throw new IommuException("guest 0 is the host, which owns every unattached device: expected a guest id 1.."
+                    + GuestId.MAX);
+        }
     }
 
     /**

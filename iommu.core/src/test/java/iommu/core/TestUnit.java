@@ -94,8 +94,15 @@ class TestUnit implements IommuUnit {
         return CompletableFuture.completedFuture(null);
     }
 
-    @Override public void map(GuestId guest, long iova, long hostAddress, long pages) { }
-    @Override public void unmap(GuestId guest, long iova, long pages) { }
+    @Override
+    public void map(GuestId guest, long iova, long hostAddress, long pages) {
+        events.add(String.format("%s map guest %s 0x%x->0x%x x%d", id, guest, iova, hostAddress, pages));
+    }
+
+    @Override
+    public void unmap(GuestId guest, long iova, long pages) {
+        events.add(String.format("%s unmap guest %s 0x%x x%d", id, guest, iova, pages));
+    }
     @Override public Translation translate(PciAddress device, long iova) { return Translation.fault(iova, 2, "n/a"); }
     @Override public Map<String, Long> invalidationCounts() { return Map.of(); }
 }

@@ -1,0 +1,64 @@
+package iommu.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import iommu.alloc.perunit.PerUnitStrategy;
+import iommu.api.GuestId;
+import iommu.api.PciAddress;
+
+class MappingsTest {
+
+    final Fixture f = new Fixture();
+    final TestUnit dmar0 = new TestUnit("dmar0", 256, f.events).withDevices(0x10, 2);
+    final TestUnit dmar1 = new TestUnit("dmar1", 256, f.events).withDevices(0x20, 2);
+    final AssignmentManager m = f.manager("per-unit", List.of(dmar0, dmar1), new PerUnitStrategy());
+    final GuestId guest = GuestId.guest(4);
+    final PciAddress a0 = dmar0.deviceList().get(0);
+    final PciAddress b0 = dmar1.deviceList().get(0);
+
+    @Test
+    void mappingsGoToEveryUnitTheGuestReachesNowAndLater() {
+        m.attach(guest, List.of(a0));
+        f.events.clear();
+        m.map(guest, 0x100000, 0x7f000000, 16);
+        assertThat(f.events).containsExactly("dmar0 map guest 4 0x100000->0x7f000000 x16");
+        f.events.clear();
+        m.attach(guest, List.of(b0));
+        assertThat(f.events).contains("dmar1 map guest 4 0x100000->0x7f000000 x16");
+    }
+
+    @Test
+    void unmapInvalidatesTheRangeAndSplitsRuns() {
+        m.attach(guest, List.of(a0));
+        m.map(guest, 0x0, 0x40000000, 8);
+        f.events.clear();
+        m.unmap(guest, 0x2000, 2);
+        assertThat(f.events).containsExactly("dmar0 unmap guest 4 0x2000 x2", "flush pages 4");
+        // the rest of the run stays mapped: mapping over it is refused, mapping into the hole is fine
+        assertThatThrownBy(() -> m.map(guest, 0x4000, 0x1000, 1)).hasMessageContaining("already maps 4 pages at IOVA 0x4000");
+        m.map(guest, 0x2000, 0x9000, 2);
+    }
+
+    @Test
+    void badRangesAreRefused() {
+        assertThatThrownBy(() -> m.map(guest, 0x1001, 0x2000, 1)).hasMessageContaining("IOVA 0x1001 is not 4 KiB aligned");
+        assertThatThrownBy(() -> m.map(guest, 0x1000, 0x2000, 0)).hasMessageContaining("at least 1");
+        assertThatThrownBy(() -> m.map(GuestId.HOST, 0x1000, 0x2000, 1)).hasMessageContaining("host");
+        assertThatThrownBy(() -> m.map(guest, 0xFFFFFFFFFFFFF000L, 0x2000, 2)).hasMessageContaining("run past the end");
+    }
+
+    @Test
+    void runsSplitAtBothEdges() {
+        GuestMappings g = new GuestMappings();
+        g.add(0x0, 0x100000, 10);
+        g.remove(0x3000, 2);
+        assertThat(g.runs()).containsExactly(new GuestMappings.Run(0, 0x100, 3), new GuestMappings.Run(5, 0x105, 5));
+        g.remove(0x0, 100);
+        assertThat(g.isEmpty()).isTrue();
+    }
+}
