@@ -30,7 +30,16 @@ public interface DeviceAssignment {
      *         already attached, no strategy bound, or no free domain id; then
      *         none of the devices was attached
      */
-    GuestDTO attach(GuestId guest, List<PciAddress> devices);
+    default GuestDTO attach(GuestId guest, List<PciAddress> devices) {
+        return attach(guest, devices, false);
+    }
+
+    /**
+     * As {@link #attach(GuestId, List)}; with {@code allowReservedMemory} a
+     * device with firmware-reserved memory (RMRR/IVMD) may be attached too,
+     * which is otherwise refused.
+     */
+    GuestDTO attach(GuestId guest, List<PciAddress> devices, boolean allowReservedMemory);
 
     /**
      * Detaches the devices from their guests: their context entries are

@@ -448,7 +448,7 @@ public class AssignmentManager implements DeviceAssignment {
     // ---- attach and detach
 
     @Override
-    public GuestDTO attach(GuestId guest, List<PciAddress> devices) {
+    public GuestDTO attach(GuestId guest, List<PciAddress> devices, boolean allowReservedMemory) {
         requireGuest(guest);
         Set<PciAddress> wanted = distinct(devices);
         return locked(() -> {
@@ -463,6 +463,10 @@ public class AssignmentManager implements DeviceAssignment {
                             : "device " + device + " is attached to guest " + existing.guest() + ": detach it first");
                 }
                 String unitId = resolveUnit(device);
+                if (!allowReservedMemory && units.get(unitId).hasReservedMemory(device)) {
+                    throw new IommuException("device " + device + " has firmware-reserved memory (RMRR/IVMD) that it may "
+                            + "DMA to at any time: attaching it needs the reserved-memory override");
+                }
                 if (quarantine.getOrDefault(unitId, Map.of()).containsValue(guest)) {
                     throw new IommuException("guest " + guest + "'s previous domain id on unit " + unitId
                             + " awaits an invalidation that failed: retry once the unit completes invalidations");
@@ -824,6 +828,8 @@ public class AssignmentManager implements DeviceAssignment {
                 dto.unit = e.getValue();
                 Attachment a = attachments.get(e.getKey());
                 dto.guest = a == null ? null : a.guest().value();
+                IommuUnit unit = units.get(e.getValue());
+                dto.reservedMemory = unit != null && unit.hasReservedMemory(e.getKey());
                 return dto;
             }).toList();
         });

@@ -115,6 +115,18 @@ class AssignmentManagerTest {
     }
 
     @Test
+    void aDeviceWithReservedMemoryNeedsTheOverride() {
+        AssignmentManager m = perUnit();
+        dmar0.reservedMemory.add(a1);
+        assertThatThrownBy(() -> m.attach(g(5), List.of(a0, a1)))
+                .hasMessageContaining("device " + a1 + " has firmware-reserved memory (RMRR/IVMD)");
+        assertThat(m.guests()).isEmpty();
+        assertThat(m.devices()).filteredOn(d -> d.bdf.equals(a1.toString())).singleElement()
+                .satisfies(d -> assertThat(d.reservedMemory).isTrue());
+        assertThat(m.attach(g(5), List.of(a0, a1), true).devices).hasSize(2);
+    }
+
+    @Test
     void exhaustionNamesTheUnitAndRollsBackTheWholeCall() {
         Fixture small = new Fixture();
         TestUnit tiny = new TestUnit("tiny", 16, small.events).withDevices(0x40, 20);

@@ -60,6 +60,8 @@ class TestUnit implements IommuUnit {
     }
 
     @Override public List<PciAddress> devices() { return deviceList(); }
+    final Set<PciAddress> reservedMemory = new TreeSet<>();
+    @Override public boolean hasReservedMemory(PciAddress device) { return reservedMemory.contains(device); }
 
     @Override
     public synchronized void setContext(PciAddress device, DeviceContext context) {

@@ -39,6 +39,7 @@ class FakeUnit implements IommuUnit {
     @Override public Set<DomainId> reservedDomainIds() { return Set.of(DomainId.of(0)); }
     @Override public ScopeMatch scopeOf(PciAddress device) { return ScopeMatch.NONE; }
     @Override public List<PciAddress> devices() { return List.of(); }
+    @Override public boolean hasReservedMemory(PciAddress device) { return false; }
     @Override public void setContext(PciAddress device, DeviceContext context) { }
     @Override public void clearContext(PciAddress device) { }
     @Override public Optional<DeviceContext> context(PciAddress device) { return Optional.empty(); }

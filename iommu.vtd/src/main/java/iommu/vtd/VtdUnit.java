@@ -124,6 +124,11 @@ public final class VtdUnit implements IommuUnit {
     }
 
     @Override
+    public boolean hasReservedMemory(PciAddress device) {
+        return false; // no RMRR source yet: platform files and DMAR tables bring them
+    }
+
+    @Override
     public List<PciAddress> devices() {
         return directory.inventory().devices().stream()
                 .filter(d -> d.segment() == segment())

@@ -10,4 +10,6 @@ public class DeviceDTO extends DTO {
     public String unit;
     /** The guest owning it; null when unattached (owned by the host). */
     public Integer guest;
+    /** Firmware keeps memory for it (RMRR/IVMD): attaching needs an explicit override. */
+    public boolean reservedMemory;
 }

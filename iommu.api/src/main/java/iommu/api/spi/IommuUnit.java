@@ -56,6 +56,13 @@ public interface IommuUnit {
     List<PciAddress> devices();
 
     /**
+     * Whether firmware keeps memory for the device's own use that it DMAs to
+     * behind the host's back (VT-d RMRR, AMD-Vi IVMD). Giving such a device to
+     * a guest needs an explicit override, as Xen's strict RDM policy demands.
+     */
+    boolean hasReservedMemory(PciAddress device);
+
+    /**
      * Points the device's context entry at the guest's address space, tagged
      * with the domain id; the entry becomes present.
      *
