@@ -34,6 +34,8 @@ class IommuJarIT {
             "includePciAll", "domainIds", "reserved", "usedDomainIds", "devices");
 
     private static Path jar;
+    /** The embedded default platform file of iommu.vtd, read once. */
+    private static List<String> defaultPlatform;
 
     @TempDir
     Path dir;
@@ -48,6 +50,15 @@ class IommuJarIT {
     static void findJar() {
         jar = Paths.get(System.getProperty("iommu.jar", "target/iommu.jar")).toAbsolutePath();
         assertThat(jar).as("the exported jar (mvn package builds it)").isRegularFile();
+    }
+
+    @BeforeAll
+    static void readDefaultPlatform() throws IOException {
+        try (InputStream in = IommuJarIT.class.getClassLoader()
+                .getResourceAsStream("iommu/vtd/default-platform.txt")) {
+            assertThat(in).as("iommu.vtd's embedded default platform").isNotNull();
+            defaultPlatform = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        }
     }
 
     /** Runs the jar with the arguments; {@code stdin} is piped in (empty when null) and closed. */
@@ -318,7 +329,7 @@ class IommuJarIT {
     }
 
     /** VF 1 of the first SR-IOV physical function of the default platform. */
-    static String aVirtualFunction() throws IOException {
+    static String aVirtualFunction() {
         return virtualFunctions(1).get(0);
     }
 
@@ -328,29 +339,25 @@ class IommuJarIT {
      * (VF n has routing id PF + First VF Offset + (n-1) x VF Stride), as
      * {@code SSSS:BB:DD.F}.
      */
-    static List<String> virtualFunctions(int perPf) throws IOException {
+    static List<String> virtualFunctions(int perPf) {
         List<String> out = new ArrayList<>();
-        try (InputStream in = IommuJarIT.class.getClassLoader()
-                .getResourceAsStream("iommu/vtd/default-platform.txt")) {
-            assertThat(in).as("iommu.vtd's embedded default platform").isNotNull();
-            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList()) {
-                String s = line.replaceAll("#.*", "").strip();
-                if (!s.startsWith("sriov ")) {
-                    continue;
-                }
-                String[] words = s.split("\\s+");
-                String[] pf = words[1].split("[:.]");
-                int segment = pf.length == 4 ? Integer.parseInt(pf[0], 16) : 0;
-                int o = pf.length == 4 ? 1 : 0;
-                int rid = Integer.parseInt(pf[o], 16) << 8 | Integer.parseInt(pf[o + 1], 16) << 3
-                        | Integer.parseInt(pf[o + 2], 16);
-                int offset = number(words, "offset=");
-                int stride = number(words, "stride=");
-                int numvfs = number(words, "numvfs=");
-                for (int n = 1; n <= Math.min(perPf, numvfs); n++) {
-                    int vf = rid + offset + (n - 1) * stride;
-                    out.add(String.format("%04x:%02x:%02x.%x", segment, vf >> 8, (vf >> 3) & 0x1f, vf & 7));
-                }
+        for (String line : defaultPlatform) {
+            String s = line.replaceAll("#.*", "").strip();
+            if (!s.startsWith("sriov ")) {
+                continue;
+            }
+            String[] words = s.split("\\s+");
+            String[] pf = words[1].split("[:.]");
+            int segment = pf.length == 4 ? Integer.parseInt(pf[0], 16) : 0;
+            int o = pf.length == 4 ? 1 : 0;
+            int rid = Integer.parseInt(pf[o], 16) << 8 | Integer.parseInt(pf[o + 1], 16) << 3
+                    | Integer.parseInt(pf[o + 2], 16);
+            int offset = number(words, "offset=");
+            int stride = number(words, "stride=");
+            int numvfs = number(words, "numvfs=");
+            for (int n = 1; n <= Math.min(perPf, numvfs); n++) {
+                int vf = rid + offset + (n - 1) * stride;
+                out.add(String.format("%04x:%02x:%02x.%x", segment, vf >> 8, (vf >> 3) & 0x1f, vf & 7));
             }
         }
         assertThat(out).as("VFs of the default platform").isNotEmpty();
