@@ -33,7 +33,7 @@ class FakeAssignment implements DeviceAssignment {
     }
 
     @Override
-    public synchronized GuestDTO attach(GuestId guest, List<PciAddress> devices) {
+    public synchronized GuestDTO attach(GuestId guest, List<PciAddress> devices, boolean allowReservedMemory) {
         for (PciAddress d : devices) {
             if (!unitOf.containsKey(d)) {
                 throw new IommuException("unknown device " + d + ": expected a device of a unit");
