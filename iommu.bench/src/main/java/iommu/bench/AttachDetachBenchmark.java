@@ -34,7 +34,9 @@ import iommu.api.dto.GuestDTO;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
-@Warmup(iterations = 3, time = 1)
+// Tiered compilation of the attach and flush paths takes 5 to 8 s on 2 busy cores; with
+// 256 ids the setup attaches too little to warm them, so JMH's warmup must.
+@Warmup(iterations = 10, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class AttachDetachBenchmark {
 

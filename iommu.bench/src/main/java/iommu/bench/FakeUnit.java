@@ -83,6 +83,11 @@ final class FakeUnit implements IommuUnit {
     }
 
     @Override
+    public boolean hasReservedMemory(PciAddress device) {
+        return false;
+    }
+
+    @Override
     public synchronized void setContext(PciAddress device, DeviceContext context) {
         if (!claimed.contains(device)) {
             throw new IllegalArgumentException("device " + device + " is not translated by unit " + id);
