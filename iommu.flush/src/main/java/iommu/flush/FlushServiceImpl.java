@@ -10,7 +10,11 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
@@ -44,16 +48,25 @@ public class FlushServiceImpl implements FlushService {
 
     private final DomainIdMap map;
     private final Logger log;
+    private final BundleContext context;
     private final Map<String, IommuUnit> units = new ConcurrentHashMap<>();
+    /** Units looked up in the registry before their bind callback reached this component. */
+    private final Map<String, ServiceReference<IommuUnit>> borrowed = new ConcurrentHashMap<>();
     private volatile long timeoutMillis;
 
     @Activate
-    public FlushServiceImpl(@Reference(name = "map") DomainIdMap map,
+    public FlushServiceImpl(BundleContext context, @Reference(name = "map") DomainIdMap map,
             @Reference(name = "log", service = LoggerFactory.class) Logger log,
             FlushConfig config) {
+        this.context = context;
         this.map = map;
         this.log = log;
         this.timeoutMillis = config.completionTimeoutMillis();
+    }
+
+    @Deactivate
+    void deactivate() {
+        borrowed.keySet().forEach(this::giveBack);
     }
 
     @Modified
@@ -69,6 +82,18 @@ public class FlushServiceImpl implements FlushService {
 
     void unbindUnit(IommuUnit unit) {
         units.remove(unit.id(), unit);
+        giveBack(unit.id());
+    }
+
+    private void giveBack(String unitId) {
+        ServiceReference<IommuUnit> ref = borrowed.remove(unitId);
+        if (ref != null) {
+            try {
+                context.ungetService(ref);
+            } catch (IllegalStateException stopping) {
+                // the bundle is stopping: the framework releases it anyway
+            }
+        }
     }
 
     @Override
@@ -101,7 +126,29 @@ public class FlushServiceImpl implements FlushService {
     }
 
     private java.util.Optional<IommuUnit> unit(String unitId) {
-        return java.util.Optional.ofNullable(units.get(unitId));
+        IommuUnit unit = units.get(unitId);
+        if (unit != null || context == null) {
+            return java.util.Optional.ofNullable(unit);
+        }
+        // Service events reach components one after the other: the core may use a unit
+        // registered an instant ago before this component's bind ran. The registry knows it.
+        try {
+            String filter = "(" + IommuUnit.UNIT_ID + "=" + unitId.replaceAll("([\\\\()*])", "\\\\$1") + ")";
+            for (ServiceReference<IommuUnit> ref : context.getServiceReferences(IommuUnit.class, filter)) {
+                IommuUnit found = context.getService(ref);
+                if (found == null) {
+                    continue;
+                }
+                if (units.putIfAbsent(unitId, found) == null && borrowed.putIfAbsent(unitId, ref) == null) {
+                    return java.util.Optional.of(found);
+                }
+                context.ungetService(ref);
+                return java.util.Optional.ofNullable(units.get(unitId));
+            }
+        } catch (InvalidSyntaxException | IllegalStateException e) {
+            log.debug("no registry lookup of unit {}: {}", unitId, e.getMessage());
+        }
+        return java.util.Optional.empty();
     }
 
     private IommuUnit requireUnit(String unitId) {

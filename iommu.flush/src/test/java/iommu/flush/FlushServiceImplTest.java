@@ -53,7 +53,7 @@ class FlushServiceImplTest {
             @Override public Map<DomainId, GuestId> domainsOn(String unitId) { return Map.of(); }
             @Override public Set<GuestId> guests() { return Set.of(GUEST); }
         };
-        flush = new FlushServiceImpl(map, silentLogger(), config(200));
+        flush = new FlushServiceImpl(null, map, silentLogger(), config(200));
         flush.bindUnit(dmar0);
         flush.bindUnit(dmar1);
         flush.bindUnit(dmar2);
