@@ -82,6 +82,13 @@ public interface DeviceAssignment {
     /** Every unit present, with its domain-id usage. */
     List<UnitDTO> units();
 
+    /**
+     * Checks that the map, the bound strategy's bitmaps and every unit's
+     * context entries agree (DESIGN section 7): one line per disagreement,
+     * empty when everything agrees.
+     */
+    List<String> audit();
+
     /** The name of the bound allocation strategy, empty while none is bound. */
     Optional<String> strategy();
 

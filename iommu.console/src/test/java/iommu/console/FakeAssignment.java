@@ -128,6 +128,11 @@ class FakeAssignment implements DeviceAssignment {
     }
 
     @Override
+    public List<String> audit() {
+        return List.of();
+    }
+
+    @Override
     public Optional<String> strategy() {
         return Optional.ofNullable(bound);
     }

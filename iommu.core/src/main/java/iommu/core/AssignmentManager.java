@@ -857,6 +857,80 @@ public class AssignmentManager implements DeviceAssignment {
     }
 
     @Override
+    public List<String> audit() {
+        return locked(() -> {
+            List<String> problems = new ArrayList<>();
+            for (Attachment a : attachments.values()) {
+                String what = "device " + a.device() + " of guest " + a.guest() + " on unit " + a.unitId();
+                IommuUnit unit = units.get(a.unitId());
+                if (unit == null) {
+                    problems.add(what + ": the unit is absent (its entry is written again when it returns)");
+                } else {
+                    Optional<DeviceContext> entry = unit.context(a.device());
+                    if (entry.isEmpty()) {
+                        problems.add(what + ": the unit's context entry is not present; expected domain id " + a.domainId());
+                    } else if (!entry.get().equals(a.context())) {
+                        problems.add(what + ": the unit's context entry holds domain id " + entry.get().domainId()
+                                + " of guest " + entry.get().guest() + "; expected domain id " + a.domainId());
+                    }
+                }
+                if (!table.domainId(a.guest(), a.unitId()).equals(Optional.of(a.domainId()))) {
+                    problems.add(what + ": the map gives the guest " + table.domainId(a.guest(), a.unitId())
+                            .map(DomainId::toString).orElse("no domain id") + " there; expected " + a.domainId());
+                }
+                if (!table.guest(a.unitId(), a.domainId()).equals(Optional.of(a.guest()))) {
+                    problems.add(what + ": the map gives domain id " + a.domainId() + " to " + table.guest(a.unitId(),
+                            a.domainId()).map(g -> "guest " + g).orElse("nobody") + "; expected guest " + a.guest());
+                }
+            }
+            for (GuestId guest : table.guests()) {
+                table.domainsOf(guest).forEach((unitId, did) -> {
+                    if (devicesOf(guest, unitId).isEmpty()) {
+                        problems.add("the map gives guest " + guest + " domain id " + did + " on unit " + unitId
+                                + " but none of its devices is attached there");
+                    }
+                });
+            }
+            for (IommuUnit unit : units.values()) {
+                for (PciAddress device : unit.devices()) {
+                    if (!attachments.containsKey(device) && unit.context(device).isPresent()) {
+                        problems.add("unit " + unit.id() + " has a present context entry for " + device
+                                + " (domain id " + unit.context(device).get().domainId() + ") that no assignment records");
+                    }
+                }
+            }
+            if (bound != null) {
+                for (String unitId : descriptors.keySet()) {
+                    java.util.BitSet expected = new java.util.BitSet();
+                    table.domainsOn(unitId).keySet().forEach(did -> expected.set(did.value()));
+                    quarantine.getOrDefault(unitId, Map.of()).keySet().forEach(did -> expected.set(did.value()));
+                    java.util.BitSet marked = bound.allocator().inUse(unitId);
+                    if (!marked.equals(expected)) {
+                        java.util.BitSet extra = (java.util.BitSet) marked.clone();
+                        extra.andNot(expected);
+                        java.util.BitSet missing = (java.util.BitSet) expected.clone();
+                        missing.andNot(marked);
+                        problems.add("unit " + unitId + ": strategy " + bound.entry().name() + " marks ids " + extra
+                                + " in use that the map does not hold, and not ids " + missing + " that it does");
+                    }
+                }
+                if ("global".equals(bound.entry().name())) {
+                    for (GuestId guest : table.guests()) {
+                        Set<DomainId> ids = new TreeSet<>(table.domainsOf(guest).values());
+                        if (ids.size() > 1) {
+                            problems.add("guest " + guest + " holds domain ids " + ids
+                                    + " on different units; strategy global gives one id on every unit");
+                        }
+                    }
+                }
+            } else {
+                problems.add("no allocation strategy bound: " + (problem == null ? "none requested" : problem));
+            }
+            return problems;
+        });
+    }
+
+    @Override
     public Optional<String> strategy() {
         lock.lock();
         try {

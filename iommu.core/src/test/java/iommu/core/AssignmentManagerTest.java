@@ -266,6 +266,22 @@ class AssignmentManagerTest {
                 .isEqualTo("strategy 'packed' is not available: present are [global, per-unit]; 'per-unit' stays bound");
     }
 
+    @Test
+    void theAuditAgreesAfterWorkAndNamesWhatABrokenUnitDisagreesOn() {
+        AssignmentManager m = perUnit();
+        m.attach(g(5), List.of(a0, b0));
+        m.attach(g(6), List.of(a1));
+        m.detach(List.of(b0));
+        assertThat(m.audit()).isEmpty();
+        // the hardware loses an entry behind the platform's back
+        dmar0.contexts.remove(a1);
+        assertThat(m.audit()).containsExactly("device " + a1 + " of guest 6 on unit dmar0: the unit's context entry is "
+                + "not present; expected domain id 2");
+        // and grows one nobody recorded
+        dmar0.contexts.put(dmar0.deviceList().get(3), new DeviceContext(DomainId.of(9), g(7)));
+        assertThat(m.audit()).hasSize(2).last().asString().contains("that no assignment records");
+    }
+
     static String snapshot(AssignmentManager m) {
         StringBuilder sb = new StringBuilder();
         m.guests().forEach(gd -> gd.devices.forEach(d -> sb.append(gd.guest).append(' ').append(d.bdf).append(' ')

@@ -98,4 +98,34 @@ public interface IommuUnit {
 
     /** How many invalidations of each granularity the unit received. */
     Map<String, Long> invalidationCounts();
+
+    /**
+     * The unit's registers and capabilities decoded by name, in display order,
+     * for a person to read (VT-d: VER, CAP and ECAP fields). Values are
+     * numbers, booleans or strings.
+     */
+    default Map<String, Object> describe() {
+        Map<String, Object> fields = new java.util.LinkedHashMap<>();
+        fields.put("id", id());
+        fields.put("vendor", vendor());
+        fields.put("segment", segment());
+        fields.put("registerBase", String.format("0x%x", registerBase()));
+        fields.put("domainIds", domainIdCount());
+        return fields;
+    }
+
+    /**
+     * The device's context entry as the unit holds it, decoded by name in
+     * display order (VT-d: present, TT, AW, SLPTPTR, DID and the raw 128 bits);
+     * empty when the unit does not translate the device.
+     */
+    default Map<String, Object> describeContext(PciAddress device) {
+        Map<String, Object> fields = new java.util.LinkedHashMap<>();
+        context(device).ifPresentOrElse(c -> {
+            fields.put("present", true);
+            fields.put("did", c.domainId().value());
+            fields.put("guest", c.guest().value());
+        }, () -> fields.put("present", false));
+        return fields;
+    }
 }
