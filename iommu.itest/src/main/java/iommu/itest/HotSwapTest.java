@@ -1,0 +1,295 @@
+package iommu.itest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.test.common.annotation.InjectBundleContext;
+import org.osgi.test.common.annotation.InjectService;
+
+import iommu.api.DeviceAssignment;
+import iommu.api.DomainId;
+import iommu.api.DomainIdMap;
+import iommu.api.GuestId;
+import iommu.api.IommuException;
+import iommu.api.PciAddress;
+import iommu.api.spi.AllocationStrategy;
+import iommu.api.spi.DeviceContext;
+
+/** Swapping the allocation strategy at runtime while guests keep their devices (DESIGN section 5). */
+class HotSwapTest {
+
+    @InjectBundleContext
+    BundleContext context;
+    @InjectService
+    DeviceAssignment assignment;
+    @InjectService
+    DomainIdMap map;
+    @InjectService
+    ConfigurationAdmin cm;
+
+    final List<ServiceRegistration<?>> registrations = new ArrayList<>();
+
+    @BeforeEach
+    void reset() throws Exception {
+        Platform.reset(cm, assignment);
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        registrations.forEach(ServiceRegistration::unregister);
+        for (Bundle b : context.getBundles()) {
+            if (b.getSymbolicName().startsWith("iommu.alloc.") && b.getState() != Bundle.ACTIVE) {
+                b.start();
+            }
+        }
+        Platform.reset(cm, assignment);
+        assertThat(assignment.audit()).isEmpty();
+    }
+
+    static List<PciAddress> nic(int index) {
+        return switch (index) {
+            case 0 -> CapacityTest.vfs("0000:18:00.0", 128, 1);
+            case 1 -> CapacityTest.vfs("0000:3b:00.0", 2, 1);
+            default -> CapacityTest.vfs("0000:86:00.0", 128, 2);
+        };
+    }
+
+    void register(AllocationStrategy strategy) {
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put(AllocationStrategy.NAME, strategy.name());
+        registrations.add(context.registerService(AllocationStrategy.class, strategy, props));
+    }
+
+    @Test
+    void perUnitToGlobalIsRefusedOverCapacityAndNothingChanges() throws Exception {
+        for (int g = 1; g <= 300; g++) {
+            assignment.attach(GuestId.guest(g), List.of(nic(g % 3).get(g / 3)));
+        }
+        String before = Platform.state(assignment);
+        Platform.requestStrategy(cm, assignment, "global");
+        assertThat(assignment.strategy()).contains("per-unit");
+        assertThat(assignment.strategyProblem()).get().asString()
+                .contains("300 guests hold domain ids but the shared space has 255 usable ids")
+                .endsWith("'per-unit' stays bound");
+        assertThat(Platform.state(assignment)).isEqualTo(before);
+        assertThat(assignment.audit()).isEmpty();
+    }
+
+    @Test
+    void perUnitToGlobalRenumbersSoEveryGuestHasOneIdOnEveryUnit() throws Exception {
+        // guest 100 takes id 1 on dmar2 first, so guests 1..20 get 2..21 there but 1..20 on dmar0
+        assignment.attach(GuestId.guest(100), List.of(nic(2).get(100)));
+        for (int g = 1; g <= 20; g++) {
+            assignment.attach(GuestId.guest(g), List.of(nic(0).get(g), nic(2).get(g)));
+        }
+        assertThat(map.domainsOf(GuestId.guest(1)).values()).containsExactlyInAnyOrder(DomainId.of(1), DomainId.of(2));
+
+        Platform.requestStrategy(cm, assignment, "global");
+        assertThat(assignment.strategyProblem()).isEmpty();
+        assertThat(assignment.strategy()).contains("global");
+        for (int g = 1; g <= 20; g++) {
+            GuestId guest = GuestId.guest(g);
+            Set<DomainId> ids = new TreeSet<>(map.domainsOf(guest).values());
+            assertThat(ids).as("guest %d", g).hasSize(1);
+            DomainId did = ids.iterator().next();
+            // the units' own context entries agree with the map
+            assertThat(Platform.unit(context, "dmar0").context(nic(0).get(g))).contains(new DeviceContext(did, guest));
+            assertThat(Platform.unit(context, "dmar2").context(nic(2).get(g))).contains(new DeviceContext(did, guest));
+        }
+        assertThat(assignment.audit()).isEmpty();
+    }
+
+    @Test
+    void globalToPerUnitAdoptsEveryIdAsItIs() throws Exception {
+        Platform.requestStrategy(cm, assignment, "global");
+        for (int g = 1; g <= 30; g++) {
+            assignment.attach(GuestId.guest(g), List.of(nic(g % 3).get(g), nic((g + 1) % 3).get(g)));
+        }
+        String before = Platform.state(assignment).replace("strategy=global", "");
+        long invalidationsBefore = Platform.unit(context, "dmar0").invalidationCounts().values().stream()
+                .mapToLong(Long::longValue).sum();
+        Platform.requestStrategy(cm, assignment, "per-unit");
+        assertThat(assignment.strategy()).contains("per-unit");
+        assertThat(Platform.state(assignment).replace("strategy=per-unit", "")).isEqualTo(before);
+        // adopting rewrote nothing, so nothing needed invalidating
+        assertThat(Platform.unit(context, "dmar0").invalidationCounts().values().stream().mapToLong(Long::longValue).sum())
+                .isEqualTo(invalidationsBefore);
+        assertThat(assignment.audit()).isEmpty();
+    }
+
+    @Test
+    void aFailureInTheMiddleOfARenumberingRollsEverythingBack() throws Exception {
+        for (int g = 1; g <= 12; g++) {
+            assignment.attach(GuestId.guest(g), List.of(nic(g % 3).get(g)));
+        }
+        String before = Platform.state(assignment);
+        register(new FaultyStrategy());
+        Platform.requestStrategy(cm, assignment, FaultyStrategy.NAME);
+        assertThat(assignment.strategy()).contains("per-unit");
+        assertThat(assignment.strategyProblem()).get().asString()
+                .startsWith("strategy 'faulty' refused: renumbering failed and was rolled back:");
+        assertThat(Platform.state(assignment)).isEqualTo(before);
+        assertThat(assignment.audit()).isEmpty();
+    }
+
+    @Test
+    void aThirdPartyStrategyCanBeBound() throws Exception {
+        for (int g = 1; g <= 6; g++) {
+            assignment.attach(GuestId.guest(g), List.of(nic(0).get(g)));
+        }
+        assignment.detach(List.of(nic(0).get(2), nic(0).get(4)));   // holes at ids 2 and 4
+        register(new PackedStrategy());
+        Platform.requestStrategy(cm, assignment, PackedStrategy.NAME);
+        assertThat(assignment.strategy()).contains(PackedStrategy.NAME);
+        assertThat(map.domainsOn("dmar0").keySet()).extracting(DomainId::value).containsExactly(1, 2, 3, 4);
+        assertThat(assignment.attach(GuestId.guest(7), List.of(nic(0).get(7))).devices.get(0).did).isEqualTo(5);
+        assertThat(assignment.audit()).isEmpty();
+    }
+
+    /** Each worker owns its own VFs and guests, and remembers what it attached. */
+    final class Worker implements java.util.concurrent.Callable<List<String>> {
+        final List<PciAddress> devices;
+        final int firstGuest;
+        final Map<PciAddress, Integer> attached = new TreeMap<>();
+        final Random random;
+        final AtomicBoolean stop;
+        int operations;
+
+        Worker(int index, AtomicBoolean stop) {
+            this.devices = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                devices.add(nic(i % 3).get(index * 14 + i / 3 + 1));
+            }
+            this.firstGuest = 1000 + index * 20;
+            this.random = new Random(index);
+            this.stop = stop;
+        }
+
+        @Override
+        public List<String> call() {
+            List<String> errors = new ArrayList<>();
+            while (!stop.get()) {
+                int i = random.nextInt(devices.size());
+                PciAddress device = devices.get(i);
+                try {
+                    if (attached.containsKey(device)) {
+                        assignment.detach(List.of(device));
+                        attached.remove(device);
+                    } else {
+                        assignment.attach(GuestId.guest(firstGuest + i % 5), List.of(device));
+                        attached.put(device, firstGuest + i % 5);
+                    }
+                    operations++;
+                } catch (IommuException e) {
+                    errors.add(device + ": " + e.getMessage());
+                }
+            }
+            return errors;
+        }
+    }
+
+    Map<PciAddress, Integer> platformView() {
+        Map<PciAddress, Integer> view = new TreeMap<>();
+        assignment.devices().stream().filter(d -> d.guest != null)
+                .forEach(d -> view.put(PciAddress.parse(d.bdf), d.guest));
+        return view;
+    }
+
+    @Test
+    void eightThreadsAttachingAndDetachingDuringRepeatedSwapsSeeNoFailure() throws Exception {
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Worker> workers = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Future<List<String>>> results = new ArrayList<>();
+        try {
+            for (int w = 0; w < 8; w++) {
+                Worker worker = new Worker(w, stop);
+                workers.add(worker);
+                results.add(pool.submit(worker));
+            }
+            for (int swap = 0; swap < 10; swap++) {
+                String name = swap % 2 == 0 ? "global" : "per-unit";
+                Platform.requestStrategy(cm, assignment, name);
+                assertThat(assignment.strategyProblem()).as("swap %d to %s", swap, name).isEmpty();
+                Thread.sleep(50);
+            }
+        } finally {
+            stop.set(true);
+            pool.shutdown();
+            assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
+        }
+        List<String> errors = new ArrayList<>();
+        for (Future<List<String>> f : results) {
+            errors.addAll(f.get());
+        }
+        assertThat(errors).isEmpty();
+        assertThat(workers).allSatisfy(w -> assertThat(w.operations).as("operations of a worker").isGreaterThan(20));
+        Map<PciAddress, Integer> expected = new TreeMap<>();
+        workers.forEach(w -> expected.putAll(w.attached));
+        assertThat(platformView()).isEqualTo(expected);
+        assertThat(assignment.audit()).isEmpty();
+    }
+
+    @Test
+    void stoppingAndRestartingTheStrategyBundleUnderLoadLosesNothing() throws Exception {
+        Bundle perUnit = java.util.Arrays.stream(context.getBundles())
+                .filter(b -> "iommu.alloc.perunit".equals(b.getSymbolicName())).findFirst().orElseThrow();
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Worker> workers = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Future<List<String>>> results = new ArrayList<>();
+        try {
+            for (int w = 0; w < 8; w++) {
+                Worker worker = new Worker(w, stop);
+                workers.add(worker);
+                results.add(pool.submit(worker));
+            }
+            for (int round = 0; round < 3; round++) {
+                Thread.sleep(100);
+                perUnit.stop();
+                Thread.sleep(100);
+                perUnit.start();
+                Platform.await("per-unit to be bound again",
+                        () -> assignment.strategy().filter("per-unit"::equals).isPresent());
+            }
+            Thread.sleep(100);
+        } finally {
+            stop.set(true);
+            pool.shutdown();
+            assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
+        }
+        List<String> errors = Collections.synchronizedList(new ArrayList<>());
+        for (Future<List<String>> f : results) {
+            errors.addAll(f.get());
+        }
+        // while no strategy is bound attaches fail, clearly; nothing else may fail
+        assertThat(errors).allSatisfy(e -> assertThat(e).contains("no allocation strategy bound"));
+        Map<PciAddress, Integer> expected = new TreeMap<>();
+        workers.forEach(w -> expected.putAll(w.attached));
+        assertThat(platformView()).isEqualTo(expected);
+        assertThat(assignment.audit()).isEmpty();
+    }
+}
