@@ -34,6 +34,20 @@ public interface PlatformDiscovery {
     DiscoveryDTO discover(Path path);
 
     /**
+     * Replaces the platform this vendor loaded at start (its embedded default
+     * or the configured one) with the platform at the path, as the launcher's
+     * {@code --platform PATH} does: the path is read and validated first; when
+     * it is malformed nothing changes.
+     *
+     * @throws iommu.api.IommuException one line naming what is wrong, where,
+     *         and what was expected; or when a unit being replaced still has a
+     *         device attached
+     */
+    default DiscoveryDTO replacePlatform(Path path) {
+        throw new iommu.api.IommuException("vendor " + vendor() + " cannot replace its platform");
+    }
+
+    /**
      * Unregisters a unit this discovery registered.
      *
      * @throws iommu.api.IommuException for an unknown unit or one with a
