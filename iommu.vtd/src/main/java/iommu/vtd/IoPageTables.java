@@ -2,64 +2,200 @@ package iommu.vtd;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 import iommu.api.GuestId;
 
 /**
- * Each guest's I/O page table on this unit: IOVA page number to host page
- * number, 4 KiB pages. Not thread-safe: the unit guards it.
+ * Each guest's second-level I/O page table on this unit, built by the driver
+ * side in the unit's simulated memory: {@code levels} levels of 512 64-bit
+ * entries (R bit 0, W bit 1, address 51:12), the root being what the
+ * guest's context entries point at. The hardware walks the same memory; the
+ * bookkeeping here (which root is whose, how many pages and context entries
+ * use it) is what a driver keeps beside its tables, never consulted by a
+ * translation. A guest's tables are freed when it has no mapped page and no
+ * context entry left. Not thread-safe: the unit guards it.
  */
 final class IoPageTables {
-    private final Map<GuestId, Map<Long, Long>> tables = new HashMap<>();
 
+    private static final class Space {
+        final long root;
+        long mappedPages;
+        int contextEntries;
+
+        Space(long root) {
+            this.root = root;
+        }
+    }
+
+    private final PhysicalMemory memory;
+    private final PageAllocator pages;
+    private final int levels;
+    private final Map<GuestId, Space> spaces = new HashMap<>();
+    private final Map<Long, GuestId> byRoot = new HashMap<>();
+
+    IoPageTables(PhysicalMemory memory, PageAllocator pages, int levels) {
+        if (levels < 2 || levels > 5) {
+            throw new IllegalArgumentException(levels + " page-table levels: expected 2..5");
+        }
+        this.memory = memory;
+        this.pages = pages;
+        this.levels = levels;
+    }
+
+    int levels() {
+        return levels;
+    }
+
+    /** The root of the guest's table, allocated (empty) when it has none. */
+    long rootOf(GuestId guest) {
+        return space(guest).root;
+    }
+
+    /** The guest whose table has this root. */
+    Optional<GuestId> guestAt(long root) {
+        return Optional.ofNullable(byRoot.get(root));
+    }
+
+    /** One more context entry points at the guest's table. */
+    void reference(GuestId guest) {
+        space(guest).contextEntries++;
+    }
+
+    /** One context entry less points at the guest's table; frees it when nothing uses it. */
+    void unreference(GuestId guest) {
+        Space space = spaces.get(guest);
+        if (space != null && space.contextEntries > 0) {
+            space.contextEntries--;
+            releaseIfUnused(guest, space);
+        }
+    }
+
+    /** What the driver's own walk finds for the IOVA page: the host page, or empty. */
     OptionalLong lookup(GuestId guest, long iovaPage) {
-        Map<Long, Long> table = tables.get(guest);
-        Long host = table == null ? null : table.get(iovaPage);
-        return host == null ? OptionalLong.empty() : OptionalLong.of(host);
+        Space space = spaces.get(guest);
+        if (space == null) {
+            return OptionalLong.empty();
+        }
+        long leaf = leafEntryAddress(space.root, iovaPage, false);
+        if (leaf < 0) {
+            return OptionalLong.empty();
+        }
+        long pte = memory.read64(leaf);
+        return PageTableEntry.present(pte) ? OptionalLong.of(PageTableEntry.address(pte) >>> PhysicalMemory.PAGE_SHIFT)
+                : OptionalLong.empty();
     }
 
     /** The first already-mapped page of the range, or empty. */
-    OptionalLong firstMapped(GuestId guest, long firstPage, long pages) {
-        Map<Long, Long> table = tables.get(guest);
-        if (table == null) {
+    OptionalLong firstMapped(GuestId guest, long firstPage, long count) {
+        Space space = spaces.get(guest);
+        if (space == null) {
             return OptionalLong.empty();
         }
-        for (long p = firstPage; p < firstPage + pages; p++) {
-            if (table.containsKey(p)) {
+        for (long p = firstPage; p < firstPage + count; p++) {
+            long leaf = leafEntryAddress(space.root, p, false);
+            if (leaf < 0) {
+                // no leaf table here: skip to the next one
+                p = (p | 0x1FF);
+                continue;
+            }
+            if (PageTableEntry.present(memory.read64(leaf))) {
                 return OptionalLong.of(p);
             }
         }
         return OptionalLong.empty();
     }
 
-    void map(GuestId guest, long firstPage, long firstHostPage, long pages) {
-        Map<Long, Long> table = tables.computeIfAbsent(guest, g -> new HashMap<>());
-        for (long i = 0; i < pages; i++) {
-            table.put(firstPage + i, firstHostPage + i);
+    /** Maps the range (all of it unmapped), read and write as asked. */
+    void map(GuestId guest, long firstPage, long firstHostPage, long count, boolean read, boolean write) {
+        Space space = space(guest);
+        for (long i = 0; i < count; i++) {
+            long leaf = leafEntryAddress(space.root, firstPage + i, true);
+            memory.write64(leaf, PageTableEntry.of((firstHostPage + i) << PhysicalMemory.PAGE_SHIFT, read, write));
         }
+        space.mappedPages += count;
     }
 
-    /** Removes what is mapped of the range; returns how many pages were. */
-    long unmap(GuestId guest, long firstPage, long pages) {
-        Map<Long, Long> table = tables.get(guest);
-        if (table == null) {
+    /** Clears what is mapped of the range; returns how many pages were. */
+    long unmap(GuestId guest, long firstPage, long count) {
+        Space space = spaces.get(guest);
+        if (space == null) {
             return 0;
         }
         long removed = 0;
-        for (long p = firstPage; p < firstPage + pages; p++) {
-            if (table.remove(p) != null) {
+        for (long p = firstPage; p < firstPage + count; p++) {
+            long leaf = leafEntryAddress(space.root, p, false);
+            if (leaf < 0) {
+                p = (p | 0x1FF);
+                continue;
+            }
+            if (PageTableEntry.present(memory.read64(leaf))) {
+                memory.write64(leaf, 0);
                 removed++;
             }
         }
-        if (table.isEmpty()) {
-            tables.remove(guest);
-        }
+        space.mappedPages -= removed;
+        releaseIfUnused(guest, space);
         return removed;
     }
 
     long mappedPages(GuestId guest) {
-        Map<Long, Long> table = tables.get(guest);
-        return table == null ? 0 : table.size();
+        Space space = spaces.get(guest);
+        return space == null ? 0 : space.mappedPages;
+    }
+
+    private Space space(GuestId guest) {
+        Space space = spaces.get(guest);
+        if (space == null) {
+            space = new Space(pages.allocate());
+            spaces.put(guest, space);
+            byRoot.put(space.root, guest);
+        }
+        return space;
+    }
+
+    /**
+     * The address of the level-1 entry for the page, allocating missing
+     * tables when {@code create}; -1 when a table is missing and not created.
+     */
+    private long leafEntryAddress(long root, long iovaPage, boolean create) {
+        long iova = iovaPage << PhysicalMemory.PAGE_SHIFT;
+        long table = root;
+        for (int level = levels; level > 1; level--) {
+            long address = table + (long) PageTableEntry.index(iova, level) * PageTableEntry.SIZE;
+            long pte = memory.read64(address);
+            if (!PageTableEntry.present(pte)) {
+                if (!create) {
+                    return -1;
+                }
+                long next = pages.allocate();
+                // non-leaf entries grant both rights; the leaf decides (as Linux's dma_pte does)
+                pte = PageTableEntry.of(next, true, true);
+                memory.write64(address, pte);
+            }
+            table = PageTableEntry.address(pte);
+        }
+        return table + (long) PageTableEntry.index(iova, 1) * PageTableEntry.SIZE;
+    }
+
+    private void releaseIfUnused(GuestId guest, Space space) {
+        if (space.mappedPages == 0 && space.contextEntries == 0) {
+            freeTable(space.root, levels);
+            spaces.remove(guest);
+            byRoot.remove(space.root);
+        }
+    }
+
+    private void freeTable(long table, int level) {
+        if (level > 1) {
+            for (int i = 0; i < PageTableEntry.ENTRIES; i++) {
+                long pte = memory.read64(table + (long) i * PageTableEntry.SIZE);
+                if (PageTableEntry.present(pte)) {
+                    freeTable(PageTableEntry.address(pte), level - 1);
+                }
+            }
+        }
+        pages.free(table);
     }
 }

@@ -2,13 +2,13 @@ package iommu.vtd;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.OptionalLong;
 
 /**
  * The unit's IOTLB: translations tagged with (domain id, IOVA page), filled
- * on a translation and dropped only by an invalidation (global, domain,
- * pages) or by eviction of the least recently used entry when full. It is
- * what makes a missing flush visible. Not thread-safe: the unit guards it.
+ * on a translation and dropped only by an invalidation (global, domain, pages
+ * with an address mask) or by eviction of the least recently used entry when
+ * full. It is what makes a missing flush visible. With caching mode it also
+ * keeps not-present results. Not thread-safe: the unit guards it.
  */
 final class Iotlb {
 
@@ -16,8 +16,20 @@ final class Iotlb {
     record Tag(int domainId, long iovaPage) {
     }
 
+    /**
+     * What is cached: the host page and the access rights the walk found;
+     * neither right means a cached not-present result (caching mode only).
+     */
+    record Entry(long hostPage, boolean read, boolean write) {
+        static final Entry NOT_PRESENT = new Entry(0, false, false);
+
+        boolean present() {
+            return read || write;
+        }
+    }
+
     private final int capacity;
-    private final LinkedHashMap<Tag, Long> entries;
+    private final LinkedHashMap<Tag, Entry> entries;
 
     Iotlb(int capacity) {
         if (capacity < 1) {
@@ -28,19 +40,19 @@ final class Iotlb {
             private static final long serialVersionUID = 1L;
 
             @Override
-            protected boolean removeEldestEntry(Map.Entry<Tag, Long> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<Tag, Entry> eldest) {
                 return size() > Iotlb.this.capacity;
             }
         };
     }
 
-    OptionalLong lookup(int domainId, long iovaPage) {
-        Long host = entries.get(new Tag(domainId, iovaPage));
-        return host == null ? OptionalLong.empty() : OptionalLong.of(host);
+    /** The cached entry, or null. */
+    Entry lookup(int domainId, long iovaPage) {
+        return entries.get(new Tag(domainId, iovaPage));
     }
 
-    void fill(int domainId, long iovaPage, long hostPage) {
-        entries.put(new Tag(domainId, iovaPage), hostPage);
+    void fill(int domainId, long iovaPage, Entry entry) {
+        entries.put(new Tag(domainId, iovaPage), entry);
     }
 
     void invalidateAll() {
@@ -51,10 +63,11 @@ final class Iotlb {
         entries.keySet().removeIf(t -> t.domainId() == domainId);
     }
 
-    /** Drops the domain's entries for 2^order pages from {@code firstPage}. */
-    void invalidatePages(int domainId, long firstPage, int order) {
-        long last = firstPage + (1L << order) - 1;
-        entries.keySet().removeIf(t -> t.domainId() == domainId && t.iovaPage() >= firstPage && t.iovaPage() <= last);
+    /** Drops the domain's entries in the naturally aligned block of 2^order pages holding {@code page}. */
+    void invalidatePages(int domainId, long page, int order) {
+        long first = page >>> order << order;
+        long last = first + (1L << order) - 1;
+        entries.keySet().removeIf(t -> t.domainId() == domainId && t.iovaPage() >= first && t.iovaPage() <= last);
     }
 
     int size() {

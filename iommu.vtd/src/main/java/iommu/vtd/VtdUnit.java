@@ -1,5 +1,6 @@
 package iommu.vtd;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,8 +24,14 @@ import iommu.api.spi.ScopeMatch;
 import iommu.api.spi.Translation;
 
 /**
- * One Intel VT-d DMA-remapping hardware unit (DRHD): its context entries,
- * the guests' I/O page tables and an IOTLB tagged by (domain id, page).
+ * One Intel VT-d DMA-remapping hardware unit (DRHD), as a driver sees it
+ * and as the hardware behaves. The driver side (this class with
+ * {@link ContextTable}, {@link IoPageTables} and an {@link Invalidator})
+ * builds the root, context and I/O page tables in the unit's simulated
+ * {@link PhysicalMemory} and talks to the hardware side
+ * ({@link VtdHardware}) through its registers and that memory only; the
+ * hardware translates DMA through the same tables, its context cache and its
+ * IOTLB, so a missing invalidation shows as a stale translation.
  * Thread-safe: every state change and every translation holds the unit's lock.
  */
 public final class VtdUnit implements IommuUnit {
@@ -32,6 +39,13 @@ public final class VtdUnit implements IommuUnit {
     public static final String VENDOR_NAME = "vt-d";
     /** IOTLB entries before the least recently used one is evicted. */
     static final int IOTLB_ENTRIES = 1024;
+    /** Context-cache entries before the least recently used one is evicted. */
+    static final int CONTEXT_CACHE_ENTRIES = 64;
+    /** VER when the platform does not say: 1.0. */
+    static final int DEFAULT_VERSION = Registers.version(1, 0);
+    /** Where the driver side allocates its tables in the unit's memory, and how many pages at most. */
+    static final long TABLE_REGION = 0x40_0000_0000L;
+    static final long TABLE_REGION_PAGES = 1L << 22;
     /** The most pages one map or unmap call may cover (4 GiB). */
     static final long MAX_PAGES = 1L << 20;
     private static final int PAGE_SHIFT = 12;
@@ -45,18 +59,112 @@ public final class VtdUnit implements IommuUnit {
     private final UnitDirectory directory;
 
     private final Object lock = new Object();
-    private final ContextTable contexts = new ContextTable();
-    private final IoPageTables pageTables = new IoPageTables();
-    private final Iotlb iotlb = new Iotlb(IOTLB_ENTRIES);
     private final Map<String, Long> counts = new LinkedHashMap<>();
+    private final PhysicalMemory memory;
+    private final VtdHardware hardware;
+    private final PageAllocator pages;
+    private final ContextTable contexts;
+    private final IoPageTables pageTables;
+    /** The AW value of the unit's context entries, or -1 when CAP.SAGAW names none the model knows. */
+    private final int addressWidth;
+    /** Null when the unit has no invalidation at all (VT-d 6 or later without ECAP.QI). */
+    private final Invalidator invalidator;
+    /** The persistent GCMD bits the driver has set (what Linux keeps in iommu->gcmd). */
+    private int gcmd;
 
     VtdUnit(UnitDefinition definition, String source, UnitDirectory directory) {
+        this(definition, source, directory, DEFAULT_VERSION);
+    }
+
+    /** A unit whose VER register reads {@code version} (major in bits 7:4, minor in 3:0). */
+    VtdUnit(UnitDefinition definition, String source, UnitDirectory directory, int version) {
         this.definition = Objects.requireNonNull(definition, "definition");
         this.source = Objects.requireNonNull(source, "source");
         this.directory = Objects.requireNonNull(directory, "directory");
         for (String granularity : List.of("device", "domain", "pages", "global")) {
             counts.put(granularity, 0L);
         }
+        Capability cap = definition.cap();
+        ExtendedCapability ecap = definition.ecap();
+        this.memory = new PhysicalMemory(HOST_ADDRESS_BITS);
+        this.hardware = new VtdHardware(cap, ecap, version, memory, CONTEXT_CACHE_ENTRIES, IOTLB_ENTRIES);
+        this.pages = new PageAllocator(memory, TABLE_REGION, TABLE_REGION_PAGES);
+        this.addressWidth = addressWidthFor(cap);
+        this.contexts = new ContextTable(memory, pages);
+        this.pageTables = new IoPageTables(memory, pages, ContextEntry.levelsOf(Math.max(addressWidth, 0)));
+        this.invalidator = bringUp(cap, ecap);
+    }
+
+    /**
+     * What Linux's {@code init_dmars} does: queued invalidation first when
+     * ECAP.QI (register-based otherwise, none on VT-d 6+ without QI), the root
+     * table latched with GCMD.SRTP, a global context-cache and IOTLB
+     * invalidation, then translation enabled with GCMD.TE.
+     */
+    private Invalidator bringUp(Capability cap, ExtendedCapability ecap) {
+        Invalidator chosen = null;
+        if (ecap.queuedInvalidation()) {
+            chosen = new InvalidationQueue(id(), hardware, memory, pages);
+            command(Registers.GCMD_QIE, true, Registers.GSTS_QIES);
+        } else if (hardware.hasRegisterInvalidation()) {
+            chosen = new RegisterInvalidator(id(), hardware, ecap);
+        }
+        hardware.writeRegister(Registers.RTADDR, 8, contexts.rootTableAddress());
+        command(Registers.GCMD_SRTP, false, Registers.GSTS_RTPS);
+        if (chosen != null) {
+            CompletableFuture<Void> flushed = new CompletableFuture<>();
+            chosen.submit(List.of(
+                    QueuedDescriptor.ContextCacheInvalidate.of(Registers.GRANULARITY_GLOBAL, 0, 0, 0),
+                    iotlbRequest(Registers.GRANULARITY_GLOBAL, 0, 0, 0)), flushed);
+            List<Runnable> completions = new ArrayList<>();
+            chosen.poll(completions);
+            completions.forEach(Runnable::run);
+            if (!flushed.isDone() || flushed.isCompletedExceptionally()) {
+                throw new IllegalStateException("unit " + id() + ": the global invalidation at bring-up did not complete");
+            }
+        }
+        command(Registers.GCMD_TE, true, Registers.GSTS_TES);
+        hardware.resetCounters(); // counters count what the platform asked for, not the bring-up
+        return chosen;
+    }
+
+    /** Writes GCMD (the persistent bits set so far plus {@code bit}) and checks GSTS shows {@code status}. */
+    private void command(int bit, boolean persistent, int status) {
+        if (persistent) {
+            gcmd |= bit;
+        }
+        hardware.writeRegister(Registers.GCMD, 4, gcmd | bit);
+        if ((hardware.readRegister(Registers.GSTS, 4) & status) == 0) {
+            throw new IllegalStateException(String.format("unit %s: GSTS 0x%08x does not show the GCMD 0x%08x just written",
+                    id(), hardware.readRegister(Registers.GSTS, 4), bit));
+        }
+    }
+
+    /**
+     * The AW the unit's context entries use, as Linux chooses it: the
+     * adjusted width of MGAW (39, 48 or 57 bits) when CAP.SAGAW supports it,
+     * else the next wider supported one, else the widest narrower one; -1
+     * when SAGAW names none of 30, 39, 48, 57 bits.
+     */
+    static int addressWidthFor(Capability cap) {
+        int wanted = Math.max(0, Math.min(3, (cap.mgaw() - 30 + 8) / 9));
+        for (int aw = wanted; aw <= 3; aw++) {
+            if (Capability.bit(cap.sagaw(), aw)) {
+                return aw;
+            }
+        }
+        for (int aw = wanted - 1; aw >= 0; aw--) {
+            if (Capability.bit(cap.sagaw(), aw)) {
+                return aw;
+            }
+        }
+        return -1;
+    }
+
+    /** The guest address width the unit translates: min(MGAW, the width of its AW). */
+    int guestAddressWidth() {
+        return addressWidth < 0 ? capability().mgaw()
+                : Math.min(capability().mgaw(), ContextEntry.widthOf(addressWidth));
     }
 
     public UnitDefinition definition() {
@@ -151,28 +259,70 @@ public final class VtdUnit implements IommuUnit {
                     + ": expected 1.." + (domainIdCount() - 1));
         }
         requireTranslated(device);
+        if (addressWidth < 0) {
+            throw new IllegalStateException(String.format("unit %s cannot translate: CAP.SAGAW 0x%x names no address"
+                    + " width of 30, 39, 48 or 57 bits", id(), capability().sagaw()));
+        }
+        int sid = device.routingId();
         synchronized (lock) {
-            contexts.set(device, context);
+            ContextEntry old = contexts.read(sid);
+            long root = pageTables.rootOf(context.guest());
+            contexts.write(sid, ContextEntry.translating(root, addressWidth, did));
+            pageTables.reference(context.guest());
+            if (old.present()) {
+                pageTables.guestAt(old.secondLevelPointer()).ifPresent(pageTables::unreference);
+            }
+            flushWriteBuffer();
         }
     }
 
     @Override
     public void clearContext(PciAddress device) {
         Objects.requireNonNull(device, "device");
+        int sid = device.routingId();
         synchronized (lock) {
-            if (contexts.get(device).isPresent()) {
-                contexts.clear(device);
+            ContextEntry old = device.segment() == segment() ? contexts.read(sid) : ContextEntry.decode(0, 0);
+            if (old.present()) {
+                contexts.clear(sid);
+                pageTables.guestAt(old.secondLevelPointer()).ifPresent(pageTables::unreference);
+                flushWriteBuffer();
                 return;
             }
         }
         requireTranslated(device);
     }
 
+    /** Without caching mode, a unit with CAP.RWBF needs its write buffer flushed after table updates (Linux). */
+    private void flushWriteBuffer() {
+        if (capability().rwbf() && !capability().cachingMode()) {
+            hardware.writeRegister(Registers.GCMD, 4, gcmd | Registers.GCMD_WBF);
+        }
+    }
+
+    /** Reads the device's context entry back from the unit's memory and names the guest its table root belongs to. */
     @Override
     public Optional<DeviceContext> context(PciAddress device) {
         Objects.requireNonNull(device, "device");
+        if (device.segment() != segment()) {
+            return Optional.empty();
+        }
         synchronized (lock) {
-            return contexts.get(device);
+            ContextEntry entry = contexts.read(device.routingId());
+            if (!entry.present()) {
+                return Optional.empty();
+            }
+            GuestId guest = pageTables.guestAt(entry.secondLevelPointer()).orElseThrow(() -> new IllegalStateException(
+                    String.format("unit %s: the context entry of %s points at 0x%x, which is no guest's I/O page table",
+                            id(), device, entry.secondLevelPointer())));
+            return Optional.of(new DeviceContext(DomainId.of(entry.domainId()), guest));
+        }
+    }
+
+    /** The device's context entry as the unit's memory holds it, decoded (present or not). */
+    ContextEntry contextEntry(PciAddress device) {
+        Objects.requireNonNull(device, "device");
+        synchronized (lock) {
+            return contexts.read(device.routingId());
         }
     }
 
@@ -184,12 +334,18 @@ public final class VtdUnit implements IommuUnit {
     }
 
     /**
-     * Carries out the batch: every request is checked first (a domain id
-     * beyond the unit's range fails the whole batch, nothing done), then each
-     * is counted by granularity and drops what the IOTLB holds for it. A
-     * page-selective request falls back to domain-selective when CAP.PSI is
-     * clear or the order exceeds CAP.MAMV, as the hardware does. There is no
-     * context cache yet, so a device-selective request only counts.
+     * Carries out the batch with the unit's own mechanism: every request is
+     * checked first (a domain id beyond the unit's range, or a device of
+     * another segment, fails the whole batch, nothing done), counted by
+     * granularity, and turned into VT-d invalidations: a device into a
+     * device-selective context-cache invalidation (its SID, FM 0, the domain
+     * id the entry was tagged with); a domain into a domain-selective IOTLB
+     * invalidation; pages into a page-selective one when CAP.PSI is set and
+     * the order fits CAP.MAMV, else domain-selective; global into global
+     * context-cache and IOTLB invalidations. With ECAP.QI they go to the
+     * invalidation queue followed by one wait descriptor, and the stage
+     * completes when the hardware writes the wait's status; otherwise through
+     * CCMD and the IOTLB register, one at a time.
      */
     @Override
     public CompletionStage<Void> invalidate(List<Invalidation> batch) {
@@ -205,25 +361,57 @@ public final class VtdUnit implements IommuUnit {
                         "unit %s: %s invalidation of domain id %d out of range: expected 0..%d",
                         id(), inv.granularity(), did.value(), domainIdCount() - 1)));
             }
+            if (inv instanceof Invalidation.Device d && d.device().segment() != segment()) {
+                return CompletableFuture.failedFuture(new InvalidationException(String.format(
+                        "unit %s: device invalidation of %s, on segment %04x: expected a device of segment %04x",
+                        id(), d.device(), d.device().segment(), segment())));
+            }
         }
+        if (invalidator == null) {
+            return CompletableFuture.failedFuture(new InvalidationException(String.format(
+                    "unit %s: VT-d version %d.%d has no register-based invalidation and ECAP.QI is clear:"
+                            + " it cannot invalidate", id(), hardware.readRegister(Registers.VER, 4) >>> 4 & 0xF,
+                    hardware.readRegister(Registers.VER, 4) & 0xF)));
+        }
+        List<QueuedDescriptor> requests = new ArrayList<>();
+        for (Invalidation inv : batch) {
+            requests.addAll(requestsFor(inv));
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        List<Runnable> completions = new ArrayList<>();
         synchronized (lock) {
             for (Invalidation inv : batch) {
                 counts.merge(inv.granularity(), 1L, Long::sum);
-                if (inv instanceof Invalidation.Domain d) {
-                    iotlb.invalidateDomain(d.domainId().value());
-                } else if (inv instanceof Invalidation.Pages p) {
-                    if (capability().pageSelective() && p.order() <= capability().maxAddressMaskValue()) {
-                        iotlb.invalidatePages(p.domainId().value(), p.iova() >>> PAGE_SHIFT, p.order());
-                    } else {
-                        iotlb.invalidateDomain(p.domainId().value());
-                    }
-                } else if (inv instanceof Invalidation.Global) {
-                    iotlb.invalidateAll();
-                }
-                // Invalidation.Device: there is no context cache in this version, it only counts
             }
+            invalidator.submit(requests, done);
+            invalidator.poll(completions);
         }
-        return CompletableFuture.completedFuture(null);
+        completions.forEach(Runnable::run);
+        return done;
+    }
+
+    private List<QueuedDescriptor> requestsFor(Invalidation inv) {
+        if (inv instanceof Invalidation.Device d) {
+            return List.of(QueuedDescriptor.ContextCacheInvalidate.of(Registers.GRANULARITY_DEVICE_OR_PAGE,
+                    d.domainId().value(), d.device().routingId(), 0));
+        } else if (inv instanceof Invalidation.Domain d) {
+            return List.of(iotlbRequest(Registers.GRANULARITY_DOMAIN, d.domainId().value(), 0, 0));
+        } else if (inv instanceof Invalidation.Pages p) {
+            if (capability().pageSelective() && p.order() <= capability().maxAddressMaskValue()) {
+                return List.of(iotlbRequest(Registers.GRANULARITY_DEVICE_OR_PAGE, p.domainId().value(), p.iova(),
+                        p.order()));
+            }
+            return List.of(iotlbRequest(Registers.GRANULARITY_DOMAIN, p.domainId().value(), 0, 0));
+        }
+        return List.of(QueuedDescriptor.ContextCacheInvalidate.of(Registers.GRANULARITY_GLOBAL, 0, 0, 0),
+                iotlbRequest(Registers.GRANULARITY_GLOBAL, 0, 0, 0));
+    }
+
+    /** An IOTLB invalidation, draining reads and writes when CAP.DRD (bit 55) and CAP.DWD (bit 54) say so, as Linux does. */
+    private QueuedDescriptor.IotlbInvalidate iotlbRequest(int granularity, int did, long address, int order) {
+        long raw = capability().raw();
+        return QueuedDescriptor.IotlbInvalidate.of(granularity, Capability.bit(raw, 55), Capability.bit(raw, 54), did,
+                address, false, order);
     }
 
     private static DomainId domainIdOf(Invalidation inv) {
@@ -239,12 +427,24 @@ public final class VtdUnit implements IommuUnit {
 
     @Override
     public void map(GuestId guest, long iova, long hostAddress, long pages) {
+        map(guest, iova, hostAddress, pages, true, true);
+    }
+
+    /**
+     * Maps with the given rights (the API's map grants both); a page with
+     * neither would be not present, so at least one is needed.
+     */
+    public void map(GuestId guest, long iova, long hostAddress, long pages, boolean read, boolean write) {
         checkRange("map", guest, iova, pages);
         if ((hostAddress & PAGE_MASK) != 0 || hostAddress < 0
                 || (hostAddress >>> PAGE_SHIFT) + pages > 1L << (HOST_ADDRESS_BITS - PAGE_SHIFT)) {
             throw new IllegalArgumentException(String.format(
                     "map on unit %s: host address 0x%x for %d pages invalid: expected a 4 KiB-aligned range below 2^%d",
                     id(), hostAddress, pages, HOST_ADDRESS_BITS));
+        }
+        if (!read && !write) {
+            throw new IllegalArgumentException("map on unit " + id()
+                    + ": neither read nor write granted: expected at least one (a page with neither is not present)");
         }
         long first = iova >>> PAGE_SHIFT;
         synchronized (lock) {
@@ -255,7 +455,8 @@ public final class VtdUnit implements IommuUnit {
                         "map on unit %s: IOVA 0x%x of guest %s already mapped to 0x%x: expected it unmapped first",
                         id(), page << PAGE_SHIFT, guest, pageTables.lookup(guest, page).getAsLong() << PAGE_SHIFT));
             }
-            pageTables.map(guest, first, hostAddress >>> PAGE_SHIFT, pages);
+            pageTables.map(guest, first, hostAddress >>> PAGE_SHIFT, pages, read, write);
+            flushWriteBuffer();
         }
     }
 
@@ -282,69 +483,173 @@ public final class VtdUnit implements IommuUnit {
             throw new IllegalArgumentException(op + " on unit " + id() + ": " + pages
                     + " pages out of range: expected 1.." + MAX_PAGES);
         }
-        int mgaw = capability().mgaw();
+        int width = guestAddressWidth();
         if ((iova & PAGE_MASK) != 0 || iova < 0
-                || (mgaw < 64 && (iova >>> PAGE_SHIFT) + pages > 1L << (mgaw - PAGE_SHIFT))) {
+                || (width < 64 && (iova >>> PAGE_SHIFT) + pages > 1L << (width - PAGE_SHIFT))) {
             throw new IllegalArgumentException(String.format(
-                    "%s on unit %s: IOVA 0x%x for %d pages invalid: expected a 4 KiB-aligned range below 2^%d (MGAW)",
-                    op, id(), iova, pages, mgaw));
+                    "%s on unit %s: IOVA 0x%x for %d pages invalid: expected a 4 KiB-aligned range below 2^%d (%s)",
+                    op, id(), iova, pages, width, width == capability().mgaw() ? "MGAW" : "AGAW"));
         }
     }
 
+    /** A DMA read of the device at {@code iova}. */
     @Override
     public Translation translate(PciAddress device, long iova) {
+        return translate(device, iova, false);
+    }
+
+    /**
+     * The DMA the device would do to {@code iova}, a read or a write, as the
+     * hardware carries it out: root entry, context entry (through the context
+     * cache), then the IOTLB or a walk of the I/O page table. A fault is
+     * recorded in the fault recording registers (FSTS.PPF, FRI) unless the
+     * context entry disables fault processing.
+     */
+    public Translation translate(PciAddress device, long iova, boolean write) {
         Objects.requireNonNull(device, "device");
-        Optional<DeviceContext> context;
+        boolean present;
         synchronized (lock) {
-            context = contexts.get(device);
+            present = device.segment() == segment() && contexts.read(device.routingId()).present();
         }
-        if (context.isEmpty()) {
+        if (!present) {
             requireTranslated(device);
         }
-        int mgaw = capability().mgaw();
-        long page = iova >>> PAGE_SHIFT;
         synchronized (lock) {
-            // re-read under the lock that also guards the IOTLB, so a translation is one atomic walk:
-            // context entry first, then the address width, then IOTLB and page table
-            context = contexts.get(device);
-            if (context.isEmpty()) {
-                return fault(device, iova, FaultReason.CONTEXT_NOT_PRESENT);
+            VtdHardware.Result result = hardware.translate(device.routingId(), iova, write);
+            if (!result.isFault()) {
+                return Translation.hit(iova, result.hostAddress());
             }
-            if (mgaw < 64 && (iova >>> mgaw) != 0) {
-                return fault(device, iova, FaultReason.BEYOND_MGAW);
-            }
-            int did = context.get().domainId().value();
-            OptionalLong cached = iotlb.lookup(did, page);
-            if (cached.isPresent()) {
-                return Translation.hit(iova, cached.getAsLong() << PAGE_SHIFT | (iova & PAGE_MASK));
-            }
-            OptionalLong walked = pageTables.lookup(context.get().guest(), page);
-            if (walked.isEmpty()) {
-                return fault(device, iova, FaultReason.PTE_READ_NOT_SET);
-            }
-            iotlb.fill(did, page, walked.getAsLong());
-            return Translation.hit(iova, walked.getAsLong() << PAGE_SHIFT | (iova & PAGE_MASK));
+            FaultReason reason = result.fault();
+            return Translation.fault(iova, reason.code(), String.format(
+                    "%s: [DMA %s] Request device [%s] fault addr 0x%x [fault reason 0x%02x] %s",
+                    id(), write ? "Write" : "Read", device, iova, reason.code(), reason.text()));
         }
     }
 
-    private Translation fault(PciAddress device, long iova, FaultReason reason) {
-        return Translation.fault(iova, reason.code(), String.format(
-                "%s: [DMA Read] Request device [%s] fault addr 0x%x [fault reason 0x%02x] %s",
-                id(), device, iova, reason.code(), reason.text()));
-    }
-
+    /**
+     * How many invalidations of each granularity the unit received
+     * ({@code device}, {@code domain}, {@code pages}, {@code global}), then
+     * what the hardware performed ({@code performed.context.*},
+     * {@code performed.iotlb.*}, {@code performed.wait}): a page-selective
+     * request the unit cannot honour shows as {@code performed.iotlb.domain}.
+     * The bring-up's global invalidation is not counted.
+     */
     @Override
     public Map<String, Long> invalidationCounts() {
         synchronized (lock) {
-            return Collections.unmodifiableMap(new LinkedHashMap<>(counts));
+            Map<String, Long> all = new LinkedHashMap<>(counts);
+            all.putAll(hardware.performed());
+            return Collections.unmodifiableMap(all);
         }
     }
 
     /** How many translations the IOTLB holds now. */
     public int iotlbEntries() {
         synchronized (lock) {
-            return iotlb.size();
+            return hardware.iotlbSize();
         }
+    }
+
+    /** How many context entries the context cache holds now. */
+    public int contextCacheEntries() {
+        synchronized (lock) {
+            return hardware.contextCacheSize();
+        }
+    }
+
+    /** {@code queued} (ECAP.QI) or {@code register}; {@code none} on VT-d 6+ without QI. */
+    public String invalidationMechanism() {
+        return invalidator == null ? "none" : invalidator.mechanism();
+    }
+
+    // ---- registers ------------------------------------------------------------
+
+    /**
+     * Reads a register of the unit (offsets of DESIGN 10; {@code size} 4 or
+     * 8), as the hardware answers: GCMD reads 0, GSTS shows the state,
+     * FSTS.PPF and FRI reflect the fault records, reserved offsets read 0.
+     */
+    public long readRegister(int offset, int size) {
+        synchronized (lock) {
+            return hardware.readRegister(offset, size);
+        }
+    }
+
+    /**
+     * Writes a register as software would, with the hardware's reaction (a
+     * GCMD command, a CCMD or IOTLB invalidation, an IQT move, a
+     * write-1-to-clear). The driver side then looks at what completed.
+     * Writing behind the driver's back can break it, as on real hardware.
+     */
+    public void writeRegister(int offset, int size, long value) {
+        List<Runnable> completions = new ArrayList<>();
+        synchronized (lock) {
+            hardware.writeRegister(offset, size, value);
+            if (invalidator != null) {
+                invalidator.poll(completions);
+            }
+        }
+        completions.forEach(Runnable::run);
+    }
+
+    // ---- hooks for tests: a slow or failing unit ------------------------------
+
+    /**
+     * Test hook: from now on the hardware processes no invalidation (queued
+     * descriptors stay between IQH and IQT, a CCMD/IOTLB command keeps
+     * ICC/IVT set), so every stage {@link #invalidate} returns stays
+     * incomplete until {@link #releaseInvalidations()}; translations meanwhile
+     * still see what the caches hold.
+     */
+    public void holdInvalidations() {
+        synchronized (lock) {
+            hardware.hold();
+        }
+    }
+
+    /**
+     * Test hook: the hardware processes everything held back and stops
+     * holding; the stages of the finished batches complete (in this thread,
+     * after the unit's lock is released).
+     */
+    public void releaseInvalidations() {
+        List<Runnable> completions = new ArrayList<>();
+        synchronized (lock) {
+            hardware.release();
+            if (invalidator != null) {
+                invalidator.poll(completions);
+            }
+        }
+        completions.forEach(Runnable::run);
+    }
+
+    /**
+     * Test hook: the next {@code n} context-cache or IOTLB invalidations the
+     * hardware processes fail as it reports them (queued: FSTS.IQE with IQH
+     * on the refused descriptor; registers: CAIG/IAIG 0). The batch holding
+     * one completes exceptionally with an {@link InvalidationException}, its
+     * remaining invalidations not carried out; other batches are unaffected.
+     */
+    public void injectInvalidationErrors(int n) {
+        synchronized (lock) {
+            hardware.injectInvalidationErrors(n);
+        }
+    }
+
+    /** Batches handed to the hardware whose completion was not seen yet. */
+    public int pendingInvalidationBatches() {
+        synchronized (lock) {
+            return invalidator == null ? 0 : invalidator.pendingBatches();
+        }
+    }
+
+    /** The unit's simulated memory, for tests that check the tables bit by bit. */
+    PhysicalMemory memory() {
+        return memory;
+    }
+
+    Object lock() {
+        return lock;
     }
 
     private void requireTranslated(PciAddress device) {

@@ -63,7 +63,12 @@ class VtdUnitTest {
         assertThat(dmar1.devices()).hasSize(10).doesNotContain(GPU).contains(USB, VF1).isSorted();
         assertThat(dmar0.invalidationCapabilities()).isEqualTo(new InvalidationCapabilities(false, true, 18, true));
         assertThat(dmar0.invalidationCounts()).containsExactly(
-                Map.entry("device", 0L), Map.entry("domain", 0L), Map.entry("pages", 0L), Map.entry("global", 0L));
+                Map.entry("device", 0L), Map.entry("domain", 0L), Map.entry("pages", 0L), Map.entry("global", 0L),
+                Map.entry("performed.context.global", 0L), Map.entry("performed.context.domain", 0L),
+                Map.entry("performed.context.device", 0L), Map.entry("performed.iotlb.global", 0L),
+                Map.entry("performed.iotlb.domain", 0L), Map.entry("performed.iotlb.page", 0L),
+                Map.entry("performed.wait", 0L));
+        assertThat(dmar0.invalidationMechanism()).isEqualTo("queued");
     }
 
     @Test
@@ -112,10 +117,17 @@ class VtdUnitTest {
 
     @Test
     void translatesOnlyWithAPresentContextAndAMapping() {
+        // bus 1 has no context table yet: its root entry is not present
         Translation noContext = dmar1.translate(VF1, 0x1000);
         assertThat(noContext.isFault()).isTrue();
-        assertThat(noContext.faultReason()).isEqualTo(0x2);
+        assertThat(noContext.faultReason()).isEqualTo(0x1);
         assertThat(noContext.fault()).isEqualTo("dmar1: [DMA Read] Request device [0000:01:10.0] fault addr 0x1000"
+                + " [fault reason 0x01] Present bit in root entry is clear");
+        // bus 1 gets a context table, VF1's neighbour's entry stays not present
+        dmar1.setContext(bdf("0000:01:10.1"), ctx(7, GUEST_2));
+        Translation neighbour = dmar1.translate(VF1, 0x1000);
+        assertThat(neighbour.faultReason()).isEqualTo(0x2);
+        assertThat(neighbour.fault()).isEqualTo("dmar1: [DMA Read] Request device [0000:01:10.0] fault addr 0x1000"
                 + " [fault reason 0x02] Present bit in context entry is clear");
 
         dmar1.setContext(VF1, ctx(5, GUEST_1));
@@ -138,8 +150,12 @@ class VtdUnitTest {
         assertThat(dmar1.translate(VF1, 0x2000).faultReason()).isEqualTo(0x6);
         assertThat(dmar1.translate(VF1, 0x1000).hostAddress()).hasValue(0x7654_3000L);
 
-        // cleared context: the device's DMA faults again, whatever is mapped or cached
+        // cleared context: the context cache still holds the entry until it is invalidated ...
         dmar1.clearContext(VF1);
+        assertThat(dmar1.translate(VF1, 0x1000).hostAddress()).hasValue(0x7654_3000L);
+        // ... device-selective, with the domain id the entry was tagged with: then the DMA faults,
+        // whatever is mapped or in the IOTLB
+        dmar1.invalidate(List.of(new Invalidation.Device(VF1, DomainId.of(5))));
         assertThat(dmar1.translate(VF1, 0x1000).faultReason()).isEqualTo(0x2);
 
         // beyond MGAW (39 bits)
@@ -203,8 +219,14 @@ class VtdUnitTest {
         dmar1.invalidate(List.of(new Invalidation.Pages(DomainId.of(5), 0, 19)));
         assertThat(dmar1.iotlbEntries()).isEqualTo(1);
 
+        // received: two page requests and a global one; performed: one PSI, one DSI (order 19 > MAMV), a global
+        // context-cache and IOTLB invalidation, one wait descriptor per batch
         assertThat(dmar1.invalidationCounts()).containsExactly(
-                Map.entry("device", 0L), Map.entry("domain", 0L), Map.entry("pages", 2L), Map.entry("global", 1L));
+                Map.entry("device", 0L), Map.entry("domain", 0L), Map.entry("pages", 2L), Map.entry("global", 1L),
+                Map.entry("performed.context.global", 1L), Map.entry("performed.context.domain", 0L),
+                Map.entry("performed.context.device", 0L), Map.entry("performed.iotlb.global", 1L),
+                Map.entry("performed.iotlb.domain", 1L), Map.entry("performed.iotlb.page", 1L),
+                Map.entry("performed.wait", 3L));
     }
 
     @Test

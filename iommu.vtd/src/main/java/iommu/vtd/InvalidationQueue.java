@@ -1,0 +1,179 @@
+package iommu.vtd;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import iommu.api.InvalidationException;
+
+/**
+ * The driver side of queued invalidation (as Linux's {@code qi_submit_sync}
+ * does it, without spinning): a one-page queue of 256 128-bit descriptors in
+ * simulated memory at IQA, a status page with one 32-bit slot per queue
+ * index. A batch is its descriptors followed by one invalidation-wait
+ * descriptor (status write and fence, status data QI_DONE, the slot of the
+ * wait's index as status address); the tail moves once per batch. A batch is
+ * done when its slot reads QI_DONE.
+ *
+ * <p>On FSTS.IQE the hardware stops with IQH on the descriptor it refused.
+ * The batch holding it fails: its descriptors from the refused one up to its
+ * wait are overwritten with no-op fences, IQE is cleared, and the queue
+ * resumes, so the wait still writes its status and later batches proceed
+ * (Linux overwrites the refused descriptor likewise). What the failed batch
+ * did not do stays undone: its caller must treat the domain ids as still
+ * cached.
+ */
+final class InvalidationQueue implements Invalidator {
+
+    static final int QI_FREE = 0;
+    static final int QI_IN_USE = 1;
+    static final int QI_DONE = 2;
+    /** Queue size: 2^QS_PAGES 4 KiB pages. */
+    static final int QS = 0;
+
+    private static final class Batch {
+        final int first;
+        final int waitIndex;
+        final CompletableFuture<Void> done;
+        String error;
+
+        Batch(int first, int waitIndex, CompletableFuture<Void> done) {
+            this.first = first;
+            this.waitIndex = waitIndex;
+            this.done = done;
+        }
+    }
+
+    private final String unitId;
+    private final VtdHardware hardware;
+    private final PhysicalMemory memory;
+    private final long queue;
+    private final long status;
+    private final int entries = Registers.queueEntries(QS);
+    private final Deque<Batch> pending = new ArrayDeque<>();
+    private int tail;
+
+    /** Allocates the queue and its status page and points IQA at them; GCMD.QIE is the caller's to set. */
+    InvalidationQueue(String unitId, VtdHardware hardware, PhysicalMemory memory, PageAllocator pages) {
+        this.unitId = unitId;
+        this.hardware = hardware;
+        this.memory = memory;
+        this.queue = pages.allocate();
+        this.status = pages.allocate();
+        hardware.writeRegister(Registers.IQT, 8, 0);
+        hardware.writeRegister(Registers.IQA, 8, Registers.iqa(queue, QS));
+    }
+
+    long queueAddress() {
+        return queue;
+    }
+
+    long statusAddress(int index) {
+        return status + 4L * index;
+    }
+
+    @Override
+    public String mechanism() {
+        return "queued";
+    }
+
+    @Override
+    public void submit(List<QueuedDescriptor> requests, CompletableFuture<Void> done) {
+        int head = (int) (hardware.readRegister(Registers.IQH, 8) >>> 4);
+        int free = (head - tail - 1 + entries) % entries;
+        if (requests.size() + 1 > free) {
+            done.completeExceptionally(new InvalidationException(String.format(
+                    "unit %s: invalidation queue full: %d of %d descriptors wait for the hardware, %d more needed",
+                    unitId, entries - 1 - free, entries, requests.size() + 1)));
+            return;
+        }
+        int first = tail;
+        for (QueuedDescriptor request : requests) {
+            write(tail, request);
+            tail = (tail + 1) % entries;
+        }
+        int waitIndex = tail;
+        memory.write32(statusAddress(waitIndex), QI_IN_USE);
+        write(waitIndex, QueuedDescriptor.InvalidationWait.of(false, true, true, QI_DONE, statusAddress(waitIndex)));
+        tail = (tail + 1) % entries;
+        pending.add(new Batch(first, waitIndex, done));
+        hardware.writeRegister(Registers.IQT, 8, (long) tail << 4);
+    }
+
+    @Override
+    public void poll(List<Runnable> completions) {
+        while ((hardware.readRegister(Registers.FSTS, 4) & Registers.FSTS_IQE) != 0) {
+            recoverFromError(completions);
+        }
+        for (Iterator<Batch> it = pending.iterator(); it.hasNext();) {
+            Batch batch = it.next();
+            if (memory.read32(statusAddress(batch.waitIndex)) != QI_DONE) {
+                break; // the queue runs in order: later batches are not done either
+            }
+            memory.write32(statusAddress(batch.waitIndex), QI_FREE);
+            it.remove();
+            completions.add(complete(batch));
+        }
+    }
+
+    private void recoverFromError(List<Runnable> completions) {
+        int head = (int) (hardware.readRegister(Registers.IQH, 8) >>> 4);
+        QueuedDescriptor refused = read(head);
+        Batch owner = null;
+        for (Batch batch : pending) {
+            if (within(batch.first, head, batch.waitIndex)) {
+                owner = batch;
+                break;
+            }
+        }
+        String what = String.format("unit %s: the hardware refused invalidation descriptor %d (type %d: %016x %016x)"
+                + " with FSTS.IQE", unitId, head, refused.low() & 0xF, refused.low(), refused.high());
+        if (owner == null || head == owner.waitIndex) {
+            write(head, QueuedDescriptor.InvalidationWait.noOp());
+            if (owner != null) {
+                // the wait itself was refused: it will write nothing, the batch ends here
+                owner.error = what;
+                memory.write32(statusAddress(owner.waitIndex), QI_FREE);
+                pending.remove(owner);
+                completions.add(complete(owner));
+            }
+        } else {
+            owner.error = what + "; the rest of the batch was not carried out";
+            for (int i = head; i != owner.waitIndex; i = (i + 1) % entries) {
+                write(i, QueuedDescriptor.InvalidationWait.noOp());
+            }
+        }
+        hardware.writeRegister(Registers.FSTS, 4, Registers.FSTS_IQE);
+    }
+
+    private boolean within(int first, int index, int last) {
+        int span = (last - first + entries) % entries;
+        return (index - first + entries) % entries <= span;
+    }
+
+    private Runnable complete(Batch batch) {
+        if (batch.error == null) {
+            return () -> batch.done.complete(null);
+        }
+        InvalidationException error = new InvalidationException(batch.error);
+        return () -> batch.done.completeExceptionally(error);
+    }
+
+    @Override
+    public int pendingBatches() {
+        return pending.size();
+    }
+
+    private void write(int index, QueuedDescriptor descriptor) {
+        long address = queue + (long) index * QueuedDescriptor.SIZE;
+        memory.write64(address, descriptor.low());
+        memory.write64(address + 8, descriptor.high());
+    }
+
+    private QueuedDescriptor read(int index) {
+        long address = queue + (long) index * QueuedDescriptor.SIZE;
+        return QueuedDescriptor.decode(memory.read64(address), memory.read64(address + 8));
+    }
+}

@@ -1,0 +1,159 @@
+package iommu.vtd;
+
+/**
+ * A 128-bit queued-invalidation descriptor (VT-d 6.5.2), type in bits 3:0 of
+ * the low quadword. The model knows the three the legacy-mode driver uses:
+ * context-cache invalidate (1), IOTLB invalidate (2) and invalidation wait
+ * (5); any other type is {@link Other}, which the hardware refuses with IQE.
+ * The register-based path carries the same two invalidation records through
+ * CCMD and IOTLB/IVA.
+ */
+sealed interface QueuedDescriptor {
+
+    int SIZE = 16;
+    int TYPE_CONTEXT_CACHE = 1;
+    int TYPE_IOTLB = 2;
+    int TYPE_DEVICE_TLB = 3;
+    int TYPE_INTERRUPT_ENTRY_CACHE = 4;
+    int TYPE_WAIT = 5;
+
+    long low();
+
+    long high();
+
+    /** Whether reserved bits are set (the hardware refuses the descriptor with IQE). */
+    boolean reservedBitsSet();
+
+    /**
+     * Context-cache invalidate: granularity 5:4 (1 global, 2 domain, 3 device),
+     * DID 31:16, SID 47:32, FM 49:48.
+     *
+     * @param functionMask 0 none, 1 masks SID bit 2, 2 bits 2:1, 3 bits 2:0
+     */
+    record ContextCacheInvalidate(int granularity, int domainId, int sourceId, int functionMask, long rawLow,
+            long rawHigh) implements QueuedDescriptor {
+
+        static ContextCacheInvalidate of(int granularity, int domainId, int sourceId, int functionMask) {
+            long low = TYPE_CONTEXT_CACHE | (long) (granularity & 3) << 4 | (long) (domainId & 0xFFFF) << 16
+                    | (long) (sourceId & 0xFFFF) << 32 | (long) (functionMask & 3) << 48;
+            return new ContextCacheInvalidate(granularity, domainId, sourceId, functionMask, low, 0);
+        }
+
+        @Override
+        public long low() {
+            return rawLow;
+        }
+
+        @Override
+        public long high() {
+            return rawHigh;
+        }
+
+        @Override
+        public boolean reservedBitsSet() {
+            return (rawLow & 0xFFFC_0000_0000_FFC0L) != 0 || rawHigh != 0;
+        }
+    }
+
+    /**
+     * IOTLB invalidate: granularity 5:4 (1 global, 2 domain, 3 page), DW 6,
+     * DR 7, DID 31:16; high quadword ADDR 63:12, IH 6, AM 5:0.
+     */
+    record IotlbInvalidate(int granularity, boolean drainReads, boolean drainWrites, int domainId, long address,
+            boolean invalidationHint, int addressMask, long rawLow, long rawHigh) implements QueuedDescriptor {
+
+        static IotlbInvalidate of(int granularity, boolean drainReads, boolean drainWrites, int domainId, long address,
+                boolean invalidationHint, int addressMask) {
+            long low = TYPE_IOTLB | (long) (granularity & 3) << 4 | (drainWrites ? 1L << 6 : 0)
+                    | (drainReads ? 1L << 7 : 0) | (long) (domainId & 0xFFFF) << 16;
+            long high = (address & ~0xFFFL) | (invalidationHint ? 1L << 6 : 0) | (addressMask & 0x3F);
+            return new IotlbInvalidate(granularity, drainReads, drainWrites, domainId, address & ~0xFFFL,
+                    invalidationHint, addressMask & 0x3F, low, high);
+        }
+
+        @Override
+        public long low() {
+            return rawLow;
+        }
+
+        @Override
+        public long high() {
+            return rawHigh;
+        }
+
+        @Override
+        public boolean reservedBitsSet() {
+            return (rawLow & 0xFFFF_FFFF_0000_FF00L) != 0 || (rawHigh & 0xF80L) != 0;
+        }
+    }
+
+    /**
+     * Invalidation wait: IF 4 (interrupt, sets ICS.IWC), SW 5 (status write),
+     * FN 6 (fence), status data 63:32; high quadword the status address 63:2.
+     */
+    record InvalidationWait(boolean interruptFlag, boolean statusWrite, boolean fence, int statusData,
+            long statusAddress, long rawLow, long rawHigh) implements QueuedDescriptor {
+
+        static InvalidationWait of(boolean interruptFlag, boolean statusWrite, boolean fence, int statusData,
+                long statusAddress) {
+            long low = TYPE_WAIT | (interruptFlag ? 1L << 4 : 0) | (statusWrite ? 1L << 5 : 0) | (fence ? 1L << 6 : 0)
+                    | (statusData & 0xFFFF_FFFFL) << 32;
+            long high = statusAddress & ~3L;
+            return new InvalidationWait(interruptFlag, statusWrite, fence, statusData, statusAddress & ~3L, low, high);
+        }
+
+        /** A fence that writes nothing and raises no interrupt: what a failed descriptor is overwritten with. */
+        static InvalidationWait noOp() {
+            return of(false, false, true, 0, 0);
+        }
+
+        @Override
+        public long low() {
+            return rawLow;
+        }
+
+        @Override
+        public long high() {
+            return rawHigh;
+        }
+
+        @Override
+        public boolean reservedBitsSet() {
+            // bits 31:8 (PD, bit 7, is a drain the model accepts and ignores), and 1:0 of the address
+            return (rawLow & 0xFFFF_FF00L) != 0 || (rawHigh & 3L) != 0;
+        }
+    }
+
+    /** Any other descriptor type (device-TLB, interrupt entry cache, PASID-based, or reserved). */
+    record Other(int type, long rawLow, long rawHigh) implements QueuedDescriptor {
+        @Override
+        public long low() {
+            return rawLow;
+        }
+
+        @Override
+        public long high() {
+            return rawHigh;
+        }
+
+        @Override
+        public boolean reservedBitsSet() {
+            return false;
+        }
+    }
+
+    static QueuedDescriptor decode(long low, long high) {
+        int type = (int) (low & 0xF);
+        return switch (type) {
+            case TYPE_CONTEXT_CACHE -> new ContextCacheInvalidate((int) Capability.bits(low, 5, 4),
+                    (int) Capability.bits(low, 31, 16), (int) Capability.bits(low, 47, 32),
+                    (int) Capability.bits(low, 49, 48), low, high);
+            case TYPE_IOTLB -> new IotlbInvalidate((int) Capability.bits(low, 5, 4), Capability.bit(low, 7),
+                    Capability.bit(low, 6), (int) Capability.bits(low, 31, 16), high & ~0xFFFL,
+                    Capability.bit(high, 6), (int) Capability.bits(high, 5, 0), low, high);
+            case TYPE_WAIT -> new InvalidationWait(Capability.bit(low, 4), Capability.bit(low, 5),
+                    Capability.bit(low, 6), (int) (low >>> 32), high & ~3L, low, high);
+            default -> new Other(type, low, high);
+        };
+    }
+}
