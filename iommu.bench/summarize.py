@@ -22,6 +22,10 @@ def fmt(x):
     return f"{x:,.0f}" if x >= 100 else f"{x:.1f}"
 
 
+def ratio(x):
+    return f"{x:,.0f}x" if x >= 100 else f"{x:.2f}x"
+
+
 def main(paths):
     results = list(rows(paths))
     print("| benchmark | params | median | min..max | unit |")
@@ -49,7 +53,7 @@ def main(paths):
         small = plats.get((name, 256, occ))
         if dids == 65536 and small:
             growth = f"{plats[key] / small:.2f}x"
-        print(f"| {name} | {dids} | {occ} | {fmt(seeds[key])} | {fmt(plats[key])} | {seeds[key] / plats[key]:,.1f}x | {growth} |")
+        print(f"| {name} | {dids} | {occ} | {fmt(seeds[key])} | {fmt(plats[key])} | {ratio(seeds[key] / plats[key])} | {growth} |")
 
 
 if __name__ == "__main__":

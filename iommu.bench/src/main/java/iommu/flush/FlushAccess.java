@@ -8,7 +8,11 @@ import org.osgi.service.log.Logger;
 import iommu.api.DomainIdMap;
 import iommu.api.spi.IommuUnit;
 
-/** The benchmarks' door to the real flush service outside a framework: built and bound as SCR would. */
+/**
+ * The benchmarks' door to the real flush service outside a framework: built
+ * and bound as SCR would, without a bundle context (so no registry lookup of
+ * units it was not bound to; the benchmarks bind every unit first).
+ */
 public final class FlushAccess {
 
     private FlushAccess() {
@@ -26,7 +30,7 @@ public final class FlushAccess {
                 return 5_000;
             }
         };
-        FlushServiceImpl flush = new FlushServiceImpl(map, log, config);
+        FlushServiceImpl flush = new FlushServiceImpl(null, map, log, config); // no registry to fall back on
         units.forEach(flush::bindUnit);
         return flush;
     }
