@@ -7,6 +7,7 @@ import org.osgi.annotation.versioning.ProviderType;
 
 import iommu.api.dto.DeviceDTO;
 import iommu.api.dto.GuestDTO;
+import iommu.api.dto.StateDTO;
 import iommu.api.dto.UnitDTO;
 
 /**
@@ -81,6 +82,12 @@ public interface DeviceAssignment {
 
     /** Every unit present, with its domain-id usage. */
     List<UnitDTO> units();
+
+    /**
+     * Where assignments are kept durably (configuration PID {@code iommu.core},
+     * property {@code stateDirectory}) and what loading them found.
+     */
+    StateDTO state();
 
     /**
      * Checks that the map, the bound strategy's bitmaps and every unit's

@@ -128,6 +128,13 @@ class FakeAssignment implements DeviceAssignment {
     }
 
     @Override
+    public iommu.api.dto.StateDTO state() {
+        iommu.api.dto.StateDTO dto = new iommu.api.dto.StateDTO();
+        dto.problems = List.of();
+        return dto;
+    }
+
+    @Override
     public List<String> audit() {
         return List.of();
     }

@@ -37,6 +37,7 @@ import iommu.api.IommuException;
 import iommu.api.PciAddress;
 import iommu.api.dto.DeviceDTO;
 import iommu.api.dto.GuestDTO;
+import iommu.api.dto.StateDTO;
 import iommu.api.dto.GuestDeviceDTO;
 import iommu.api.dto.UnitDTO;
 import iommu.api.spi.AllocationStrategy;
@@ -90,6 +91,12 @@ public class AssignmentManager implements DeviceAssignment {
     private final Map<GuestId, GuestMappings> mappings = new HashMap<>();
     private final Map<AllocationStrategy, StrategyEntry> strategies = new LinkedHashMap<>();
     private Bound bound;
+    /** Null while state is ephemeral. */
+    private Journal journal;
+    private String stateDirectory = "";
+    private String configuredStateDirectory;
+    private int restored;
+    private List<String> recoveryProblems = List.of();
     private String requested;
     private String problem;
     private long waitMillis;
@@ -104,6 +111,7 @@ public class AssignmentManager implements DeviceAssignment {
         this.log = log;
         this.requested = config.strategy();
         this.waitMillis = config.operationWaitMillis();
+        this.configuredStateDirectory = config.stateDirectory();
     }
 
     @Activate
@@ -117,6 +125,7 @@ public class AssignmentManager implements DeviceAssignment {
             }
             rebuildDeviceIndex();
             reselect();
+            openState(configuredStateDirectory);
             log.info("core active: {} units, {} attached devices, strategy {}", units.size(), attachments.size(),
                     bound == null ? "none (" + problem + ")" : bound.entry().name());
         } finally {
@@ -131,6 +140,7 @@ public class AssignmentManager implements DeviceAssignment {
             waitMillis = config.operationWaitMillis();
             requested = config.strategy();
             reselect();
+            openState(config.stateDirectory());
         } finally {
             lock.unlock();
         }
@@ -141,6 +151,11 @@ public class AssignmentManager implements DeviceAssignment {
         lock.lock();
         try {
             active = false;
+            if (journal != null) {
+                journal.close();
+                journal = null;
+            }
+            stateDirectory = "";
         } finally {
             lock.unlock();
         }
@@ -255,8 +270,10 @@ public class AssignmentManager implements DeviceAssignment {
             if (held.isEmpty()) {
                 table.put(guest, unitId, did);
             }
-            record(new Attachment(device, guest, unitId, did));
+            Attachment adopted = new Attachment(device, guest, unitId, did);
+            record(adopted);
             log.info("unit {}: adopted {} attached to guest {} with domain id {}", unitId, device, guest, did);
+            journal(Journal.attach(adopted));
         }
     }
 
@@ -439,10 +456,14 @@ public class AssignmentManager implements DeviceAssignment {
                 table.put(a.guest(), a.unitId(), next);
             }
         });
+        List<String> records = new ArrayList<>();
         for (Attachment a : moved) {
-            attachments.put(a.device(), a.withDomainId(plan.get(new Assignment(a.guest(), a.unitId(), a.domainId()))));
+            Attachment renumbered = a.withDomainId(plan.get(new Assignment(a.guest(), a.unitId(), a.domainId())));
+            attachments.put(a.device(), renumbered);
+            records.add(Journal.attach(renumbered));
         }
         allocator.commitRenumbering();
+        journal(records.toArray(String[]::new));
     }
 
     // ---- attach and detach
@@ -478,6 +499,8 @@ public class AssignmentManager implements DeviceAssignment {
                 for (Map.Entry<PciAddress, String> e : unitOf.entrySet()) {
                     attachOne(allocator, guest, e.getKey(), e.getValue(), undo);
                 }
+                // durable before it is acknowledged
+                journal(unitOf.keySet().stream().map(d -> Journal.attach(attachments.get(d))).toArray(String[]::new));
             } catch (RuntimeException e) {
                 undo.rollBack(e);
                 throw e instanceof IommuException ie ? ie : new IommuException(oneLine(e), e);
@@ -544,6 +567,7 @@ public class AssignmentManager implements DeviceAssignment {
                 for (Attachment a : leaving) {
                     flush.flushDeviceContext(a.unitId(), a.device(), a.domainId(), false);
                 }
+                journal(leaving.stream().map(a -> Journal.detach(a.device())).toArray(String[]::new));
             } catch (RuntimeException e) {
                 undo.rollBack(e);
                 throw new IommuException("detach failed, nothing changed: " + oneLine(e), e);
@@ -590,6 +614,7 @@ public class AssignmentManager implements DeviceAssignment {
                     // a unit in caching mode may have cached the pages as not present
                     flush.flushPages(guest, iova, pages);
                 }
+                journal(Journal.map(guest, iova, hostAddress, pages));
             } catch (RuntimeException e) {
                 undo.rollBack(e);
                 throw e instanceof IommuException ie ? ie : new IommuException(oneLine(e), e);
@@ -620,6 +645,7 @@ public class AssignmentManager implements DeviceAssignment {
             }
             // the pages are gone from the tables; they are gone from the caches once this returns
             flush.flushPages(guest, iova, pages);
+            journal(Journal.unmap(guest, iova, pages));
             return null;
         });
     }
@@ -854,6 +880,120 @@ public class AssignmentManager implements DeviceAssignment {
                 return dto;
             }).toList();
         });
+    }
+
+    @Override
+    public StateDTO state() {
+        return locked(() -> {
+            StateDTO dto = new StateDTO();
+            dto.directory = journal == null ? null : stateDirectory;
+            dto.restored = restored;
+            dto.problems = List.copyOf(recoveryProblems);
+            return dto;
+        });
+    }
+
+    private void journal(String... records) {
+        if (journal != null && records.length > 0) {
+            journal.append(List.of(records));
+        }
+    }
+
+    /**
+     * Switches to the state directory: replays its journal into the present
+     * state, restoring attachments whose entries the units lost (a new process,
+     * a unit that came back empty), reports every disagreement between the
+     * journal and the units instead of guessing, then rewrites the journal as
+     * a snapshot of the result.
+     */
+    private void openState(String directory) {
+        String wanted = directory == null ? "" : directory.trim();
+        if (wanted.equals(stateDirectory)) {
+            return;
+        }
+        Journal.State loaded;
+        try {
+            loaded = wanted.isEmpty() ? null : Journal.read(java.nio.file.Path.of(wanted));
+        } catch (RuntimeException e) {
+            recoveryProblems = List.of(oneLine(e));
+            log.error("state directory {} not loaded: {}", wanted, oneLine(e));
+            return;
+        }
+        if (journal != null) {
+            journal.close();
+            journal = null;
+        }
+        stateDirectory = wanted;
+        restored = 0;
+        recoveryProblems = List.of();
+        if (loaded == null) {
+            return;
+        }
+        List<String> problems = new ArrayList<>();
+        for (Attachment j : loaded.attachments.values()) {
+            Attachment now = attachments.get(j.device());
+            if (now != null) {
+                if (!now.equals(j)) {
+                    problems.add("device " + j.device() + ": the journal has guest " + j.guest() + ", domain id "
+                            + j.domainId() + " on unit " + j.unitId() + "; the units have guest " + now.guest()
+                            + ", domain id " + now.domainId() + " on unit " + now.unitId() + "; kept the units'");
+                }
+                continue;
+            }
+            Optional<GuestId> holder = table.guest(j.unitId(), j.domainId());
+            Optional<DomainId> held = table.domainId(j.guest(), j.unitId());
+            if ((holder.isPresent() && !holder.get().equals(j.guest())) || (held.isPresent() && !held.get().equals(j.domainId()))) {
+                problems.add("device " + j.device() + ": the journal gives it guest " + j.guest() + " with domain id "
+                        + j.domainId() + " on unit " + j.unitId() + ", which the units give otherwise; not restored");
+                continue;
+            }
+            if (held.isEmpty()) {
+                table.put(j.guest(), j.unitId(), j.domainId());
+            }
+            record(j);
+            restored++;
+            IommuUnit unit = units.get(j.unitId());
+            if (unit != null) {
+                try {
+                    unit.setContext(j.device(), j.context());
+                    flush.flushDeviceContext(j.unitId(), j.device(), j.domainId(), true);
+                } catch (RuntimeException e) {
+                    problems.add("device " + j.device() + ": its context entry could not be written again on unit "
+                            + j.unitId() + ": " + oneLine(e));
+                }
+            }
+            descriptors.computeIfAbsent(j.unitId(), id -> new UnitDescriptor(id, 0x10000, Set.of(DomainId.of(0))));
+        }
+        for (Attachment a : attachments.values()) {
+            if (!loaded.attachments.containsKey(a.device())) {
+                problems.add("device " + a.device() + " is attached to guest " + a.guest() + " (domain id "
+                        + a.domainId() + " on unit " + a.unitId() + ") but the journal does not have it; kept");
+            }
+        }
+        loaded.mappings.forEach((guest, runs) -> {
+            if (!mappings.containsKey(guest)) {
+                mappings.put(guest, runs);
+                for (String unitId : table.domainsOf(guest).keySet()) {
+                    IommuUnit unit = units.get(unitId);
+                    if (unit != null) {
+                        try {
+                            replayMappings(guest, unit);
+                        } catch (RuntimeException e) {
+                            problems.add("guest " + guest + ": its mappings could not be written again on unit " + unitId
+                                    + ": " + oneLine(e));
+                        }
+                    }
+                }
+            }
+        });
+        recoveryProblems = List.copyOf(problems);
+        problems.forEach(p -> log.warn("recovery from {}: {}", wanted, p));
+        if (restored > 0) {
+            reopenAllocator();
+        }
+        journal = Journal.rewrite(java.nio.file.Path.of(wanted), attachments, mappings);
+        log.info("state kept in {}: {} attachments restored, {} disagreements reported", wanted, restored,
+                problems.size());
     }
 
     @Override

@@ -15,4 +15,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
             description = "How long an attach or detach waits for a strategy swap or another operation in progress before it fails.",
             min = "1")
     long operationWaitMillis() default 30000;
+
+    @AttributeDefinition(name = "State directory",
+            description = "Directory of the journal that keeps assignments and mappings across restarts and crashes; empty keeps state in memory only.")
+    String stateDirectory() default "";
 }

@@ -25,15 +25,24 @@ final class Fixture {
     }
 
     static CoreConfig config(String strategy) {
+        return config(strategy, "");
+    }
+
+    static CoreConfig config(String strategy, String stateDirectory) {
         return new CoreConfig() {
             @Override public Class<? extends Annotation> annotationType() { return CoreConfig.class; }
             @Override public String strategy() { return strategy; }
             @Override public long operationWaitMillis() { return 2000; }
+            @Override public String stateDirectory() { return stateDirectory; }
         };
     }
 
     AssignmentManager manager(String strategy, List<TestUnit> units, AllocationStrategy... strategies) {
-        AssignmentManager m = new AssignmentManager(table, flush, silentLogger(), config(strategy));
+        return manager(config(strategy), units, strategies);
+    }
+
+    AssignmentManager manager(CoreConfig config, List<TestUnit> units, AllocationStrategy... strategies) {
+        AssignmentManager m = new AssignmentManager(table, flush, silentLogger(), config);
         units.forEach(m::bindUnit);
         for (AllocationStrategy s : strategies) {
             bind(m, s);

@@ -1,0 +1,253 @@
+package iommu.core;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.zip.CRC32;
+
+import iommu.api.DomainId;
+import iommu.api.GuestId;
+import iommu.api.IommuException;
+import iommu.api.PciAddress;
+
+/**
+ * The core's write-ahead record of assignments and mappings: one line per
+ * change, each with its CRC-32, forced to disk before the change is
+ * acknowledged. On load it is replayed into the state it describes and then
+ * rewritten as a snapshot, so it stays as small as the state.
+ *
+ * <p>A torn last line (the process died while writing it) was never
+ * acknowledged and is dropped; a damaged line anywhere else is refused.
+ */
+final class Journal implements AutoCloseable {
+
+    static final String FILE = "journal";
+    static final int FORMAT = 1;
+    static final String HEADER = "iommu-journal " + FORMAT;
+
+    /** What a journal describes. */
+    static final class State {
+        final Map<PciAddress, Attachment> attachments = new TreeMap<>();
+        final Map<GuestId, GuestMappings> mappings = new TreeMap<>();
+    }
+
+    private final Path file;
+    private FileChannel channel;
+
+    private Journal(Path file, FileChannel channel) {
+        this.file = file;
+        this.channel = channel;
+    }
+
+    /** Reads the journal in the directory (none yet: an empty state) without opening it for writing. */
+    static State read(Path directory) {
+        Path file = directory.resolve(FILE);
+        State state = new State();
+        if (!Files.exists(file)) {
+            return state;
+        }
+        List<String> lines;
+        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            lines = in.lines().toList();
+        } catch (IOException e) {
+            throw new IommuException("cannot read the journal " + file + ": " + e.getMessage(), e);
+        }
+        boolean complete = endsWithNewline(file);
+        if (lines.isEmpty() || !lines.get(0).equals(HEADER)) {
+            String first = lines.isEmpty() ? "nothing" : "'" + truncate(lines.get(0)) + "'";
+            throw new IommuException(file + ":1: not a journal of this platform: found " + first
+                    + ", expected '" + HEADER + "'" + (lines.isEmpty() || !lines.get(0).startsWith("iommu-journal ")
+                            ? "" : " (the state directory was written by another format version)"));
+        }
+        for (int i = 1; i < lines.size(); i++) {
+            boolean last = i == lines.size() - 1;
+            String line = lines.get(i);
+            String payload = verified(line);
+            if (payload == null) {
+                if (last) {
+                    break; // torn by a crash while being written: never acknowledged
+                }
+                throw new IommuException(file + ":" + (i + 1) + ": damaged record '" + truncate(line)
+                        + "': its CRC-32 does not match; expected 'CRC PAYLOAD' as this platform writes it");
+            }
+            if (last && !complete) {
+                break;
+            }
+            try {
+                apply(state, payload);
+            } catch (RuntimeException e) {
+                throw new IommuException(file + ":" + (i + 1) + ": " + AssignmentManager.oneLine(e));
+            }
+        }
+        return state;
+    }
+
+    private static boolean endsWithNewline(Path file) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            if (ch.size() == 0) {
+                return true;
+            }
+            ByteBuffer b = ByteBuffer.allocate(1);
+            ch.read(b, ch.size() - 1);
+            return b.get(0) == '\n';
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static String truncate(String s) {
+        return s.length() > 60 ? s.substring(0, 60) + "..." : s;
+    }
+
+    private static String verified(String line) {
+        int space = line.indexOf(' ');
+        if (space != 8) {
+            return null;
+        }
+        String payload = line.substring(9);
+        return String.format("%08x", crc(payload)).equals(line.substring(0, 8)) ? payload : null;
+    }
+
+    private static long crc(String payload) {
+        CRC32 crc = new CRC32();
+        crc.update(payload.getBytes(StandardCharsets.UTF_8));
+        return crc.getValue();
+    }
+
+    private static void apply(State state, String payload) {
+        String[] f = payload.split(" ");
+        switch (f[0]) {
+            case "attach" -> {
+                expect(f, 5, "attach GUEST UNIT DID BDF");
+                PciAddress device = PciAddress.parse(f[4]);
+                state.attachments.put(device, new Attachment(device, GuestId.guest(Integer.parseInt(f[1])), f[2],
+                        DomainId.of(Integer.parseInt(f[3]))));
+            }
+            case "detach" -> {
+                expect(f, 2, "detach BDF");
+                state.attachments.remove(PciAddress.parse(f[1]));
+            }
+            case "map" -> {
+                expect(f, 5, "map GUEST IOVA HPA PAGES");
+                state.mappings.computeIfAbsent(GuestId.guest(Integer.parseInt(f[1])), g -> new GuestMappings())
+                        .add(Long.parseUnsignedLong(f[2], 16), Long.parseUnsignedLong(f[3], 16), Long.parseLong(f[4]));
+            }
+            case "unmap" -> {
+                expect(f, 4, "unmap GUEST IOVA PAGES");
+                GuestMappings m = state.mappings.get(GuestId.guest(Integer.parseInt(f[1])));
+                if (m != null) {
+                    m.remove(Long.parseUnsignedLong(f[2], 16), Long.parseLong(f[3]));
+                }
+            }
+            default -> throw new IllegalArgumentException("unknown record '" + f[0]
+                    + "': expected attach, detach, map or unmap");
+        }
+    }
+
+    private static void expect(String[] fields, int count, String form) {
+        if (fields.length != count) {
+            throw new IllegalArgumentException("record '" + String.join(" ", fields) + "' has " + fields.length
+                    + " fields: expected " + form);
+        }
+    }
+
+    /**
+     * Writes a snapshot of the state as the new journal (atomically: a
+     * temporary file, forced, then renamed) and opens it for appending.
+     */
+    static Journal rewrite(Path directory, Map<PciAddress, Attachment> attachments,
+            Map<GuestId, GuestMappings> mappings) {
+        try {
+            Files.createDirectories(directory);
+            Path file = directory.resolve(FILE);
+            Path temporary = directory.resolve(FILE + ".new");
+            StringBuilder text = new StringBuilder(HEADER).append('\n');
+            for (Attachment a : attachments.values()) {
+                text.append(line(attach(a)));
+            }
+            for (Map.Entry<GuestId, GuestMappings> e : new LinkedHashMap<>(mappings).entrySet()) {
+                for (GuestMappings.Run run : e.getValue().runs()) {
+                    text.append(line(map(e.getKey(), run.iova(), run.hostAddress(), run.pages())));
+                }
+            }
+            try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.CREATE,
+                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+                out.write(ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8)));
+                out.force(true);
+            }
+            try {
+                Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+            FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+            return new Journal(file, channel);
+        } catch (IOException e) {
+            throw new IommuException("cannot write the journal in " + directory + ": " + e.getMessage(), e);
+        }
+    }
+
+    static String attach(Attachment a) {
+        return "attach " + a.guest() + " " + a.unitId() + " " + a.domainId() + " " + a.device();
+    }
+
+    static String detach(PciAddress device) {
+        return "detach " + device;
+    }
+
+    static String map(GuestId guest, long iova, long hostAddress, long pages) {
+        return String.format("map %s %x %x %d", guest, iova, hostAddress, pages);
+    }
+
+    static String unmap(GuestId guest, long iova, long pages) {
+        return String.format("unmap %s %x %d", guest, iova, pages);
+    }
+
+    private static String line(String payload) {
+        return String.format("%08x %s%n", crc(payload), payload).replace(System.lineSeparator(), "\n");
+    }
+
+    /** Appends the records and forces them to disk: when this returns, they survive a crash. */
+    void append(List<String> payloads) {
+        StringBuilder text = new StringBuilder();
+        payloads.forEach(p -> text.append(line(p)));
+        try {
+            ByteBuffer buffer = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+            channel.force(false);
+        } catch (IOException e) {
+            throw new IommuException("cannot write the journal " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    Path file() {
+        return file;
+    }
+
+    @Override
+    public void close() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // closing after the last forced write loses nothing
+        }
+    }
+
+    static List<String> payloads(String... payloads) {
+        return new ArrayList<>(List.of(payloads));
+    }
+}
