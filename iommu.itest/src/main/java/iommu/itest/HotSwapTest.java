@@ -3,7 +3,6 @@ package iommu.itest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.Hashtable;
 import java.util.List;
@@ -218,8 +217,21 @@ class HotSwapTest {
         return view;
     }
 
-    @Test
-    void eightThreadsAttachingAndDetachingDuringRepeatedSwapsSeeNoFailure() throws Exception {
+    interface Disturbance {
+        void run() throws Exception;
+    }
+
+    /** What eight workers did while something disturbed the platform. */
+    record Load(List<Worker> workers, List<String> errors) {
+        Map<PciAddress, Integer> attached() {
+            Map<PciAddress, Integer> expected = new TreeMap<>();
+            workers.forEach(w -> expected.putAll(w.attached));
+            return expected;
+        }
+    }
+
+    /** Runs eight workers attaching and detaching for as long as the disturbance takes. */
+    Load underLoad(Disturbance disturbance) throws Exception {
         AtomicBoolean stop = new AtomicBoolean();
         List<Worker> workers = new ArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(8);
@@ -230,12 +242,7 @@ class HotSwapTest {
                 workers.add(worker);
                 results.add(pool.submit(worker));
             }
-            for (int swap = 0; swap < 10; swap++) {
-                String name = swap % 2 == 0 ? "global" : "per-unit";
-                Platform.requestStrategy(cm, assignment, name);
-                assertThat(assignment.strategyProblem()).as("swap %d to %s", swap, name).isEmpty();
-                Thread.sleep(50);
-            }
+            disturbance.run();
         } finally {
             stop.set(true);
             pool.shutdown();
@@ -245,11 +252,22 @@ class HotSwapTest {
         for (Future<List<String>> f : results) {
             errors.addAll(f.get());
         }
-        assertThat(errors).isEmpty();
-        assertThat(workers).allSatisfy(w -> assertThat(w.operations).as("operations of a worker").isGreaterThan(20));
-        Map<PciAddress, Integer> expected = new TreeMap<>();
-        workers.forEach(w -> expected.putAll(w.attached));
-        assertThat(platformView()).isEqualTo(expected);
+        return new Load(workers, errors);
+    }
+
+    @Test
+    void eightThreadsAttachingAndDetachingDuringRepeatedSwapsSeeNoFailure() throws Exception {
+        Load load = underLoad(() -> {
+            for (int swap = 0; swap < 10; swap++) {
+                String name = swap % 2 == 0 ? "global" : "per-unit";
+                Platform.requestStrategy(cm, assignment, name);
+                assertThat(assignment.strategyProblem()).as("swap %d to %s", swap, name).isEmpty();
+                Thread.sleep(50);
+            }
+        });
+        assertThat(load.errors()).isEmpty();
+        assertThat(load.workers()).allSatisfy(w -> assertThat(w.operations).as("operations of a worker").isGreaterThan(20));
+        assertThat(platformView()).isEqualTo(load.attached());
         assertThat(assignment.audit()).isEmpty();
     }
 
@@ -257,16 +275,7 @@ class HotSwapTest {
     void stoppingAndRestartingTheStrategyBundleUnderLoadLosesNothing() throws Exception {
         Bundle perUnit = java.util.Arrays.stream(context.getBundles())
                 .filter(b -> "iommu.alloc.perunit".equals(b.getSymbolicName())).findFirst().orElseThrow();
-        AtomicBoolean stop = new AtomicBoolean();
-        List<Worker> workers = new ArrayList<>();
-        ExecutorService pool = Executors.newFixedThreadPool(8);
-        List<Future<List<String>>> results = new ArrayList<>();
-        try {
-            for (int w = 0; w < 8; w++) {
-                Worker worker = new Worker(w, stop);
-                workers.add(worker);
-                results.add(pool.submit(worker));
-            }
+        Load load = underLoad(() -> {
             for (int round = 0; round < 3; round++) {
                 Thread.sleep(100);
                 perUnit.stop();
@@ -276,20 +285,10 @@ class HotSwapTest {
                         () -> assignment.strategy().filter("per-unit"::equals).isPresent());
             }
             Thread.sleep(100);
-        } finally {
-            stop.set(true);
-            pool.shutdown();
-            assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
-        }
-        List<String> errors = Collections.synchronizedList(new ArrayList<>());
-        for (Future<List<String>> f : results) {
-            errors.addAll(f.get());
-        }
+        });
         // while no strategy is bound attaches fail, clearly; nothing else may fail
-        assertThat(errors).allSatisfy(e -> assertThat(e).contains("no allocation strategy bound"));
-        Map<PciAddress, Integer> expected = new TreeMap<>();
-        workers.forEach(w -> expected.putAll(w.attached));
-        assertThat(platformView()).isEqualTo(expected);
+        assertThat(load.errors()).allSatisfy(e -> assertThat(e).contains("no allocation strategy bound"));
+        assertThat(platformView()).isEqualTo(load.attached());
         assertThat(assignment.audit()).isEmpty();
     }
 }
