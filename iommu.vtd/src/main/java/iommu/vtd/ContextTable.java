@@ -35,10 +35,14 @@ final class ContextTable {
         return RootEntry.decode(memory.read64(address), memory.read64(address + 8));
     }
 
-    /** The physical address of the source id's context entry, or -1 when its bus has no context table. */
+    /**
+     * The physical address of the source id's context entry, or -1 when its
+     * bus has no context table (or the root entry points at no memory).
+     */
     long entryAddress(int sourceId) {
         RootEntry root = rootEntry(sourceId >>> 8);
-        return root.present() ? root.contextTablePointer() + (long) (sourceId & 0xFF) * ContextEntry.SIZE : -1;
+        long address = root.contextTablePointer() + (long) (sourceId & 0xFF) * ContextEntry.SIZE;
+        return root.present() && memory.exists(address) ? address : -1;
     }
 
     /** The source id's context entry as memory holds it; a not-present one when its bus has no context table. */

@@ -450,7 +450,9 @@ final class VtdHardware {
             if (w.interruptFlag()) {
                 ics |= Registers.ICS_IWC;
             }
-            count(WAIT);
+            if (w.statusWrite() || w.interruptFlag()) {
+                count(WAIT); // a bare fence (what refused descriptors are overwritten with) signals nothing
+            }
             return true;
         } else if (descriptor instanceof QueuedDescriptor.Other o) {
             // no device TLB or interrupt entry cache is modelled: accepted when the unit has them, as no-ops
