@@ -1,0 +1,58 @@
+package iommu.vtd;
+
+import java.util.List;
+import java.util.Optional;
+
+import iommu.api.PciAddress;
+
+/**
+ * A VT-d unit model on its own, outside any platform: one INCLUDE_PCI_ALL
+ * unit of segment 0 translating the given endpoints. For the plain unit tests
+ * of other modules (the flush service, the core) that need the real model and
+ * its test hooks ({@link VtdUnit#holdInvalidations()},
+ * {@link VtdUnit#releaseInvalidations()},
+ * {@link VtdUnit#injectInvalidationErrors(int)}) with a test-scoped
+ * dependency on this module; the package is not exported to other bundles.
+ */
+public final class StandaloneUnit {
+
+    private StandaloneUnit() {
+    }
+
+    /** A unit at register base 0xfed90000 with VER 1.0. */
+    public static VtdUnit create(String id, long cap, long ecap, List<PciAddress> endpoints) {
+        return create(id, 0xfed9_0000L, cap, ecap, VtdUnit.DEFAULT_VERSION, endpoints);
+    }
+
+    /**
+     * @param version the VER register value (major in bits 7:4): 6 or more
+     *        has no register-based invalidation
+     */
+    public static VtdUnit create(String id, long registerBase, long cap, long ecap, int version,
+            List<PciAddress> endpoints) {
+        PciInventory.Builder builder = PciInventory.builder();
+        for (PciAddress endpoint : endpoints) {
+            if (endpoint.segment() != 0) {
+                throw new IllegalArgumentException("endpoint " + endpoint + ": expected segment 0");
+            }
+            builder.endpoint(endpoint, "standalone unit " + id);
+        }
+        PciInventory inventory = builder.build();
+        UnitDefinition definition = new UnitDefinition(id, 0, registerBase, Capability.decode(cap),
+                ExtendedCapability.decode(ecap), true, List.of());
+        VtdUnit[] self = new VtdUnit[1];
+        UnitDirectory directory = new UnitDirectory() {
+            @Override
+            public PciInventory inventory() {
+                return inventory;
+            }
+
+            @Override
+            public Optional<VtdUnit> bestClaimant(PciAddress device) {
+                return device.segment() == 0 ? Optional.ofNullable(self[0]) : Optional.empty();
+            }
+        };
+        self[0] = new VtdUnit(definition, "standalone", directory, version);
+        return self[0];
+    }
+}
