@@ -1,7 +1,13 @@
 package iommu.bench;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.stream.Stream;
 import java.util.concurrent.TimeUnit;
 
 import org.openjdk.jmh.annotations.Benchmark;
@@ -15,12 +21,14 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import iommu.api.GuestId;
 import iommu.api.PciAddress;
 import iommu.api.dto.FlushReportDTO;
 import iommu.api.dto.GuestDTO;
+import iommu.core.CoreAccess;
 
 /**
  * End to end, outside a framework: attach and detach through the core's
@@ -29,6 +37,11 @@ import iommu.api.dto.GuestDTO;
  * completion), on {@code units} fake units of {@code dids} domain ids each,
  * with half of each unit's ids already held (as many guests as guest ids
  * allow, each with one device on every unit).
+ *
+ * <p>{@code state=memory} keeps state in memory only (the launcher's default);
+ * {@code state=journal} gives the core a state directory under
+ * {@code java.io.tmpdir}, so that each attach and detach forces a journal
+ * record to disk before it answers.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -48,7 +61,11 @@ public class AttachDetachBenchmark {
     @Param({"16"})
     public int units;
 
+    @Param({"memory", "journal"})
+    public String state;
+
     private Platform platform;
+    private Path stateDirectory;
     private GuestId newcomer;
     private List<PciAddress> newcomerDevice;
     private GuestId resident;
@@ -77,6 +94,31 @@ public class AttachDetachBenchmark {
         for (int i = 0; i < WARM_CALLS; i++) {
             attachDetach();
             flushGuest();
+        }
+        switch (state) {
+            case "memory" -> { }
+            case "journal" -> {
+                // after the bulk attaches and the warm calls, which would otherwise each wait for the disk
+                try {
+                    stateDirectory = Files.createTempDirectory("iommu-bench-state");
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                CoreAccess.useStateDirectory(platform.assignment, "per-unit", stateDirectory.toString());
+            }
+            default -> throw new IllegalArgumentException("state " + state + ": expected memory or journal");
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws IOException {
+        CoreAccess.deactivate(platform.assignment);
+        if (stateDirectory != null) {
+            try (Stream<Path> files = Files.walk(stateDirectory)) {
+                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
         }
     }
 

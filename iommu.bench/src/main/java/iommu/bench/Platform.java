@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 
 import iommu.alloc.perunit.PerUnitStrategy;
-import iommu.api.DeviceAssignment;
 import iommu.api.FlushService;
 import iommu.api.GuestId;
 import iommu.api.PciAddress;
@@ -23,7 +22,7 @@ final class Platform {
     final List<FakeUnit> units;
     final DomainIdTable table;
     final FlushService flush;
-    final DeviceAssignment assignment;
+    final AssignmentManager assignment;
 
     Platform(int unitCount, int domainIds, int devicesPerUnit) {
         List<FakeUnit> list = new ArrayList<>(unitCount);

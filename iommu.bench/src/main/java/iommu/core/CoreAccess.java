@@ -50,7 +50,29 @@ public final class CoreAccess {
      */
     public static AssignmentManager manager(DomainIdTable table, FlushService flush,
             Collection<? extends IommuUnit> units, AllocationStrategy strategy) {
-        CoreConfig config = new CoreConfig() {
+        AssignmentManager m = new AssignmentManager(table, flush, silentLogger(), config(strategy.name(), ""));
+        units.forEach(m::bindUnit);
+        m.bindStrategy(strategy, Map.of(AllocationStrategy.NAME, strategy.name(), "service.id", 100L));
+        m.activate();
+        return m;
+    }
+
+    /**
+     * Makes the manager durable from now on, as a configuration update naming a
+     * state directory does: it writes a snapshot of its state there, then forces
+     * a journal record to disk before each change is acknowledged.
+     */
+    public static void useStateDirectory(AssignmentManager m, String strategy, String directory) {
+        m.modified(config(strategy, directory));
+    }
+
+    /** Deactivates the manager as SCR would, closing its journal. */
+    public static void deactivate(AssignmentManager m) {
+        m.deactivate();
+    }
+
+    private static CoreConfig config(String strategy, String stateDirectory) {
+        return new CoreConfig() {
             @Override
             public Class<? extends Annotation> annotationType() {
                 return CoreConfig.class;
@@ -58,18 +80,18 @@ public final class CoreAccess {
 
             @Override
             public String strategy() {
-                return strategy.name();
+                return strategy;
             }
 
             @Override
             public long operationWaitMillis() {
                 return 30_000;
             }
+
+            @Override
+            public String stateDirectory() {
+                return stateDirectory;
+            }
         };
-        AssignmentManager m = new AssignmentManager(table, flush, silentLogger(), config);
-        units.forEach(m::bindUnit);
-        m.bindStrategy(strategy, Map.of(AllocationStrategy.NAME, strategy.name(), "service.id", 100L));
-        m.activate();
-        return m;
     }
 }
