@@ -1,0 +1,290 @@
+package iommu.amdvi;
+
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+import iommu.amdvi.Ivrs.DeviceEntry;
+import iommu.amdvi.Ivrs.Ivhd;
+import iommu.amdvi.Ivrs.Ivmd;
+import iommu.api.PciAddress;
+import iommu.api.spi.ScopeMatch;
+
+/**
+ * One AMD-Vi IOMMU as its IVHD block describes it, resolved: which device ids
+ * it translates (select entries, every id of a range, both ends of an alias,
+ * IOAPIC/HPET and ACPI HID sources), which requester id each device's DMA
+ * arrives with (alias entries), the DTE setting firmware asks for, and the
+ * IVMD blocks that reserve memory for its devices. Immutable.
+ */
+final class UnitDefinition {
+
+    private final String id;
+    private final Ivhd ivhd;
+    private final long ivinfo;
+    private final BitSet claimed;
+    private final boolean all;
+    private final int allSetting;
+    private final Map<Integer, Integer> settings;
+    private final Map<Integer, Long> extendedSettings;
+    private final Map<Integer, Integer> aliases;
+    private final List<DeviceEntry> specials;
+    private final List<DeviceEntry> acpiDevices;
+    private final List<Ivmd> ivmds;
+    private final int lastDeviceId;
+
+    private UnitDefinition(String id, Ivhd ivhd, long ivinfo, BitSet claimed, boolean all, int allSetting,
+            Map<Integer, Integer> settings, Map<Integer, Long> extendedSettings, Map<Integer, Integer> aliases,
+            List<DeviceEntry> specials, List<DeviceEntry> acpiDevices, List<Ivmd> ivmds) {
+        this.id = Objects.requireNonNull(id, "id");
+        this.ivhd = ivhd;
+        this.ivinfo = ivinfo;
+        this.claimed = claimed;
+        this.all = all;
+        this.allSetting = allSetting;
+        this.settings = settings;
+        this.extendedSettings = extendedSettings;
+        this.aliases = aliases;
+        this.specials = specials;
+        this.acpiDevices = acpiDevices;
+        this.ivmds = ivmds;
+        this.lastDeviceId = all ? 0xFFFF : Math.max(0, claimed.length() - 1);
+    }
+
+    /**
+     * Resolves one IVHD block (well-formed, as the parser checked it) with the
+     * IVMD blocks of the table, as Linux's {@code init_iommu_from_acpi} does.
+     */
+    static UnitDefinition of(String id, Ivhd ivhd, long ivinfo, List<Ivmd> allIvmds) {
+        BitSet claimed = new BitSet(0x10000);
+        Map<Integer, Integer> settings = new HashMap<>();
+        Map<Integer, Long> extended = new HashMap<>();
+        Map<Integer, Integer> aliases = new HashMap<>();
+        List<DeviceEntry> specials = new ArrayList<>();
+        List<DeviceEntry> acpi = new ArrayList<>();
+        boolean all = false;
+        int allSetting = 0;
+        DeviceEntry start = null;
+        for (DeviceEntry e : ivhd.entries()) {
+            switch (e.type()) {
+                case DeviceEntry.ALL -> {
+                    all = true;
+                    allSetting = e.setting();
+                }
+                case DeviceEntry.SELECT -> claim(claimed, settings, e.deviceId(), e.setting());
+                case DeviceEntry.EXT_SELECT -> {
+                    claim(claimed, settings, e.deviceId(), e.setting());
+                    extended.put(e.deviceId(), e.data());
+                }
+                case DeviceEntry.ALIAS_SELECT -> {
+                    claim(claimed, settings, e.deviceId(), e.setting());
+                    claim(claimed, settings, e.aliasSource(), e.setting());
+                    if (e.aliasSource() != e.deviceId()) {
+                        aliases.put(e.deviceId(), e.aliasSource());
+                    }
+                }
+                case DeviceEntry.RANGE_START, DeviceEntry.ALIAS_RANGE, DeviceEntry.EXT_RANGE -> start = e;
+                case DeviceEntry.RANGE_END -> {
+                    for (int d = start.deviceId(); d <= e.deviceId(); d++) {
+                        claim(claimed, settings, d, start.setting());
+                        if (start.type() == DeviceEntry.EXT_RANGE) {
+                            extended.put(d, start.data());
+                        } else if (start.type() == DeviceEntry.ALIAS_RANGE && start.aliasSource() != d) {
+                            aliases.put(d, start.aliasSource());
+                        }
+                    }
+                    if (start.type() == DeviceEntry.ALIAS_RANGE) {
+                        claim(claimed, settings, start.aliasSource(), start.setting());
+                    }
+                    start = null;
+                }
+                case DeviceEntry.SPECIAL -> {
+                    specials.add(e);
+                    claim(claimed, settings, e.specialSource(), e.setting());
+                }
+                case DeviceEntry.ACPI_HID -> {
+                    acpi.add(e);
+                    claim(claimed, settings, e.deviceId(), e.setting());
+                }
+                default -> {
+                    // padding and reserved types name no device
+                }
+            }
+        }
+        List<Ivmd> ivmds = allIvmds.stream().filter(m -> m.segment() == ivhd.segment()).toList();
+        return new UnitDefinition(id, ivhd, ivinfo, claimed, all, allSetting, Map.copyOf(settings),
+                Map.copyOf(extended), Map.copyOf(aliases), List.copyOf(specials), List.copyOf(acpi), ivmds);
+    }
+
+    private static void claim(BitSet claimed, Map<Integer, Integer> settings, int deviceId, int setting) {
+        claimed.set(deviceId);
+        if (setting != 0) {
+            settings.merge(deviceId, setting, (a, b) -> a | b); // Linux sets DTE bits, never clears them
+        }
+    }
+
+    /** The same IOMMU under another id. */
+    UnitDefinition withId(String newId) {
+        return new UnitDefinition(newId, ivhd, ivinfo, claimed, all, allSetting, settings, extendedSettings, aliases,
+                specials, acpiDevices, ivmds);
+    }
+
+    String id() {
+        return id;
+    }
+
+    Ivhd ivhd() {
+        return ivhd;
+    }
+
+    long ivinfo() {
+        return ivinfo;
+    }
+
+    int segment() {
+        return ivhd.segment();
+    }
+
+    long registerBase() {
+        return ivhd.baseAddress();
+    }
+
+    /** The IOMMU's own PCI function. */
+    PciAddress iommuFunction() {
+        return PciAddress.ofRoutingId(segment(), ivhd.deviceId());
+    }
+
+    /**
+     * The Extended Feature Register: the IVHD's image for types 11h/40h; for
+     * type 10h, what its feature reporting field says, placed where the EFR
+     * has those fields.
+     */
+    Efr efr() {
+        return ivhd.type() == 0x10 ? Efr.fromFeatureReporting(ivhd.featureInfo()) : new Efr(ivhd.efr());
+    }
+
+    /** An IVHD ALL entry: the unit translates every device of its segment no other unit names. */
+    boolean includesAll() {
+        return all;
+    }
+
+    /** The highest device id the unit's device table must hold (Linux's last_bdf for this IVHD). */
+    int lastDeviceId() {
+        int last = lastDeviceId;
+        for (int alias : aliases.values()) {
+            last = Math.max(last, alias);
+        }
+        return last;
+    }
+
+    ScopeMatch scopeOf(PciAddress device) {
+        if (device.segment() != segment()) {
+            return ScopeMatch.NONE;
+        }
+        if (claimed.get(device.routingId())) {
+            return ScopeMatch.ENDPOINT;
+        }
+        return all ? ScopeMatch.SEGMENT : ScopeMatch.NONE;
+    }
+
+    /** The device ids the IVHD names, ascending. */
+    BitSet named() {
+        return (BitSet) claimed.clone();
+    }
+
+    int namedCount() {
+        return claimed.cardinality();
+    }
+
+    /** The requester id the device's DMA arrives with at the unit: its alias, else its own id. */
+    int requesterId(int deviceId) {
+        return aliases.getOrDefault(deviceId, deviceId);
+    }
+
+    Map<Integer, Integer> aliases() {
+        return Collections.unmodifiableMap(aliases);
+    }
+
+    /** The DTE setting byte firmware gives the device (INITPass, EIntPass, NMIPass, SysMgt, Lint0/1Pass). */
+    int setting(int deviceId) {
+        Integer s = settings.get(deviceId);
+        return s != null ? s : (all ? allSetting : 0);
+    }
+
+    /** The extended setting of an extended select/range entry (bit 31: ATS disabled), else 0. */
+    long extendedSetting(int deviceId) {
+        return extendedSettings.getOrDefault(deviceId, 0L);
+    }
+
+    List<DeviceEntry> specials() {
+        return specials;
+    }
+
+    List<DeviceEntry> acpiDevices() {
+        return acpiDevices;
+    }
+
+    /** The IVMD blocks of the unit's segment. */
+    List<Ivmd> ivmds() {
+        return ivmds;
+    }
+
+    /** Whether an IVMD block reserves memory for the device, or for the requester id it uses. */
+    boolean hasReservedMemory(PciAddress device) {
+        if (device.segment() != segment()) {
+            return false;
+        }
+        int id = device.routingId();
+        int rid = requesterId(id);
+        for (Ivmd m : ivmds) {
+            if (m.covers(device.segment(), id) || m.covers(device.segment(), rid)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The IVHD fields decoded by name, for {@code describe()}. */
+    Map<String, Object> describeIvhd() {
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("ivhdType", String.format("%02xh", ivhd.type()));
+        f.put("ivhdOffset", String.format("0x%x", ivhd.offset()));
+        f.put("iommuFunction", iommuFunction().toString());
+        f.put("capabilityOffset", String.format("0x%02x", ivhd.capabilityOffset()));
+        int flags = ivhd.flags();
+        f.put("flags", String.format("0x%02x", flags));
+        f.put("flags.HtTunEn", (flags & 0x01) != 0);
+        f.put("flags.PassPW", (flags & 0x02) != 0);
+        f.put("flags.ResPassPW", (flags & 0x04) != 0);
+        f.put("flags.Isoc", (flags & 0x08) != 0);
+        f.put("flags.IotlbSup", (flags & 0x10) != 0);
+        f.put("flags.Coherent", (flags & 0x20) != 0);
+        f.put("flags.PrefSup", (flags & 0x40) != 0);
+        f.put("flags.PPRSup", (flags & 0x80) != 0);
+        f.put("info.MsiNum", ivhd.info() & 0x1F);
+        f.put("info.UnitID", ivhd.info() >>> 8 & 0x1F);
+        long fi = ivhd.featureInfo();
+        if (ivhd.type() == 0x10) {
+            f.put("featureReporting", String.format("0x%08x", fi));
+        } else {
+            f.put("attributes", String.format("0x%08x", fi));
+            f.put("efrImage", String.format("0x%016x", ivhd.efr()));
+            f.put("efr2Image", String.format("0x%016x", ivhd.efr2()));
+        }
+        f.put("attr.PNCounters", (int) (fi >>> 13) & 0xF);
+        f.put("attr.PNBanks", (int) (fi >>> 17) & 0x3F);
+        f.put("attr.MsiNumPPR", (int) (fi >>> 23) & 0x1F);
+        return f;
+    }
+
+    @Override
+    public String toString() {
+        return String.format("%s (amd-vi, IVHD %02xh, IOMMU %s, base 0x%x, %d device ids%s)", id, ivhd.type(),
+                iommuFunction(), registerBase(), namedCount(), all ? ", ALL" : "");
+    }
+}
