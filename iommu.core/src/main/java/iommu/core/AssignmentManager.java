@@ -84,6 +84,9 @@ public class AssignmentManager implements DeviceAssignment {
     private final Map<String, IommuUnit> units = new TreeMap<>();
     private final Map<String, UnitDescriptor> descriptors = new TreeMap<>();
     private final Map<PciAddress, String> deviceIndex = new TreeMap<>();
+    private final Map<PciAddress, ScopeMatch> indexStrength = new HashMap<>();
+    private final Map<String, Set<PciAddress>> indexByUnit = new HashMap<>();
+    private final Map<String, Set<PciAddress>> attachedByUnit = new HashMap<>();
     private final Map<PciAddress, Attachment> attachments = new TreeMap<>();
     private final Map<GuestId, Map<String, Set<PciAddress>>> devicesByGuest = new TreeMap<>();
     /** Domain ids whose invalidation failed: held by no device, kept out of use until a flush succeeds. */
@@ -174,12 +177,17 @@ public class AssignmentManager implements DeviceAssignment {
                         unit.id(), unit.vendor(), Long.toHexString(unit.registerBase()));
                 return;
             }
+            boolean allocatorKnowsIt = descriptors.containsKey(unit.id()); // it left with devices attached
             units.put(unit.id(), unit);
             descriptors.put(unit.id(), UnitDescriptor.of(unit));
             if (active) {
-                adopt(unit);
-                rebuildDeviceIndex();
-                reopenAllocator();
+                boolean adopted = adopt(unit);
+                indexUnit(unit);
+                if (adopted || bound == null) {
+                    reopenAllocator();
+                } else if (!allocatorKnowsIt) {
+                    bound.allocator().addUnit(descriptors.get(unit.id()));
+                }
             }
         } finally {
             lock.unlock();
@@ -192,7 +200,7 @@ public class AssignmentManager implements DeviceAssignment {
             if (!units.remove(unit.id(), unit)) {
                 return;
             }
-            long attached = attachments.values().stream().filter(a -> a.unitId().equals(unit.id())).count();
+            int attached = attachedByUnit.getOrDefault(unit.id(), Set.of()).size();
             if (attached == 0 && !quarantine.containsKey(unit.id())) {
                 descriptors.remove(unit.id());
                 if (bound != null) {
@@ -203,7 +211,7 @@ public class AssignmentManager implements DeviceAssignment {
                         + "when the unit returns", unit.id(), attached);
             }
             if (active) {
-                rebuildDeviceIndex();
+                unindexUnit(unit.id());
             }
         } finally {
             lock.unlock();
@@ -215,13 +223,14 @@ public class AssignmentManager implements DeviceAssignment {
      * of the unit (it came back) are written again, and present entries nobody
      * recorded (this manager restarted) are adopted. An entry that conflicts
      * with the map is cleared, and the device returns to the host.
+     *
+     * @return whether entries were adopted, so the allocator must learn them
      */
-    private void adopt(IommuUnit unit) {
+    private boolean adopt(IommuUnit unit) {
         String unitId = unit.id();
-        for (Attachment a : List.copyOf(attachments.values())) {
-            if (!a.unitId().equals(unitId)) {
-                continue;
-            }
+        boolean adoptedAny = false;
+        for (PciAddress device : List.copyOf(attachedByUnit.getOrDefault(unitId, Set.of()))) {
+            Attachment a = attachments.get(device);
             Optional<DeviceContext> now = unit.context(a.device());
             if (now.isPresent() && now.get().equals(a.context())) {
                 continue;
@@ -272,24 +281,59 @@ public class AssignmentManager implements DeviceAssignment {
             }
             Attachment adopted = new Attachment(device, guest, unitId, did);
             record(adopted);
+            adoptedAny = true;
             log.info("unit {}: adopted {} attached to guest {} with domain id {}", unitId, device, guest, did);
             journal(Journal.attach(adopted));
         }
+        return adoptedAny;
     }
 
     /** Which unit translates each device: the one with the strongest claim, first by unit id on a tie. */
     private void rebuildDeviceIndex() {
         deviceIndex.clear();
-        Map<PciAddress, ScopeMatch> strength = new HashMap<>();
+        indexStrength.clear();
+        indexByUnit.clear();
+        units.values().forEach(this::indexUnit);
+    }
+
+    /** A unit appeared: it takes the devices it claims more strongly than their unit; nothing else is read. */
+    private void indexUnit(IommuUnit unit) {
+        for (PciAddress device : unit.devices()) {
+            claim(device, unit, unit.scopeOf(device));
+        }
+    }
+
+    /** A unit went: its devices go to the strongest remaining claimant; only they are looked at. */
+    private void unindexUnit(String unitId) {
+        Set<PciAddress> orphans = indexByUnit.remove(unitId);
+        if (orphans == null) {
+            return;
+        }
+        for (PciAddress device : orphans) {
+            deviceIndex.remove(device);
+            indexStrength.remove(device);
+        }
         for (IommuUnit unit : units.values()) {
-            for (PciAddress device : unit.devices()) {
-                ScopeMatch match = unit.scopeOf(device);
-                ScopeMatch best = strength.get(device);
-                if (match.claims() && (best == null || match.compareTo(best) > 0)) {
-                    strength.put(device, match);
-                    deviceIndex.put(device, unit.id());
-                }
+            for (PciAddress device : orphans) {
+                claim(device, unit, unit.scopeOf(device));
             }
+        }
+    }
+
+    private void claim(PciAddress device, IommuUnit unit, ScopeMatch match) {
+        if (!match.claims()) {
+            return;
+        }
+        ScopeMatch best = indexStrength.get(device);
+        String holder = deviceIndex.get(device);
+        int stronger = best == null ? 1 : match.compareTo(best);
+        if (stronger > 0 || (stronger == 0 && unit.id().compareTo(holder) < 0)) {
+            if (holder != null) {
+                indexByUnit.get(holder).remove(device);
+            }
+            deviceIndex.put(device, unit.id());
+            indexStrength.put(device, match);
+            indexByUnit.computeIfAbsent(unit.id(), u -> new java.util.HashSet<>()).add(device);
         }
     }
 
@@ -748,6 +792,7 @@ public class AssignmentManager implements DeviceAssignment {
 
     private void record(Attachment a) {
         attachments.put(a.device(), a);
+        attachedByUnit.computeIfAbsent(a.unitId(), u -> new TreeSet<>()).add(a.device());
         devicesByGuest.computeIfAbsent(a.guest(), g -> new TreeMap<>())
                 .computeIfAbsent(a.unitId(), u -> new TreeSet<>()).add(a.device());
     }
@@ -756,6 +801,11 @@ public class AssignmentManager implements DeviceAssignment {
         Attachment a = attachments.remove(device);
         if (a == null) {
             return;
+        }
+        Set<PciAddress> onUnit = attachedByUnit.get(a.unitId());
+        onUnit.remove(device);
+        if (onUnit.isEmpty()) {
+            attachedByUnit.remove(a.unitId());
         }
         Map<String, Set<PciAddress>> byUnit = devicesByGuest.get(a.guest());
         Set<PciAddress> set = byUnit.get(a.unitId());

@@ -6,6 +6,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 import org.osgi.service.component.annotations.Component;
 
@@ -15,7 +17,8 @@ import iommu.api.GuestId;
 import iommu.api.IommuException;
 
 /**
- * Guest to (unit, domain id) and back, both as hash lookups. Readers (the
+ * Guest to (unit, domain id) as hash lookups, and (unit, domain id) to guest
+ * as one array element per unit, as the fault path reads it. Readers (the
  * flush service, the console) need no lock; writers are serialized by the
  * assignment manager. Registered under its own class too, so that only this
  * bundle can write it.
@@ -23,8 +26,14 @@ import iommu.api.IommuException;
 @Component(service = {DomainIdMap.class, DomainIdTable.class})
 public class DomainIdTable implements DomainIdMap {
 
+    /** One unit's ids: the holder of each id, read as one array element (the fault path), and a count. */
+    private static final class UnitIds {
+        final AtomicReferenceArray<GuestId> holders = new AtomicReferenceArray<>(DomainId.MAX + 1);
+        final AtomicInteger used = new AtomicInteger();
+    }
+
     private final Map<GuestId, Map<String, DomainId>> byGuest = new ConcurrentHashMap<>();
-    private final Map<String, Map<DomainId, GuestId>> byUnit = new ConcurrentHashMap<>();
+    private final Map<String, UnitIds> byUnit = new ConcurrentHashMap<>();
 
     @Override
     public Optional<DomainId> domainId(GuestId guest, String unitId) {
@@ -34,8 +43,8 @@ public class DomainIdTable implements DomainIdMap {
 
     @Override
     public Optional<GuestId> guest(String unitId, DomainId domainId) {
-        Map<DomainId, GuestId> ids = byUnit.get(unitId);
-        return ids == null ? Optional.empty() : Optional.ofNullable(ids.get(domainId));
+        UnitIds ids = byUnit.get(unitId);
+        return ids == null ? Optional.empty() : Optional.ofNullable(ids.holders.get(domainId.value()));
     }
 
     @Override
@@ -46,8 +55,18 @@ public class DomainIdTable implements DomainIdMap {
 
     @Override
     public Map<DomainId, GuestId> domainsOn(String unitId) {
-        Map<DomainId, GuestId> ids = byUnit.get(unitId);
-        return ids == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(ids));
+        UnitIds ids = byUnit.get(unitId);
+        if (ids == null) {
+            return Map.of();
+        }
+        Map<DomainId, GuestId> map = new TreeMap<>();
+        for (int did = 0; did <= DomainId.MAX && map.size() < ids.used.get(); did++) {
+            GuestId holder = ids.holders.get(did);
+            if (holder != null) {
+                map.put(DomainId.of(did), holder);
+            }
+        }
+        return Collections.unmodifiableMap(map);
     }
 
     @Override
@@ -56,14 +75,14 @@ public class DomainIdTable implements DomainIdMap {
     }
 
     int usedOn(String unitId) {
-        Map<DomainId, GuestId> ids = byUnit.get(unitId);
-        return ids == null ? 0 : ids.size();
+        UnitIds ids = byUnit.get(unitId);
+        return ids == null ? 0 : ids.used.get();
     }
 
     /** Records the guest's domain id on the unit; on that unit neither may be taken already. */
     void put(GuestId guest, String unitId, DomainId did) {
-        Map<DomainId, GuestId> ids = byUnit.computeIfAbsent(unitId, u -> new ConcurrentHashMap<>());
-        GuestId holder = ids.get(did);
+        UnitIds ids = byUnit.computeIfAbsent(unitId, u -> new UnitIds());
+        GuestId holder = ids.holders.get(did.value());
         if (holder != null && !holder.equals(guest)) {
             throw new IommuException("domain id " + did + " on unit " + unitId + " is held by guest " + holder
                     + ": cannot give it to guest " + guest);
@@ -74,7 +93,9 @@ public class DomainIdTable implements DomainIdMap {
             throw new IommuException("guest " + guest + " already holds domain id " + held + " on unit " + unitId);
         }
         units.put(unitId, did);
-        ids.put(did, guest);
+        if (ids.holders.getAndSet(did.value(), guest) == null) {
+            ids.used.incrementAndGet();
+        }
     }
 
     /**
@@ -82,17 +103,15 @@ public class DomainIdTable implements DomainIdMap {
      * no reader sees an id that looks free still mapped (Xen XSA-399 order).
      */
     void remove(GuestId guest, String unitId, DomainId did) {
-        Map<DomainId, GuestId> ids = byUnit.get(unitId);
-        if (ids == null || !ids.remove(did, guest)) {
+        UnitIds ids = byUnit.get(unitId);
+        if (ids == null || !ids.holders.compareAndSet(did.value(), guest, null)) {
             throw new IllegalStateException("domain id " + did + " on unit " + unitId + " is not guest " + guest + "'s");
         }
+        ids.used.decrementAndGet();
         Map<String, DomainId> units = byGuest.get(guest);
         units.remove(unitId, did);
         if (units.isEmpty()) {
             byGuest.remove(guest, units);
-        }
-        if (ids.isEmpty()) {
-            byUnit.remove(unitId, ids);
         }
     }
 
