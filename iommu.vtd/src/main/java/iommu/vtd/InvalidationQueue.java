@@ -104,7 +104,10 @@ final class InvalidationQueue implements Invalidator {
 
     @Override
     public void poll(List<Runnable> completions) {
-        while ((hardware.readRegister(Registers.FSTS, 4) & Registers.FSTS_IQE) != 0) {
+        // each round overwrites the refused descriptor; a queue that keeps refusing (an IQT or IQA written
+        // behind the driver's back) is left with IQE set after one pass over it
+        for (int round = 0; round < entries
+                && (hardware.readRegister(Registers.FSTS, 4) & Registers.FSTS_IQE) != 0; round++) {
             recoverFromError(completions);
         }
         for (Iterator<Batch> it = pending.iterator(); it.hasNext();) {

@@ -259,10 +259,7 @@ public final class VtdUnit implements IommuUnit {
                     + ": expected 1.." + (domainIdCount() - 1));
         }
         requireTranslated(device);
-        if (addressWidth < 0) {
-            throw new IllegalStateException(String.format("unit %s cannot translate: CAP.SAGAW 0x%x names no address"
-                    + " width of 30, 39, 48 or 57 bits", id(), capability().sagaw()));
-        }
+        requireAddressWidth();
         int sid = device.routingId();
         synchronized (lock) {
             ContextEntry old = contexts.read(sid);
@@ -472,8 +469,17 @@ public final class VtdUnit implements IommuUnit {
         }
     }
 
+    /** A unit whose SAGAW names no width the model knows has no page-table format: nothing to write. */
+    private void requireAddressWidth() {
+        if (addressWidth < 0) {
+            throw new IllegalStateException(String.format("unit %s cannot translate: CAP.SAGAW 0x%x names no address"
+                    + " width of 30, 39, 48 or 57 bits", id(), capability().sagaw()));
+        }
+    }
+
     private void checkRange(String op, GuestId guest, long iova, long pages) {
         Objects.requireNonNull(guest, "guest");
+        requireAddressWidth();
         if (guest.isHost()) {
             throw new IllegalArgumentException(op + " on unit " + id()
                     + ": the host (guest 0) has no I/O page table, its devices are in pass-through: expected a guest 1.."

@@ -43,4 +43,15 @@ class StandaloneUnitTest {
         assertThat(unit.invalidationMechanism()).isEqualTo("none");
         assertThat(unit.readRegister(Registers.VER, 4)).isEqualTo(0x60);
     }
+
+    @Test
+    void aUnitWithoutAKnownAddressWidthRefusesTablesButStillInvalidates() {
+        VtdUnit unit = StandaloneUnit.create("dmar9", 0xd2008c40660062L, 0xf050daL, List.of(NIC)); // SAGAW 0
+        String expected = "unit dmar9 cannot translate: CAP.SAGAW 0x0 names no address width of 30, 39, 48 or 57 bits";
+        assertThatThrownBy(() -> unit.setContext(NIC, new DeviceContext(DomainId.of(3), GuestId.guest(1))))
+                .isInstanceOf(IllegalStateException.class).hasMessage(expected);
+        assertThatThrownBy(() -> unit.map(GuestId.guest(1), 0, 0x5000, 1)).hasMessage(expected);
+        assertThat(unit.context(NIC)).isEmpty();
+        assertThat(unit.invalidate(List.of(new Invalidation.Global())).toCompletableFuture()).isCompleted();
+    }
 }
