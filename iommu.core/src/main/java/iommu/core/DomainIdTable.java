@@ -104,7 +104,9 @@ public class DomainIdTable implements DomainIdMap {
      */
     void remove(GuestId guest, String unitId, DomainId did) {
         UnitIds ids = byUnit.get(unitId);
-        if (ids == null || !ids.holders.compareAndSet(did.value(), guest, null)) {
+        GuestId holder = ids == null ? null : ids.holders.get(did.value());
+        // compareAndSet compares references: pass the instance held, once it is known to be this guest
+        if (holder == null || !holder.equals(guest) || !ids.holders.compareAndSet(did.value(), holder, null)) {
             throw new IllegalStateException("domain id " + did + " on unit " + unitId + " is not guest " + guest + "'s");
         }
         ids.used.decrementAndGet();

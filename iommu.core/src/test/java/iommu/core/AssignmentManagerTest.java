@@ -282,6 +282,18 @@ class AssignmentManagerTest {
         assertThat(m.audit()).hasSize(2).last().asString().contains("that no assignment records");
     }
 
+    @Test
+    void theTableMatchesGuestsByValueNotByInstance() {
+        DomainIdTable table = new DomainIdTable();
+        table.put(new GuestId(5), "dmar0", DomainId.of(3));
+        table.remove(new GuestId(5), "dmar0", DomainId.of(3));
+        assertThat(table.guest("dmar0", DomainId.of(3))).isEmpty();
+        assertThat(table.usedOn("dmar0")).isZero();
+        table.put(new GuestId(5), "dmar0", DomainId.of(3));
+        assertThatThrownBy(() -> table.remove(new GuestId(6), "dmar0", DomainId.of(3)))
+                .hasMessageContaining("is not guest 6's");
+    }
+
     static String snapshot(AssignmentManager m) {
         StringBuilder sb = new StringBuilder();
         m.guests().forEach(gd -> gd.devices.forEach(d -> sb.append(gd.guest).append(' ').append(d.bdf).append(' ')
