@@ -315,6 +315,70 @@ public final class VtdUnit implements IommuUnit {
         }
     }
 
+    /** VER, CAP and ECAP decoded field by field, as the VT-d specification names them. */
+    @Override
+    public Map<String, Object> describe() {
+        Capability cap = capability();
+        ExtendedCapability ecap = extendedCapability();
+        long ver = readRegister(Registers.VER, 4);
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("id", id());
+        fields.put("vendor", vendor());
+        fields.put("segment", segment());
+        fields.put("registerBase", String.format("0x%x", registerBase()));
+        fields.put("includePciAll", includePciAll());
+        fields.put("source", source());
+        fields.put("VER", String.format("%d.%d", ver >>> 4 & 0xF, ver & 0xF));
+        fields.put("CAP", String.format("0x%x", cap.raw()));
+        fields.put("CAP.ND", cap.nd());
+        fields.put("NR_DID", cap.domainIdCount());
+        fields.put("CAP.RWBF", cap.rwbf());
+        fields.put("CAP.CM", cap.cachingMode());
+        fields.put("CAP.SAGAW", String.format("0b%5s", Integer.toBinaryString(cap.sagaw())).replace(' ', '0'));
+        fields.put("CAP.MGAW", cap.mgaw());
+        fields.put("CAP.FRO", String.format("0x%x", cap.faultRecordingOffset()));
+        fields.put("CAP.PSI", cap.pageSelective());
+        fields.put("CAP.NFR", cap.faultRecords());
+        fields.put("CAP.MAMV", cap.maxAddressMaskValue());
+        fields.put("ECAP", String.format("0x%x", ecap.raw()));
+        fields.put("ECAP.C", ecap.coherency());
+        fields.put("ECAP.QI", ecap.queuedInvalidation());
+        fields.put("ECAP.DT", ecap.deviceTlb());
+        fields.put("ECAP.IR", ecap.interruptRemapping());
+        fields.put("ECAP.EIM", ecap.extendedInterruptMode());
+        fields.put("ECAP.PT", ecap.passThrough());
+        fields.put("ECAP.SC", ecap.snoopControl());
+        fields.put("ECAP.IRO", String.format("0x%x", ecap.iotlbRegisterOffset()));
+        fields.put("addressWidth", String.format("AW %d: %d-bit, %d-level tables", addressWidth, 30 + 9 * addressWidth,
+                2 + addressWidth));
+        fields.put("invalidation", invalidationMechanism());
+        fields.put("contextCacheEntries", contextCacheEntries());
+        fields.put("iotlbEntries", iotlbEntries());
+        return fields;
+    }
+
+    /** The 128-bit context entry read back from the unit's memory, field by field. */
+    @Override
+    public Map<String, Object> describeContext(PciAddress device) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        if (!translates(device)) {
+            return fields;
+        }
+        ContextEntry entry = contextEntry(device);
+        fields.put("bdf", device.toString());
+        fields.put("unit", id());
+        fields.put("sourceId", String.format("0x%04x", device.routingId()));
+        fields.put("raw", String.format("0x%016x%016x", entry.high(), entry.low()));
+        fields.put("present", entry.present());
+        fields.put("FPD", entry.faultProcessingDisable());
+        fields.put("TT", entry.translationType());
+        fields.put("SLPTPTR", String.format("0x%x", entry.secondLevelPointer()));
+        fields.put("AW", entry.addressWidth());
+        fields.put("DID", entry.domainId());
+        context(device).ifPresent(c -> fields.put("guest", c.guest().value()));
+        return fields;
+    }
+
     /** The device's context entry as the unit's memory holds it, decoded (present or not). */
     ContextEntry contextEntry(PciAddress device) {
         Objects.requireNonNull(device, "device");
