@@ -4,7 +4,7 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 @ObjectClassDefinition(name = "IOMMU core", description = "Device assignment and the domain-id allocation strategy.")
-@interface CoreConfig {
+public @interface CoreConfig {
     String PID = "iommu.core";
 
     @AttributeDefinition(name = "Strategy",

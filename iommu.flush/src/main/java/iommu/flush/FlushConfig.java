@@ -4,7 +4,7 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 @ObjectClassDefinition(name = "IOMMU flush", description = "How long to wait for invalidations.")
-@interface FlushConfig {
+public @interface FlushConfig {
     String PID = "iommu.flush";
 
     @AttributeDefinition(name = "Completion timeout (ms)",

@@ -76,11 +76,11 @@ public class FlushServiceImpl implements FlushService {
 
     @Reference(name = "units", cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    void bindUnit(IommuUnit unit) {
+    public void bindUnit(IommuUnit unit) {
         units.put(unit.id(), unit);
     }
 
-    void unbindUnit(IommuUnit unit) {
+    public void unbindUnit(IommuUnit unit) {
         units.remove(unit.id(), unit);
         giveBack(unit.id());
     }
