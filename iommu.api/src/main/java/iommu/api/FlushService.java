@@ -32,6 +32,13 @@ public interface FlushService {
     FlushReportDTO flushDeviceContext(String unitId, PciAddress device, DomainId domainId, boolean newlyPresent);
 
     /**
+     * As {@link #flushDeviceContext} for every change of one operation at
+     * once: one batch per unit (VT-d: its descriptors, then one
+     * invalidation-wait), each domain's translations invalidated once.
+     */
+    FlushReportDTO flushContextChanges(java.util.List<ContextChange> changes);
+
+    /**
      * Invalidates every translation tagged with the domain id on the unit, e.g.
      * before an id whose earlier invalidation failed is handed back.
      */

@@ -29,6 +29,7 @@ import org.osgi.service.log.Logger;
 import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.metatype.annotations.Designate;
 
+import iommu.api.ContextChange;
 import iommu.api.DeviceAssignment;
 import iommu.api.DomainId;
 import iommu.api.FlushService;
@@ -464,6 +465,7 @@ public class AssignmentManager implements DeviceAssignment {
         log.info("strategy {}: renumbering {} domain ids over {} devices", strategyName, plan.size(), moved.size());
         UndoLog undo = new UndoLog();
         try {
+            // every entry that moves is cleared and its old id invalidated, in one batch per unit...
             for (Attachment a : moved) {
                 IommuUnit unit = presentUnit(a.unitId());
                 unit.clearContext(a.device());
@@ -471,8 +473,11 @@ public class AssignmentManager implements DeviceAssignment {
                     unit.setContext(a.device(), a.context());
                     flush.flushDeviceContext(a.unitId(), a.device(), a.domainId(), true);
                 });
-                flush.flushDeviceContext(a.unitId(), a.device(), a.domainId(), false);
             }
+            flush.flushContextChanges(moved.stream()
+                    .map(a -> new ContextChange(a.unitId(), a.device(), a.domainId(), false)).toList());
+            // ...before any new entry is written, so no id is live twice on a unit
+            List<ContextChange> written = new ArrayList<>();
             for (Attachment a : moved) {
                 IommuUnit unit = presentUnit(a.unitId());
                 DomainId next = plan.get(new Assignment(a.guest(), a.unitId(), a.domainId()));
@@ -481,8 +486,9 @@ public class AssignmentManager implements DeviceAssignment {
                     unit.clearContext(a.device());
                     flush.flushDeviceContext(a.unitId(), a.device(), next, false);
                 });
-                flush.flushDeviceContext(a.unitId(), a.device(), next, true);
+                written.add(new ContextChange(a.unitId(), a.device(), next, true));
             }
+            flush.flushContextChanges(written);
         } catch (RuntimeException e) {
             undo.rollBack(e);
             throw new IommuException("renumbering failed and was rolled back: " + oneLine(e), e);
@@ -608,9 +614,8 @@ public class AssignmentManager implements DeviceAssignment {
                         flush.flushDeviceContext(a.unitId(), a.device(), a.domainId(), true);
                     });
                 }
-                for (Attachment a : leaving) {
-                    flush.flushDeviceContext(a.unitId(), a.device(), a.domainId(), false);
-                }
+                flush.flushContextChanges(leaving.stream()
+                        .map(a -> new ContextChange(a.unitId(), a.device(), a.domainId(), false)).toList());
                 journal(leaving.stream().map(a -> Journal.detach(a.device())).toArray(String[]::new));
             } catch (RuntimeException e) {
                 undo.rollBack(e);

@@ -45,6 +45,19 @@ class RecordingFlush implements FlushService {
     }
 
     @Override
+    public FlushReportDTO flushContextChanges(List<iommu.api.ContextChange> changes) {
+        FlushReportDTO last = null;
+        for (iommu.api.ContextChange c : changes) {
+            last = flushDeviceContext(c.unitId(), c.device(), c.domainId(), c.newlyPresent());
+        }
+        if (last == null) {
+            last = new FlushReportDTO();
+            last.invalidations = List.of();
+        }
+        return last;
+    }
+
+    @Override
     public FlushReportDTO flushDomain(String unitId, DomainId domainId) {
         return record(unitId + " flush domain " + domainId);
     }

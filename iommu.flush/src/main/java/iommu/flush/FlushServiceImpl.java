@@ -25,6 +25,7 @@ import org.osgi.service.log.Logger;
 import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.metatype.annotations.Designate;
 
+import iommu.api.ContextChange;
 import iommu.api.DomainId;
 import iommu.api.DomainIdMap;
 import iommu.api.FlushService;
@@ -118,6 +119,23 @@ public class FlushServiceImpl implements FlushService {
         List<Invalidation> batch = InvalidationPlanner.deviceContextChanged(unit.invalidationCapabilities(), device,
                 domainId, newlyPresent);
         return issue(batch.isEmpty() ? Map.of() : Map.of(unit, batch));
+    }
+
+    @Override
+    public FlushReportDTO flushContextChanges(List<ContextChange> changes) {
+        Map<IommuUnit, List<Invalidation>> batches = new LinkedHashMap<>();
+        for (ContextChange change : changes) {
+            IommuUnit unit = requireUnit(change.unitId());
+            List<Invalidation> batch = batches.computeIfAbsent(unit, u -> new ArrayList<>());
+            for (Invalidation inv : InvalidationPlanner.deviceContextChanged(unit.invalidationCapabilities(),
+                    change.device(), change.domainId(), change.newlyPresent())) {
+                if (!batch.contains(inv)) { // a domain shared by several changed devices is invalidated once
+                    batch.add(inv);
+                }
+            }
+        }
+        batches.values().removeIf(List::isEmpty);
+        return issue(batches);
     }
 
     @Override

@@ -23,6 +23,7 @@ class FakeUnit implements IommuUnit {
     final String id;
     final InvalidationCapabilities caps;
     final List<Invalidation> received = new ArrayList<>();
+    final List<List<Invalidation>> batches = new ArrayList<>();
     CompletableFuture<Void> completion = CompletableFuture.completedFuture(null);
 
     FakeUnit(String id, InvalidationCapabilities caps) {
@@ -48,6 +49,7 @@ class FakeUnit implements IommuUnit {
     @Override
     public synchronized CompletionStage<Void> invalidate(List<Invalidation> batch) {
         received.addAll(batch);
+        batches.add(List.copyOf(batch));
         return completion;
     }
 

@@ -92,6 +92,24 @@ class FlushServiceImplTest {
     }
 
     @Test
+    void theChangesOfOneOperationMakeOneBatchPerUnitWithEachDomainOnce() {
+        PciAddress d1 = PciAddress.parse("0000:5e:00.2");
+        PciAddress d2 = PciAddress.parse("0000:5e:00.3");
+        PciAddress d3 = PciAddress.parse("0000:86:00.0");
+        var report = flush.flushContextChanges(java.util.List.of(
+                new iommu.api.ContextChange("dmar2", d1, DomainId.of(9), false),
+                new iommu.api.ContextChange("dmar2", d2, DomainId.of(9), false),
+                new iommu.api.ContextChange("dmar0", d3, DomainId.of(4), false),
+                new iommu.api.ContextChange("dmar0", d3, DomainId.of(5), true)));
+        assertThat(dmar2.batches).containsExactly(java.util.List.of(new Invalidation.Device(d1, DomainId.of(9)),
+                new Invalidation.Domain(DomainId.of(9)), new Invalidation.Device(d2, DomainId.of(9))));
+        assertThat(dmar0.batches).containsExactly(java.util.List.of(new Invalidation.Device(d3, DomainId.of(4)),
+                new Invalidation.Domain(DomainId.of(4))));
+        assertThat(dmar1.batches).isEmpty();
+        assertThat(report.invalidations).hasSize(5);
+    }
+
+    @Test
     void aLateCompletionTimesOutAndAFailedOneFails() {
         guestDomains.put("dmar0", DomainId.of(3));
         dmar0.completion = new CompletableFuture<>();
