@@ -81,6 +81,30 @@ final class InvalidationQueue implements Invalidator {
 
     @Override
     public void submit(List<QueuedDescriptor> requests, CompletableFuture<Void> done) {
+        // A batch larger than a quarter of the queue goes as several submissions, each with its
+        // own wait descriptor, as Linux's qi_submit_sync does with more requests than fit.
+        int chunk = Math.max(1, entries / 4 - 1);
+        if (requests.size() > chunk) {
+            List<CompletableFuture<Void>> parts = new java.util.ArrayList<>();
+            for (int from = 0; from < requests.size(); from += chunk) {
+                CompletableFuture<Void> part = new CompletableFuture<>();
+                parts.add(part);
+                submitOne(requests.subList(from, Math.min(requests.size(), from + chunk)), part);
+            }
+            CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).whenComplete((ok, error) -> {
+                if (error != null) {
+                    done.completeExceptionally(error instanceof java.util.concurrent.CompletionException
+                            && error.getCause() != null ? error.getCause() : error);
+                } else {
+                    done.complete(null);
+                }
+            });
+            return;
+        }
+        submitOne(requests, done);
+    }
+
+    private void submitOne(List<QueuedDescriptor> requests, CompletableFuture<Void> done) {
         int head = (int) (hardware.readRegister(Registers.IQH, 8) >>> 4);
         int free = (head - tail - 1 + entries) % entries;
         if (requests.size() + 1 > free) {
