@@ -19,7 +19,7 @@ import iommu.api.dto.UnitDTO;
  */
 final class Formats {
 
-    private static final Gson GSON = new GsonBuilder()
+    static final Gson GSON = new GsonBuilder()
             .serializeNulls() // an unattached device has "guest": null
             .disableHtmlEscaping()
             .setPrettyPrinting()
@@ -30,6 +30,11 @@ final class Formats {
 
     static String hex(long value) {
         return "0x" + Long.toHexString(value);
+    }
+
+    /** Any JSON value (maps keep their insertion order: field order is part of the contract). */
+    static String json(Object value) {
+        return GSON.toJson(value);
     }
 
     // ---- units
@@ -102,6 +107,7 @@ final class Formats {
         String bdf;
         String unit;
         Integer guest;
+        boolean reservedMemory;
     }
 
     static String devicesJson(List<DeviceDTO> devices) {
@@ -111,6 +117,7 @@ final class Formats {
             j.bdf = d.bdf;
             j.unit = d.unit;
             j.guest = d.guest;
+            j.reservedMemory = d.reservedMemory;
             out.add(j);
         }
         return GSON.toJson(out);
@@ -120,9 +127,9 @@ final class Formats {
         if (devices.isEmpty()) {
             return "no PCI device present";
         }
-        Table t = new Table("BDF", "UNIT", "GUEST").alignRight(2);
+        Table t = new Table("BDF", "UNIT", "GUEST", "RESERVED-MEM").alignRight(2);
         for (DeviceDTO d : devices) {
-            t.row(d.bdf, d.unit, d.guest);
+            t.row(d.bdf, d.unit, d.guest, d.reservedMemory ? "yes" : "no");
         }
         return t.render();
     }

@@ -27,17 +27,22 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
             "  SCRIPT                    run the commands of the file, one per line",
             "                            (blank lines and # comments are skipped), then exit",
             "  --strategy NAME           initial domain-id allocation strategy (global, per-unit)",
-            "  --platform PATH           DMAR table, sysfs directory or platform file (not available yet)",
+            "  --platform PATH           load the platform at PATH instead of the embedded default:",
+            "                            an ACPI DMAR table, a sysfs-shaped directory or a platform file",
             "  --state DIR               keep the platform state in DIR (not available yet)",
             "  --debug                   print stack traces of failures",
             "  -h, --help                print this help and exit",
             "",
             "A non-interactive run stops at the first failing command, prints its error",
             "on stderr and exits 0 when all commands succeeded, 1 when one failed, 2 on",
-            "bad arguments.",
+            "bad arguments (an unreadable --platform is 1, an unrecognized one 2).",
             "",
-            "Commands (scope iommu; 'help iommu:NAME' explains one): units, devices,",
-            "guests (each with --json), attach GUEST BDF..., detach BDF..., strategy [NAME].",
+            "Commands (scope iommu; 'help NAME' explains one; listings take --json):",
+            "  units, unit ID, devices, guests, guest ID, domains UNIT, occupancy [UNIT],",
+            "  attach [--allow-reserved-memory] GUEST BDF..., detach BDF...,",
+            "  map GUEST IOVA HPA [PAGES], unmap GUEST IOVA [PAGES], translate BDF IOVA,",
+            "  ctx BDF, flush GUEST [IOVA PAGES], stats, verify, discover PATH, forget UNIT,",
+            "  strategy [NAME], strategies, capacity [--devices-per-guest N].",
             "");
 
     /** A bad command line: exit code 2. */
@@ -167,8 +172,8 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
     }
 
     /**
-     * Refuses the options that later issues implement: their paths are
-     * checked, then the option is reported as not available yet.
+     * Checks the paths of the options, and refuses the one a later issue
+     * implements ({@code --state}).
      */
     void checkAvailable() throws UsageException {
         if (platform.isPresent()) {
@@ -176,7 +181,6 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
             if (!Files.exists(p)) {
                 throw new UsageException("--platform '" + p + "' not found: expected a DMAR table, a sysfs directory or a platform file", false);
             }
-            throw new UsageException("--platform is not available yet: only the embedded default platform can be loaded", false);
         }
         if (state.isPresent()) {
             Path p = state.get();

@@ -8,8 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.UndeclaredThrowableException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.BooleanSupplier;
 
@@ -37,7 +36,9 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 import iommu.api.DeviceAssignment;
+import iommu.api.dto.DiscoveryDTO;
 import iommu.api.spi.AllocationStrategy;
+import iommu.api.spi.PlatformDiscovery;
 
 /**
  * The main thread of {@code java -jar iommu.jar} (DESIGN section 8).
@@ -85,7 +86,14 @@ public class LauncherMain implements Callable<Integer> {
             policyOption = ReferencePolicyOption.GREEDY)
     volatile List<ServiceReference<AllocationStrategy>> strategies = new ArrayList<>();
 
+    /** The commands: the launcher shares their view of the registry (discoveries, units) and their completion. */
+    @Reference
+    IommuCommands commands;
+
     private BundleContext context;
+
+    /** What was loaded at start, for the banner. */
+    private String platformText = "embedded default platform";
 
     @Activate
     void activate(BundleContext context) {
@@ -160,6 +168,9 @@ public class LauncherMain implements Callable<Integer> {
     private int run(LaunchOptions options, PrintStream out, PrintStream err) throws Exception {
         long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
         DeviceAssignment da = awaitPlatform(deadline);
+        if (options.platform().isPresent()) {
+            loadPlatform(options.platform().get(), deadline, err);
+        }
         CommandProcessor cp = await(deadline, () -> processor != null) ? processor : null;
         if (cp == null) {
             throw new Exit(FAILED, "the Gogo command processor did not start within " + StrategySwitch.seconds(STARTUP_TIMEOUT)
@@ -181,7 +192,41 @@ public class LauncherMain implements Callable<Integer> {
         if (!interactive) {
             return runCommands(cp, options, out, err);
         }
-        return runShell(cp, da);
+        return runShell(cp, da, options.debug());
+    }
+
+    /**
+     * {@code --platform PATH}: the discovery that recognizes the path replaces
+     * the platform its vendor loaded at start. Unrecognized: exit 2 with the
+     * formats accepted; unreadable or refused: exit 1 with the discovery's line.
+     */
+    private void loadPlatform(Path path, long deadline, PrintStream err) throws Exit {
+        await(deadline, () -> !commands.discoveryServices.get().isEmpty());
+        PlatformDiscovery discovery;
+        try {
+            discovery = commands.discoveryFor(path);
+        } catch (IommuCommands.UnrecognizedPlatformException e) {
+            throw new Exit(BAD_ARGUMENTS, "--platform " + e.getMessage());
+        } catch (RuntimeException e) {
+            throw new Exit(FAILED, "--platform '" + path + "': " + Errors.message(e));
+        }
+        Set<String> before = commands.presentUnitIds();
+        DiscoveryDTO dto;
+        try (Progress progress = Progress.start(err, "loading platform " + path,
+                () -> commands.newUnits(before) + " new units registered so far")) {
+            dto = discovery.replacePlatform(path);
+        } catch (RuntimeException e) {
+            throw new Exit(FAILED, "--platform '" + path + "': " + Errors.message(e));
+        }
+        int units = dto.units == null ? 0 : dto.units.size();
+        platformText = path + " (" + dto.format + ", vendor " + discovery.vendor() + ": " + units
+                + (units == 1 ? " unit" : " units") + ", " + dto.devices + " devices"
+                + (dto.warnings == null || dto.warnings.isEmpty() ? "" : ", " + dto.warnings.size() + " warnings") + ")";
+        if (dto.warnings != null) {
+            for (String w : dto.warnings) {
+                err.println("--platform " + path + ": warning: " + CoreText.oneLine(w));
+            }
+        }
     }
 
     // ------------------------------------------------------------------ waiting
@@ -286,7 +331,7 @@ public class LauncherMain implements Callable<Integer> {
                     print(session, out, result);
                 } catch (Exception | LinkageError e) {
                     out.flush();
-                    err.println(cmd.where() + message(e));
+                    err.println(cmd.where() + Errors.message(e));
                     if (options.debug()) {
                         e.printStackTrace(err);
                     }
@@ -342,40 +387,25 @@ public class LauncherMain implements Callable<Integer> {
 
     /** The one line to print for a failure: the deepest useful message, never a stack trace. */
     static String message(Throwable e) {
-        Throwable t = e;
-        while ((t instanceof InvocationTargetException || t instanceof UndeclaredThrowableException
-                || t.getMessage() == null) && t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        String msg = t.getMessage();
-        if (msg == null || msg.isBlank()) {
-            return t.getClass().getSimpleName() + " (run with --debug for the stack trace)";
-        }
-        return CoreText.oneLine(msg);
+        return Errors.message(e);
     }
 
     // ------------------------------------------------------------------ interactive
 
-    private int runShell(CommandProcessor cp, DeviceAssignment da) throws Exit {
+    private int runShell(CommandProcessor cp, DeviceAssignment da, boolean debug) throws Exit {
         long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
         if (!await(deadline, () -> goshReference() != null)) {
             throw new Exit(FAILED, "the Gogo shell did not start within " + StrategySwitch.seconds(STARTUP_TIMEOUT)
                     + ": expected bundle org.apache.felix.gogo.jline to be active (or use -c, a script file or piped commands)");
         }
-        ServiceReference<?> ref = goshReference();
-        Object shell = ref == null ? null : context.getService(ref);
-        String banner = banner(assignment != null ? assignment : da);
+        String banner = banner(assignment != null ? assignment : da, platformText);
         try {
-            return InteractiveShell.run(shell, cp, banner);
+            return InteractiveShell.run(cp, banner, commands, debug);
         } catch (NoClassDefFoundError e) {
             throw new Exit(FAILED, "the interactive shell needs JLine and the Gogo JLine shell"
                     + " (bundles org.jline, org.apache.felix.gogo.jline): use -c, a script file or piped commands");
         } catch (Exception e) {
             throw new Exit(FAILED, "the interactive shell failed: " + message(e));
-        } finally {
-            if (ref != null) {
-                context.ungetService(ref);
-            }
         }
     }
 
@@ -390,16 +420,24 @@ public class LauncherMain implements Callable<Integer> {
         }
     }
 
-    static String banner(DeviceAssignment da) {
+    static String banner(DeviceAssignment da, String platform) {
         int units = da.units().size();
         int devices = da.devices().size();
         String strategy = da.strategy().orElse("none bound");
+        String state;
+        try {
+            String dir = da.state() == null ? null : da.state().directory;
+            state = dir == null ? "ephemeral (no --state): nothing is kept after exit" : "kept in " + dir;
+        } catch (RuntimeException | LinkageError e) {
+            state = "ephemeral (no --state): nothing is kept after exit";
+        }
         return String.join("\n",
                 "IOMMU domain-id platform",
-                "  platform: embedded default platform, " + units + (units == 1 ? " unit, " : " units, ") + devices
-                        + (devices == 1 ? " device" : " devices"),
+                "  platform: " + platform,
+                "  units:    " + units + (units == 1 ? " unit, " : " units, ") + devices + (devices == 1 ? " device" : " devices"),
                 "  strategy: " + strategy,
-                "  state:    ephemeral (no --state)",
-                "Type 'help' for the commands ('help iommu:attach' for one), 'exit' or Ctrl-D to leave.");
+                "  state:    " + state,
+                "Type 'help' for the commands, 'help attach' for one; TAB completes commands, unit ids, BDFs,",
+                "guest ids and strategy names; 'exit' or Ctrl-D leaves.");
     }
 }

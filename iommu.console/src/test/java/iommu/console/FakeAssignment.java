@@ -1,38 +1,86 @@
 package iommu.console;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 import iommu.api.DeviceAssignment;
+import iommu.api.DomainId;
+import iommu.api.DomainIdMap;
 import iommu.api.GuestId;
 import iommu.api.IommuException;
 import iommu.api.PciAddress;
 import iommu.api.dto.DeviceDTO;
 import iommu.api.dto.GuestDTO;
 import iommu.api.dto.GuestDeviceDTO;
+import iommu.api.dto.StateDTO;
 import iommu.api.dto.UnitDTO;
 
-/** A two-unit platform in memory: devices 0000:3b:00.x under dmar0, 0000:5e:00.x under dmar1. */
-class FakeAssignment implements DeviceAssignment {
+/**
+ * A two-unit platform in memory: devices 0000:3b:00.x under dmar0,
+ * 0000:5e:00.x under dmar1 (0000:5e:00.3 has firmware-reserved memory).
+ * {@link #api()} is it as a {@link DeviceAssignment}, {@link #map()} as a
+ * {@link DomainIdMap}.
+ */
+class FakeAssignment {
 
     final Map<PciAddress, String> unitOf = new TreeMap<>();
+    final Set<PciAddress> reservedMemory = new TreeSet<>();
     final Map<PciAddress, Integer> owner = new TreeMap<>();
     final Map<String, Map<Integer, Integer>> didOf = new TreeMap<>(); // unit -> guest -> did
+    final List<String> mapped = new ArrayList<>();
+    final List<String> problems = new ArrayList<>();
     volatile String bound = "per-unit";
     volatile String requested = "per-unit";
     volatile String problem;
+    volatile String stateDirectory;
 
     FakeAssignment() {
         for (int f = 0; f < 4; f++) {
             unitOf.put(new PciAddress(0, 0x3b, 0, f), "dmar0");
             unitOf.put(new PciAddress(0, 0x5e, 0, f), "dmar1");
         }
+        reservedMemory.add(new PciAddress(0, 0x5e, 0, 3));
+        didOf.put("dmar0", new TreeMap<>());
+        didOf.put("dmar1", new TreeMap<>());
     }
 
-    @Override
+    DeviceAssignment api() {
+        return Fakes.proxy(DeviceAssignment.class, this);
+    }
+
+    DomainIdMap map() {
+        return Fakes.proxy(DomainIdMap.class, new Object() {
+            @SuppressWarnings("unused")
+            public Map<String, DomainId> domainsOf(GuestId guest) {
+                Map<String, DomainId> out = new TreeMap<>();
+                didOf.forEach((u, m) -> {
+                    Integer d = m.get(guest.value());
+                    if (d != null) {
+                        out.put(u, DomainId.of(d));
+                    }
+                });
+                return out;
+            }
+
+            @SuppressWarnings("unused")
+            public Map<DomainId, GuestId> domainsOn(String unitId) {
+                Map<DomainId, GuestId> out = new TreeMap<>();
+                didOf.getOrDefault(unitId, Map.of()).forEach((g, d) -> out.put(DomainId.of(d), new GuestId(g)));
+                return out;
+            }
+        });
+    }
+
+    public GuestDTO attach(GuestId guest, List<PciAddress> devices) {
+        return attach(guest, devices, false);
+    }
+
     public synchronized GuestDTO attach(GuestId guest, List<PciAddress> devices, boolean allowReservedMemory) {
         for (PciAddress d : devices) {
             if (!unitOf.containsKey(d)) {
@@ -41,44 +89,51 @@ class FakeAssignment implements DeviceAssignment {
             if (owner.containsKey(d)) {
                 throw new IommuException("device " + d + " is already attached to guest " + owner.get(d));
             }
+            if (reservedMemory.contains(d) && !allowReservedMemory) {
+                throw new IommuException("device " + d + " has firmware-reserved memory (RMRR/IVMD): attaching it needs the"
+                        + " reserved-memory override");
+            }
         }
         for (PciAddress d : devices) {
             owner.put(d, guest.value());
-            Map<Integer, Integer> dids = didOf.computeIfAbsent(unitOf.get(d), u -> new TreeMap<>());
+            Map<Integer, Integer> dids = didOf.get(unitOf.get(d));
             dids.computeIfAbsent(guest.value(), g -> dids.size() + 1);
         }
         return guest(guest).orElseThrow();
     }
 
-    @Override
     public synchronized void detach(List<PciAddress> devices) {
         for (PciAddress d : devices) {
             if (!owner.containsKey(d)) {
                 throw new IommuException("device " + d + " is not attached");
             }
         }
-        devices.forEach(owner::remove);
+        for (PciAddress d : devices) {
+            int g = owner.remove(d);
+            String unit = unitOf.get(d);
+            if (!owner.entrySet().stream().anyMatch(e -> e.getValue() == g && unitOf.get(e.getKey()).equals(unit))) {
+                didOf.get(unit).remove(g);
+            }
+        }
     }
 
-    @Override
     public void map(GuestId guest, long iova, long hostAddress, long pages) {
-        throw new UnsupportedOperationException("not modelled by the console's fake");
+        if ((iova & 0xfff) != 0) {
+            throw new IommuException(String.format("IOVA 0x%x is not 4 KiB aligned: expected a multiple of 0x1000", iova));
+        }
+        mapped.add("map " + guest + " " + Long.toHexString(iova) + " " + Long.toHexString(hostAddress) + " " + pages);
     }
 
-    @Override
     public void unmap(GuestId guest, long iova, long pages) {
-        throw new UnsupportedOperationException("not modelled by the console's fake");
+        mapped.add("unmap " + guest + " " + Long.toHexString(iova) + " " + pages);
     }
 
-    @Override
     public synchronized List<GuestDTO> guests() {
         List<GuestDTO> out = new ArrayList<>();
-        owner.values().stream().distinct().sorted()
-                .forEach(g -> out.add(guest(new GuestId(g)).orElseThrow()));
+        owner.values().stream().distinct().sorted().forEach(g -> out.add(guest(new GuestId(g)).orElseThrow()));
         return out;
     }
 
-    @Override
     public synchronized Optional<GuestDTO> guest(GuestId guest) {
         GuestDTO g = new GuestDTO();
         g.guest = guest.value();
@@ -95,7 +150,6 @@ class FakeAssignment implements DeviceAssignment {
         return g.devices.isEmpty() ? Optional.empty() : Optional.of(g);
     }
 
-    @Override
     public synchronized List<DeviceDTO> devices() {
         List<DeviceDTO> out = new ArrayList<>();
         unitOf.forEach((a, u) -> {
@@ -103,13 +157,13 @@ class FakeAssignment implements DeviceAssignment {
             d.bdf = a.toString();
             d.unit = u;
             d.guest = owner.get(a);
+            d.reservedMemory = reservedMemory.contains(a);
             out.add(d);
         });
         return out;
     }
 
-    @Override
-    public List<UnitDTO> units() {
+    public synchronized List<UnitDTO> units() {
         List<UnitDTO> out = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
             UnitDTO u = new UnitDTO();
@@ -120,37 +174,40 @@ class FakeAssignment implements DeviceAssignment {
             u.includePciAll = i == 1;
             u.domainIds = 256;
             u.reserved = new int[] {0};
-            u.usedDomainIds = i;
+            u.usedDomainIds = didOf.get(u.id).size();
             u.devices = 4;
             out.add(u);
         }
         return out;
     }
 
-    @Override
-    public iommu.api.dto.StateDTO state() {
-        iommu.api.dto.StateDTO dto = new iommu.api.dto.StateDTO();
+    public StateDTO state() {
+        StateDTO dto = new StateDTO();
+        dto.directory = stateDirectory;
         dto.problems = List.of();
         return dto;
     }
 
-    @Override
     public List<String> audit() {
-        return List.of();
+        return List.copyOf(problems);
     }
 
-    @Override
     public Optional<String> strategy() {
         return Optional.ofNullable(bound);
     }
 
-    @Override
     public String requestedStrategy() {
         return requested;
     }
 
-    @Override
     public Optional<String> strategyProblem() {
         return Optional.ofNullable(problem);
+    }
+
+    /** Guest id to devices, for assertions. */
+    Map<Integer, List<String>> byGuest() {
+        Map<Integer, List<String>> out = new LinkedHashMap<>();
+        owner.forEach((d, g) -> out.computeIfAbsent(g, x -> new ArrayList<>()).add(d.toString()));
+        return out;
     }
 }

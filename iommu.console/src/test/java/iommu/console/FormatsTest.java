@@ -40,8 +40,10 @@ class FormatsTest {
         JsonArray devices = JsonParser.parseString(Formats.devicesJson(da.devices())).getAsJsonArray();
         assertThat(devices).hasSize(8);
         JsonObject first = devices.get(0).getAsJsonObject();
-        assertThat(first.keySet()).containsExactly("bdf", "unit", "guest");
+        assertThat(first.keySet()).containsExactly("bdf", "unit", "guest", "reservedMemory");
         assertThat(first.get("guest").isJsonNull()).isTrue();
+        assertThat(first.get("reservedMemory").getAsBoolean()).isFalse();
+        assertThat(devices.get(7).getAsJsonObject().get("reservedMemory").getAsBoolean()).isTrue();
         JsonObject second = devices.get(1).getAsJsonObject();
         assertThat(second.get("bdf").getAsString()).isEqualTo("0000:3b:00.1");
         assertThat(second.get("guest").getAsInt()).isEqualTo(7);
@@ -82,6 +84,8 @@ class FormatsTest {
     @Test
     void devicesTableShowsDashForTheHost() {
         String t = Formats.devicesTable(da.devices());
-        assertThat(t.split("\n")[1]).matches("0000:3b:00\\.0\\s+dmar0\\s+-");
+        assertThat(t.split("\n")[0]).matches("BDF\\s+UNIT\\s+GUEST\\s+RESERVED-MEM");
+        assertThat(t.split("\n")[1]).matches("0000:3b:00\\.0\\s+dmar0\\s+-\\s+no");
+        assertThat(t.split("\n")[8]).matches("0000:5e:00\\.3\\s+dmar1\\s+-\\s+yes");
     }
 }

@@ -3,29 +3,290 @@ package iommu.console;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import iommu.api.DomainId;
+import iommu.api.FlushService;
+import iommu.api.GuestId;
 import iommu.api.IommuException;
+import iommu.api.PciAddress;
+import iommu.api.dto.DiscoveryDTO;
+import iommu.api.dto.FlushReportDTO;
+import iommu.api.dto.InvalidationDTO;
+import iommu.api.spi.AllocationStrategy;
+import iommu.api.spi.DeviceContext;
+import iommu.api.spi.IommuUnit;
+import iommu.api.spi.PlatformDiscovery;
+import iommu.api.spi.Translation;
+import iommu.api.spi.UnitDescriptor;
 
+/**
+ * Every command on the fake two-unit platform: its success, its {@code --json}
+ * shape and its one-line errors for bad arguments.
+ */
 class IommuCommandsTest {
 
     private final FakeAssignment da = new FakeAssignment();
     private final IommuCommands cmd = new IommuCommands();
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private final List<String> forgotten = new ArrayList<>();
+
+    @TempDir
+    Path dir;
 
     IommuCommandsTest() {
-        cmd.assignment = da;
+        cmd.assignment = da.api();
+        cmd.domainIdMap = da.map();
+        cmd.flushService = Fakes.proxy(FlushService.class, new FakeFlush());
+        cmd.unitServices = List.of(unit("dmar0"), unit("dmar1"));
+        cmd.strategyServices = () -> List.of(
+                new IommuCommands.StrategyService("global", "iommu.alloc.global", 0, strategy("global")),
+                new IommuCommands.StrategyService("per-unit", "iommu.alloc.perunit", 0, strategy("per-unit")));
+        cmd.discoveryServices = () -> List.of(Fakes.proxy(PlatformDiscovery.class, new FakeDiscovery()));
+        cmd.out = () -> new PrintStream(out, true, StandardCharsets.UTF_8);
+        cmd.err = () -> new PrintStream(err, true, StandardCharsets.UTF_8);
+    }
+
+    // ------------------------------------------------------------ fakes
+
+    /** A unit: decodes two CAP fields, translates IOVA 0x1000 of an attached device to 0x200000, faults elsewhere. */
+    private IommuUnit unit(String id) {
+        return Fakes.proxy(IommuUnit.class, new Object() {
+            public String id() {
+                return id;
+            }
+
+            public String vendor() {
+                return "vt-d";
+            }
+
+            public Map<String, Object> describe() {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("CAP.ND", 2);
+                m.put("CAP.CM", false);
+                return m;
+            }
+
+            public Optional<DeviceContext> context(PciAddress device) {
+                Integer g = da.owner.get(device);
+                return g == null ? Optional.empty()
+                        : Optional.of(new DeviceContext(DomainId.of(da.didOf.get(id).get(g)), new GuestId(g)));
+            }
+
+            public Translation translate(PciAddress device, long iova) {
+                if (da.owner.containsKey(device) && iova == 0x1000) {
+                    return Translation.hit(iova, 0x200000);
+                }
+                return Translation.fault(iova, 6, "PTE read access is not set");
+            }
+
+            public Map<String, Long> invalidationCounts() {
+                Map<String, Long> m = new LinkedHashMap<>();
+                m.put("device", 1L);
+                m.put("domain", 2L);
+                m.put("pages", 3L);
+                m.put("global", 0L);
+                m.put("performed.wait", 4L);
+                return m;
+            }
+        });
+    }
+
+    private static AllocationStrategy strategy(String name) {
+        return Fakes.proxy(AllocationStrategy.class, new Object() {
+            public String name() {
+                return name;
+            }
+
+            public String description() {
+                return name + " strategy";
+            }
+
+            public long capacity(Collection<UnitDescriptor> units) {
+                return name.equals("global") ? units.stream().mapToLong(UnitDescriptor::usable).min().orElse(0)
+                        : units.stream().mapToLong(UnitDescriptor::usable).sum();
+            }
+        });
+    }
+
+    public class FakeFlush {
+        public FlushReportDTO flushGuest(GuestId guest) {
+            return report(guest, "domain", null, null);
+        }
+
+        public FlushReportDTO flushPages(GuestId guest, long iova, long pages) {
+            return report(guest, "pages", iova, pages);
+        }
+
+        private FlushReportDTO report(GuestId guest, String granularity, Long iova, Long pages) {
+            FlushReportDTO r = new FlushReportDTO();
+            r.invalidations = new ArrayList<>();
+            da.map().domainsOf(guest).forEach((u, d) -> {
+                InvalidationDTO i = new InvalidationDTO();
+                i.unit = u;
+                i.granularity = granularity;
+                i.did = d.value();
+                i.iova = iova;
+                i.pages = pages;
+                r.invalidations.add(i);
+            });
+            return r;
+        }
+    }
+
+    public class FakeDiscovery {
+        public String vendor() {
+            return "vt-d";
+        }
+
+        public boolean recognizes(Path path) {
+            return path.getFileName().toString().endsWith(".txt");
+        }
+
+        public DiscoveryDTO discover(Path path) {
+            DiscoveryDTO d = new DiscoveryDTO();
+            d.source = path.toString();
+            d.format = "platform-file";
+            d.units = List.of("dmar7");
+            d.devices = 3;
+            d.warnings = List.of("line 4: unknown keyword 'frob'");
+            return d;
+        }
+
+        public void forget(String unitId) {
+            if (da.owner.keySet().stream().anyMatch(a -> da.unitOf.get(a).equals(unitId))) {
+                throw new IommuException("unit " + unitId + " has attached devices: detach them first");
+            }
+            forgotten.add(unitId);
+        }
+    }
+
+    private static JsonElement json(Object result) {
+        return JsonParser.parseString(result.toString());
+    }
+
+    // ------------------------------------------------------------ listings
+
+    @Test
+    void listingsPrintTablesOrJson() {
+        assertThat(cmd.units(false).toString()).startsWith("UNIT");
+        assertThat(json(cmd.units(true)).getAsJsonArray()).hasSize(2);
+        assertThat(cmd.devices(false).toString()).startsWith("BDF");
+        assertThat(cmd.guests(false).toString()).isEqualTo("no guest holds a device");
+        assertThat(cmd.guests(true).toString()).isEqualTo("[]");
     }
 
     @Test
+    void listingsAreObjectsAScriptCanRead() {
+        Results.Units units = cmd.units(false);
+        assertThat(units.units).extracting(u -> u.id).containsExactly("dmar0", "dmar1");
+        assertThat(units.line()).isEqualTo("2 units");
+        assertThat(cmd.devices(false).devices).hasSize(8);
+    }
+
+    @Test
+    void devicesShowReservedMemory() {
+        JsonArray devices = json(cmd.devices(true)).getAsJsonArray();
+        JsonObject last = devices.get(7).getAsJsonObject();
+        assertThat(last.keySet()).containsExactly("bdf", "unit", "guest", "reservedMemory");
+        assertThat(last.get("bdf").getAsString()).isEqualTo("0000:5e:00.3");
+        assertThat(last.get("reservedMemory").getAsBoolean()).isTrue();
+        assertThat(cmd.devices(false).toString()).contains("RESERVED-MEM").containsPattern("0000:5e:00\\.3\\s+dmar1\\s+-\\s+yes");
+    }
+
+    // ------------------------------------------------------------ unit, guest
+
+    @Test
+    void unitShowsDecodedRegistersAndUsage() {
+        cmd.attach(false, "4", "0000:3b:00.1");
+        String text = cmd.unit(false, "dmar0").toString();
+        assertThat(text).contains("unit             dmar0", "domain ids       256 (1 used, 1 reserved: 0, 254 free)",
+                "devices          4 (1 attached)", "guests           4", "CAP.ND  2", "CAP.CM  false");
+    }
+
+    @Test
+    void unitIsMatchedExactlyThenAsAUniqueSubstring() {
+        assertThat(cmd.unit(false, "1").unit.id).isEqualTo("dmar1");
+        assertThat(cmd.unit(false, "dmar0").unit.id).isEqualTo("dmar0");
+        assertThatThrownBy(() -> cmd.unit(false, "dmar"))
+                .hasMessage("unit 'dmar' is ambiguous: it matches dmar0, dmar1; expected one of them");
+        assertThatThrownBy(() -> cmd.unit(false, "x"))
+                .hasMessage("no unit matches 'x': expected one of dmar0, dmar1");
+    }
+
+    @Test
+    void unitJsonHasTheContractFields() {
+        JsonObject u = json(cmd.unit(true, "dmar1")).getAsJsonObject();
+        assertThat(u.keySet()).containsExactly("id", "vendor", "segment", "registerBase", "includePciAll", "domainIds",
+                "reserved", "usedDomainIds", "freeDomainIds", "devices", "attachedDevices", "guests", "decoded");
+        assertThat(u.get("registerBase").getAsString()).isEqualTo("0xfed91000");
+        assertThat(u.get("freeDomainIds").getAsInt()).isEqualTo(255);
+        assertThat(u.get("decoded").getAsJsonObject().get("CAP.ND").getAsInt()).isEqualTo(2);
+    }
+
+    @Test
+    void guestShowsDevicesAndItsDomainIdPerUnit() {
+        cmd.attach(false, "12", "0000:3b:00.1", "0000:5e:00.0");
+        cmd.attach(false, "31", "0000:3b:00.2");
+        String text = cmd.guest(false, "12").toString();
+        assertThat(text).startsWith("guest 12: 2 devices on 2 units (dmar0 DID 1, dmar1 DID 1)\nGUEST")
+                .contains("0000:3b:00.1", "0000:5e:00.0");
+        JsonObject g = json(cmd.guest(true, "31")).getAsJsonObject();
+        assertThat(g.keySet()).containsExactly("guest", "devices", "domainIds");
+        assertThat(g.get("domainIds").getAsJsonObject().get("dmar0").getAsInt()).isEqualTo(2);
+        assertThat(g.get("devices").getAsJsonArray().get(0).getAsJsonObject().keySet())
+                .containsExactly("bdf", "unit", "did");
+        // substring: "3" is unique (31), "1" is not (12, 31)
+        assertThat(cmd.guest(false, "3").guest.guest).isEqualTo(31);
+        assertThatThrownBy(() -> cmd.guest(false, "1"))
+                .hasMessage("guest '1' is ambiguous: it matches 12, 31; expected one of them");
+        assertThatThrownBy(() -> cmd.guest(false, "7")).hasMessage("no guest matches '7': expected one of 12, 31");
+        assertThatThrownBy(() -> cmd.guest(false, "x")).hasMessageContaining("malformed guest id 'x'");
+    }
+
+    @Test
+    void guestWithoutGuestsSaysSo() {
+        assertThatThrownBy(() -> cmd.guest(false, "1")).hasMessageContaining("no guest holds a device");
+    }
+
+    // ------------------------------------------------------------ attach, detach
+
+    @Test
     void attachPrintsTheGuestsDevicesWithDids() {
-        String out = cmd.attach("4", "0000:3b:00.1", "5e:00.0");
-        assertThat(out.split("\n")).hasSize(3);
+        String out = cmd.attach(false, "4", "0000:3b:00.1", "5e:00.0").toString();
+        assertThat(out.split("\n")).hasSize(4);
         assertThat(out).contains("0000:3b:00.1", "dmar0", "0000:5e:00.0", "dmar1");
     }
 
     @Test
+    void attachOfReservedMemoryNeedsTheOverride() {
+        assertThatThrownBy(() -> cmd.attach(false, "4", "0000:5e:00.3"))
+                .isInstanceOf(IommuException.class).hasMessageContaining("reserved-memory override");
+        assertThat(cmd.attach(true, "4", "0000:5e:00.3").guest.devices).hasSize(1);
+    }
+
+    @Test
     void detachReportsWhatItDetached() {
-        cmd.attach("4", "0000:3b:00.1");
+        cmd.attach(false, "4", "0000:3b:00.1");
         String out = cmd.detach("0000:3b:00.1");
         assertThat(out).startsWith("detached\n").contains("0000:3b:00.1", "dmar0");
         assertThat(da.owner).isEmpty();
@@ -33,13 +294,13 @@ class IommuCommandsTest {
 
     @Test
     void badArgumentsAreOneLineErrorsAndChangeNothing() {
-        assertThatThrownBy(() -> cmd.attach("0", "0000:3b:00.1"))
+        assertThatThrownBy(() -> cmd.attach(false, "0", "0000:3b:00.1"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("host");
-        assertThatThrownBy(() -> cmd.attach("x", "0000:3b:00.1"))
+        assertThatThrownBy(() -> cmd.attach(false, "x", "0000:3b:00.1"))
                 .hasMessageContaining("malformed guest id 'x'");
-        assertThatThrownBy(() -> cmd.attach("1", "0000:3b:00.1", "nonsense"))
+        assertThatThrownBy(() -> cmd.attach(false, "1", "0000:3b:00.1", "nonsense"))
                 .hasMessageContaining("malformed PCI address 'nonsense'");
-        assertThatThrownBy(() -> cmd.attach("1"))
+        assertThatThrownBy(() -> cmd.attach(false, "1"))
                 .hasMessageContaining("missing device");
         assertThatThrownBy(() -> cmd.detach())
                 .hasMessageContaining("missing device");
@@ -48,11 +309,221 @@ class IommuCommandsTest {
 
     @Test
     void attachingAnAttachedDeviceFailsWithTheServicesMessage() {
-        cmd.attach("1", "0000:3b:00.1");
-        assertThatThrownBy(() -> cmd.attach("2", "0000:3b:00.1"))
+        cmd.attach(false, "1", "0000:3b:00.1");
+        assertThatThrownBy(() -> cmd.attach(false, "2", "0000:3b:00.1"))
                 .isInstanceOf(IommuException.class)
                 .hasMessageContaining("already attached");
     }
+
+    // ------------------------------------------------------------ domains, ctx
+
+    @Test
+    void domainsListsDidToGuestWithDevices() {
+        cmd.attach(false, "7", "0000:3b:00.0", "0000:3b:00.1");
+        cmd.attach(false, "9", "0000:3b:00.2");
+        String text = cmd.domains(false, "dmar0").toString();
+        assertThat(text).startsWith("dmar0: 2 of 256 domain ids in use (reserved: 0)\nDID  GUEST  DEVICES  BDF")
+                .containsPattern("\\n  1      7        2  0000:3b:00.0 0000:3b:00.1")
+                .containsPattern("\\n  2      9        1  0000:3b:00.2");
+        JsonObject j = json(cmd.domains(true, "0")).getAsJsonObject();
+        assertThat(j.keySet()).containsExactly("unit", "domainIds", "reserved", "domains");
+        JsonObject first = j.get("domains").getAsJsonArray().get(0).getAsJsonObject();
+        assertThat(first.keySet()).containsExactly("did", "guest", "devices");
+        assertThat(first.get("guest").getAsInt()).isEqualTo(7);
+        assertThatThrownBy(() -> cmd.domains(false, "dmar9")).hasMessageContaining("no unit matches 'dmar9'");
+    }
+
+    @Test
+    void ctxShowsTheUnitsDecodedEntry() {
+        cmd.attach(false, "3", "0000:5e:00.1");
+        String text = cmd.ctx(false, "5e:00.1").toString();
+        assertThat(text).contains("device  0000:5e:00.1", "unit    dmar1", "guest   3", "present  true", "did      1");
+        JsonObject j = json(cmd.ctx(true, "0000:3b:00.0")).getAsJsonObject();
+        assertThat(j.keySet()).containsExactly("bdf", "unit", "guest", "context");
+        assertThat(j.get("guest").isJsonNull()).isTrue();
+        assertThat(j.get("context").getAsJsonObject().get("present").getAsBoolean()).isFalse();
+        assertThatThrownBy(() -> cmd.ctx(false, "0000:99:00.0")).hasMessageContaining("unknown device 0000:99:00.0");
+        assertThatThrownBy(() -> cmd.ctx(false, "zz")).hasMessageContaining("malformed PCI address 'zz'");
+    }
+
+    // ------------------------------------------------------------ map, unmap, translate, flush
+
+    @Test
+    void mapAndUnmapTakeHexOrDecimal() {
+        cmd.attach(false, "2", "0000:3b:00.0");
+        assertThat(cmd.map("2", "0x1000", "2097152", "2"))
+                .isEqualTo("mapped 2 pages of guest 2: IOVA 0x1000-0x2fff -> host 0x200000-0x201fff (on dmar0)");
+        assertThat(cmd.map("5", "4096", "0x3000"))
+                .startsWith("mapped 1 page of guest 5").endsWith("(on no unit yet: written to each unit where the guest gets a device)");
+        assertThat(cmd.unmap("2", "0x1000")).isEqualTo("unmapped 1 page of guest 2: IOVA 0x1000-0x1fff (on dmar0)");
+        assertThat(da.mapped).containsExactly("map 2 1000 200000 2", "map 5 1000 3000 1", "unmap 2 1000 1");
+    }
+
+    @Test
+    void mapErrorsNameTheArgument() {
+        assertThatThrownBy(() -> cmd.map("1", "zz", "0x1000")).hasMessage(
+                "malformed IOVA 'zz': expected a number, decimal or hexadecimal with 0x, e.g. 0x10000");
+        assertThatThrownBy(() -> cmd.map("1", "0x1000", "-1")).hasMessageContaining("malformed host address '-1'");
+        assertThatThrownBy(() -> cmd.map("1", "0x1000", "0x2000", "0")).hasMessageContaining("page count '0' out of range");
+        assertThatThrownBy(() -> cmd.map("1", "0x1001", "0x2000")).hasMessageContaining("not 4 KiB aligned");
+        assertThatThrownBy(() -> cmd.unmap("0", "0x1000")).hasMessageContaining("guest id 0 is the host");
+        assertThatThrownBy(() -> cmd.map("1", "0x10000000000000000", "0")).hasMessageContaining("out of range");
+        assertThat(da.mapped).isEmpty();
+    }
+
+    @Test
+    void translateShowsTheAddressOrTheFaultAsAResult() {
+        cmd.attach(false, "2", "0000:3b:00.0");
+        Results.Translated hit = cmd.translate(false, "0000:3b:00.0", "0x1000");
+        assertThat(hit.fault()).isFalse();
+        assertThat(hit.toString()).isEqualTo("0000:3b:00.0 on dmar0 (guest 2, DID 1): IOVA 0x1000 -> host 0x200000");
+        Results.Translated fault = cmd.translate(false, "0000:3b:00.0", "8192");
+        assertThat(fault.fault()).isTrue();
+        assertThat(fault.toString()).endsWith("IOVA 0x2000 -> fault 0x6: PTE read access is not set");
+        JsonObject j = json(cmd.translate(true, "0000:3b:00.0", "0x2000")).getAsJsonObject();
+        assertThat(j.keySet()).containsExactly("bdf", "unit", "guest", "did", "iova", "hostAddress", "fault");
+        assertThat(j.get("hostAddress").isJsonNull()).isTrue();
+        assertThat(j.get("fault").getAsJsonObject().get("reason").getAsInt()).isEqualTo(6);
+        JsonObject h = json(cmd.translate(true, "0000:3b:00.0", "0x1000")).getAsJsonObject();
+        assertThat(h.get("hostAddress").getAsString()).isEqualTo("0x200000");
+        assertThat(h.get("fault").isJsonNull()).isTrue();
+        assertThatThrownBy(() -> cmd.translate(false, "0000:3b:00.0", "x")).hasMessageContaining("malformed IOVA 'x'");
+    }
+
+    @Test
+    void flushPrintsWhatWasIssuedPerUnitAndGranularity() {
+        cmd.attach(false, "6", "0000:3b:00.0", "0000:5e:00.0");
+        String text = cmd.flush(false, "6").toString();
+        assertThat(text).startsWith("guest 6: 2 invalidations completed on 2 units (dmar0: 1 domain; dmar1: 1 domain)")
+                .contains("UNIT   GRANULARITY  DID");
+        JsonObject j = json(cmd.flush(true, "6", "0x4000", "4")).getAsJsonObject();
+        assertThat(j.keySet()).containsExactly("guest", "invalidations");
+        JsonObject i = j.get("invalidations").getAsJsonArray().get(0).getAsJsonObject();
+        assertThat(i.keySet()).containsExactly("unit", "granularity", "did", "bdf", "iova", "pages");
+        assertThat(i.get("iova").getAsString()).isEqualTo("0x4000");
+        assertThat(i.get("pages").getAsLong()).isEqualTo(4);
+        assertThat(cmd.flush(false, "8").toString()).isEqualTo("guest 8 holds no domain id: nothing to invalidate");
+        assertThatThrownBy(() -> cmd.flush(false, "6", "0x4000", "none")).hasMessageContaining("malformed page count");
+    }
+
+    @Test
+    void withoutFlushServiceFlushSaysWhichBundle() {
+        cmd.flushService = null;
+        assertThatThrownBy(() -> cmd.flush(false, "1")).hasMessageContaining("iommu.flush");
+    }
+
+    // ------------------------------------------------------------ stats, strategies, capacity
+
+    @Test
+    void statsShowsDidsAndInvalidationsByGranularity() {
+        cmd.attach(false, "6", "0000:3b:00.0");
+        String text = cmd.stats(false).toString();
+        assertThat(text.lines().findFirst().orElseThrow())
+                .matches("UNIT\\s+DIDS\\s+RESERVED\\s+USED\\s+FREE\\s+INV-DEVICE\\s+INV-DOMAIN\\s+INV-PAGES\\s+INV-GLOBAL");
+        assertThat(text).containsPattern("dmar0\\s+256\\s+1\\s+1\\s+254\\s+1\\s+2\\s+3\\s+0")
+                .contains("dmar0  performed.wait=4");
+        JsonObject u = json(cmd.stats(true)).getAsJsonArray().get(0).getAsJsonObject();
+        assertThat(u.keySet()).containsExactly("unit", "domainIds", "reserved", "used", "free", "invalidations");
+        assertThat(u.get("invalidations").getAsJsonObject().get("performed.wait").getAsLong()).isEqualTo(4);
+    }
+
+    @Test
+    void strategiesListEveryServiceWithItsCapacity() {
+        String text = cmd.strategies(false).toString();
+        assertThat(text).containsPattern("global\\s+iommu.alloc.global\\s+0\\s+no\\s+255\\s+global strategy")
+                .containsPattern("per-unit\\s+iommu.alloc.perunit\\s+0\\s+yes\\s+510");
+        JsonObject s = json(cmd.strategies(true)).getAsJsonArray().get(1).getAsJsonObject();
+        assertThat(s.keySet()).containsExactly("name", "bundle", "ranking", "bound", "capacity", "description");
+        assertThat(s.get("bound").getAsBoolean()).isTrue();
+        assertThat(s.get("capacity").getAsLong()).isEqualTo(510);
+    }
+
+    @Test
+    void capacityShowsInputsAndWhatEachStrategyAdmits() {
+        String text = cmd.capacity(false, "1").toString();
+        assertThat(text).containsPattern("dmar0\\s+256\\s+1\\s+255\\s+4\\s+4\\s+4")
+                .containsPattern("total\\s+-\\s+-\\s+-\\s+8\\s+8\\s+8")
+                .containsPattern("global\\s+8\\s+min\\(shared ids 255")
+                .containsPattern("per-unit\\s+8\\s+sum over units");
+        JsonObject j = json(cmd.capacity(true, "2")).getAsJsonObject();
+        assertThat(j.keySet()).containsExactly("devicesPerGuest", "units", "strategies");
+        assertThat(j.get("units").getAsJsonArray().get(0).getAsJsonObject().keySet())
+                .containsExactly("unit", "domainIds", "reserved", "usable", "devices", "fit", "perUnit");
+        assertThat(j.get("strategies").getAsJsonArray().get(0).getAsJsonObject().keySet())
+                .containsExactly("strategy", "admits", "model");
+        assertThat(j.get("strategies").getAsJsonArray().get(1).getAsJsonObject().get("admits").getAsLong()).isEqualTo(4);
+        assertThatThrownBy(() -> cmd.capacity(false, "0")).hasMessageContaining("devices per guest '0' out of range");
+        assertThatThrownBy(() -> cmd.capacity(false, "two")).hasMessageContaining("malformed devices per guest 'two'");
+    }
+
+    // ------------------------------------------------------------ verify, occupancy
+
+    @Test
+    void verifySaysOkOrListsDisagreementsAndFails() {
+        assertThat(cmd.verify()).isEqualTo("ok: map, strategy bitmaps and 2 units' context entries agree");
+        da.problems.add("unit dmar0: domain id 3 is in the strategy's bitmap but held by no guest");
+        da.problems.add("device 0000:3b:00.0: context entry has domain id 2, the map says 1");
+        assertThatThrownBy(cmd::verify).isInstanceOf(IommuException.class)
+                .hasMessage("verify: 2 disagreements between the map, the strategy's bitmaps and the units' context"
+                        + " entries (listed above)");
+        assertThat(out.toString(StandardCharsets.UTF_8).lines()).containsExactly(
+                "unit dmar0: domain id 3 is in the strategy's bitmap but held by no guest",
+                "device 0000:3b:00.0: context entry has domain id 2, the map says 1");
+    }
+
+    @Test
+    void occupancyDrawsUsedReservedAndFree() {
+        cmd.attach(false, "6", "0000:3b:00.0");
+        cmd.attach(false, "7", "0000:3b:00.1");
+        String pic = cmd.occupancy("dmar0");
+        assertThat(pic.lines().toList()).containsExactly(
+                "dmar0: 256 domain ids, 2 used, 1 reserved, 253 free (one id a cell)",
+                "  0  r##" + ".".repeat(61),
+                " 64  " + ".".repeat(64),
+                "128  " + ".".repeat(64),
+                "192  " + ".".repeat(64),
+                "# used  r reserved  . free");
+        assertThat(cmd.occupancy()).contains("dmar0: 256", "dmar1: 256");
+        assertThatThrownBy(() -> cmd.occupancy("nine")).hasMessageContaining("no unit matches 'nine'");
+    }
+
+    // ------------------------------------------------------------ discover, forget
+
+    @Test
+    void discoverPrintsWhatTheRecognizingDiscoveryFound() throws Exception {
+        Path file = Files.writeString(dir.resolve("extra.txt"), "iommu-platform 1\n");
+        Results.Discovered d = cmd.discover(null, false, file.toString());
+        assertThat(d.toString()).contains("source    " + file, "format    platform-file (vendor vt-d)",
+                "units     1: dmar7", "devices   3", "warnings  1", "  line 4: unknown keyword 'frob'");
+        JsonObject j = json(cmd.discover(null, true, file.toString())).getAsJsonObject();
+        assertThat(j.keySet()).containsExactly("source", "format", "vendor", "units", "devices", "warnings");
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEmpty(); // no progress for a fast discovery
+    }
+
+    @Test
+    void discoverRefusesWhatNothingRecognizes() throws Exception {
+        Path other = Files.writeString(dir.resolve("notes.md"), "hello\n");
+        assertThatThrownBy(() -> cmd.discover(null, false, other.toString()))
+                .isInstanceOf(IommuCommands.UnrecognizedPlatformException.class)
+                .hasMessageContaining("is not a platform any discovery reads (vt-d): expected an ACPI DMAR table")
+                .hasMessageContaining("a sysfs-shaped directory").hasMessageContaining("a platform file");
+        assertThatThrownBy(() -> cmd.discover(null, false, dir.resolve("missing.txt").toString()))
+                .hasMessageContaining("not found: expected an ACPI DMAR table");
+        cmd.discoveryServices = List::of;
+        assertThatThrownBy(() -> cmd.discover(null, false, other.toString()))
+                .hasMessageContaining("no platform discovery service is present");
+    }
+
+    @Test
+    void forgetAsksTheUnitsVendorDiscovery() {
+        assertThat(cmd.forget("dmar1")).isEqualTo("forgot unit dmar1 (vt-d): its 4 devices are no longer translated");
+        assertThat(forgotten).containsExactly("dmar1");
+        cmd.attach(false, "1", "0000:3b:00.0");
+        assertThatThrownBy(() -> cmd.forget("dmar0")).hasMessageContaining("has attached devices");
+        assertThatThrownBy(() -> cmd.forget("dmar")).hasMessageContaining("ambiguous");
+    }
+
+    // ------------------------------------------------------------ strategy
 
     @Test
     void withoutCoreEveryCommandSaysSo() {
@@ -62,6 +533,8 @@ class IommuCommandsTest {
                 .hasMessageContaining("iommu.core");
         assertThatThrownBy(() -> cmd.strategy())
                 .hasMessageContaining("iommu.core");
+        assertThatThrownBy(() -> cmd.verify()).hasMessageContaining("iommu.core");
+        assertThatThrownBy(() -> cmd.capacity(false, "1")).hasMessageContaining("iommu.core");
     }
 
     @Test
@@ -74,12 +547,50 @@ class IommuCommandsTest {
                 .hasMessageContaining("not registered");
     }
 
+    // ------------------------------------------------------------ completion
+
     @Test
-    void listingsPrintTablesOrJson() {
-        assertThat(cmd.units(false)).startsWith("UNIT");
-        assertThat(cmd.units(true)).startsWith("[");
-        assertThat(cmd.devices(false)).startsWith("BDF");
-        assertThat(cmd.guests(false)).isEqualTo("no guest holds a device");
-        assertThat(cmd.guests(true)).isEqualTo("[]");
+    void completionOffersWhatFitsThePosition() {
+        cmd.attach(false, "4", "0000:3b:00.1");
+        assertThat(values(cmd.candidates("unit", List.of()))).containsExactly("dmar0", "dmar1");
+        assertThat(values(cmd.candidates("unit", List.of("dmar0")))).isEmpty();
+        assertThat(values(cmd.candidates("domains", List.of("--json")))).containsExactly("dmar0", "dmar1");
+        assertThat(values(cmd.candidates("guest", List.of()))).containsExactly("4");
+        // attach: a guest (existing or the next new one), then unattached devices not typed yet
+        assertThat(values(cmd.candidates("attach", List.of()))).containsExactly("4", "5");
+        assertThat(values(cmd.candidates("attach", List.of("--allow-reserved-memory", "4", "0000:3b:00.0"))))
+                .doesNotContain("0000:3b:00.0", "0000:3b:00.1").contains("0000:3b:00.2", "0000:5e:00.3");
+        assertThat(values(cmd.candidates("detach", List.of()))).containsExactly("0000:3b:00.1");
+        assertThat(values(cmd.candidates("ctx", List.of()))).hasSize(8);
+        assertThat(values(cmd.candidates("translate", List.of("0000:3b:00.1")))).isEmpty();
+        assertThat(values(cmd.candidates("strategy", List.of()))).containsExactly("global", "per-unit");
+        assertThat(values(cmd.candidates("capacity", List.of("--devices-per-guest")))).isEmpty();
+        assertThat(cmd.candidates("attach", List.of("4")).get(0).description()).isEqualTo("dmar0, host");
+        cmd.assignment = null;
+        assertThat(cmd.candidates("unit", List.of())).isEmpty();
+    }
+
+    private static List<String> values(List<IommuCommands.Candidate> candidates) {
+        return candidates.stream().map(IommuCommands.Candidate::value).toList();
+    }
+
+    @Test
+    void everyCommandHasAUsageAndADescriptor() throws Exception {
+        for (String name : IommuCommands.USAGE.keySet()) {
+            List<java.lang.reflect.Method> methods = java.util.Arrays.stream(IommuCommands.class.getMethods())
+                    .filter(m -> m.getName().equals(name)).toList();
+            assertThat(methods).as(name).isNotEmpty();
+            for (java.lang.reflect.Method m : methods) {
+                assertThat(m.getAnnotation(org.apache.felix.service.command.Descriptor.class)).as(name).isNotNull();
+                for (int i = 0; i < m.getParameterCount(); i++) {
+                    if (m.getParameterTypes()[i] == org.apache.felix.service.command.CommandSession.class) {
+                        continue;
+                    }
+                    assertThat(java.util.Arrays.stream(m.getParameterAnnotations()[i])
+                            .anyMatch(a -> a instanceof org.apache.felix.service.command.Descriptor))
+                            .as(name + " parameter " + i).isTrue();
+                }
+            }
+        }
     }
 }

@@ -72,7 +72,7 @@ class StrategySwitchTest {
     }
 
     private StrategySwitch sw(Duration timeout) {
-        return new StrategySwitch(() -> core, () -> List.of("per-unit", "global"), () -> ca, timeout);
+        return new StrategySwitch(core::api, () -> List.of("per-unit", "global"), () -> ca, timeout);
     }
 
     @Test
@@ -113,7 +113,7 @@ class StrategySwitchTest {
 
     @Test
     void silenceIsReportedAfterTheTimeout() {
-        assertThatThrownBy(() -> new StrategySwitch(() -> core, () -> List.of("per-unit", "global"),
+        assertThatThrownBy(() -> new StrategySwitch(core::api, () -> List.of("per-unit", "global"),
                 this::caIgnoringUpdates, Duration.ofMillis(300)).switchTo("global"))
                 .isInstanceOf(IommuException.class)
                 .hasMessage("iommu.core did not bind strategy 'global' within 300 ms"

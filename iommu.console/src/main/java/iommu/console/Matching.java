@@ -1,0 +1,59 @@
+package iommu.console;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * Finds what a person typed among ids, as {@code scr:info} does: an exact
+ * match wins, else a unique substring; several substrings are an error that
+ * lists them.
+ */
+final class Matching {
+
+    private Matching() {
+    }
+
+    /**
+     * @param kind what is looked for, for the error ("unit", "guest")
+     * @param typed what was typed
+     * @param ids the ids present, in display order
+     * @return the one id meant
+     * @throws IllegalArgumentException when none or several match, listing the candidates
+     */
+    static String one(String kind, String typed, Collection<String> ids) {
+        if (typed == null || typed.isBlank()) {
+            throw new IllegalArgumentException("missing " + kind + " id: expected one of " + list(ids));
+        }
+        String t = typed.trim();
+        for (String id : ids) {
+            if (id.equals(t)) {
+                return id;
+            }
+        }
+        List<String> found = new ArrayList<>();
+        for (String id : ids) {
+            if (id.toLowerCase().contains(t.toLowerCase())) {
+                found.add(id);
+            }
+        }
+        if (found.size() == 1) {
+            return found.get(0);
+        }
+        if (found.isEmpty()) {
+            throw new IllegalArgumentException("no " + kind + " matches '" + t + "': expected one of " + list(ids));
+        }
+        throw new IllegalArgumentException(kind + " '" + t + "' is ambiguous: it matches " + String.join(", ", found)
+                + "; expected one of them");
+    }
+
+    private static String list(Collection<String> ids) {
+        if (ids.isEmpty()) {
+            return "(none present)";
+        }
+        if (ids.size() > 12) {
+            return String.join(", ", new ArrayList<>(ids).subList(0, 12)) + ", ... (" + ids.size() + " in all)";
+        }
+        return String.join(", ", ids);
+    }
+}

@@ -1,0 +1,56 @@
+package iommu.console;
+
+import org.apache.felix.service.command.Converter;
+import org.osgi.service.component.annotations.Component;
+
+import iommu.api.dto.DeviceDTO;
+import iommu.api.dto.GuestDTO;
+import iommu.api.dto.GuestDeviceDTO;
+import iommu.api.dto.InvalidationDTO;
+import iommu.api.dto.UnitDTO;
+
+/**
+ * Formats what the {@code iommu} commands return, as Felix SCR's commands
+ * have their DTOs formatted: a result object prints as its table (or its JSON
+ * when asked for), and on one line inside a list; the platform's DTOs print
+ * on one line when a script lists them ({@code ($g devices)}).
+ */
+@Component(property = "osgi.converter.classes=" + "iommu.console.Results$Result,iommu.api.dto.UnitDTO,"
+        + "iommu.api.dto.DeviceDTO,iommu.api.dto.GuestDTO,iommu.api.dto.GuestDeviceDTO,iommu.api.dto.InvalidationDTO")
+public class ResultConverter implements Converter {
+
+    @Override
+    public Object convert(Class<?> desiredType, Object in) {
+        return null; // nothing to convert: the commands take strings
+    }
+
+    @Override
+    public CharSequence format(Object target, int level, Converter escape) {
+        if (target instanceof Results.Result r) {
+            return level == INSPECT ? r.toString() : r.line();
+        }
+        if (level == INSPECT) {
+            return null; // Gogo's own inspection of a DTO's fields
+        }
+        if (target instanceof UnitDTO u) {
+            return u.id + " (" + u.vendor + ", " + u.usedDomainIds + "/" + u.domainIds + " domain ids used, " + u.devices
+                    + " devices)";
+        }
+        if (target instanceof DeviceDTO d) {
+            return d.bdf + " on " + d.unit + ", " + (d.guest == null ? "host" : "guest " + d.guest)
+                    + (d.reservedMemory ? ", reserved memory" : "");
+        }
+        if (target instanceof GuestDTO g) {
+            return "guest " + g.guest + " (" + (g.devices == null ? 0 : g.devices.size()) + " devices)";
+        }
+        if (target instanceof GuestDeviceDTO d) {
+            return d.bdf + " on " + d.unit + ", DID " + d.did;
+        }
+        if (target instanceof InvalidationDTO i) {
+            return i.unit + " " + i.granularity + (i.did == null ? "" : " DID " + i.did)
+                    + (i.bdf == null ? "" : " " + i.bdf)
+                    + (i.iova == null ? "" : " IOVA " + Numbers.hex(i.iova) + " x" + i.pages);
+        }
+        return null;
+    }
+}

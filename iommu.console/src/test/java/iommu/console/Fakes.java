@@ -1,0 +1,49 @@
+package iommu.console;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+
+/**
+ * Test doubles of the platform's interfaces, built as proxies over plain
+ * objects: a call goes to the object's public method of the same name and
+ * parameter types, else to the interface's default method, else fails. The
+ * fakes so keep compiling when the API grows a method the console does not
+ * use (the API is written by others at the same time).
+ */
+final class Fakes {
+
+    private Fakes() {
+    }
+
+    static <T> T proxy(Class<T> type, Object impl) {
+        InvocationHandler h = (proxy, method, args) -> {
+            if (method.getDeclaringClass() == Object.class) {
+                return switch (method.getName()) {
+                    case "toString" -> "fake " + type.getSimpleName() + " over " + impl.getClass().getSimpleName();
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    case "equals" -> proxy == args[0];
+                    default -> throw new UnsupportedOperationException(method.getName());
+                };
+            }
+            Method target;
+            try {
+                target = impl.getClass().getMethod(method.getName(), method.getParameterTypes());
+            } catch (NoSuchMethodException e) {
+                if (method.isDefault()) {
+                    return InvocationHandler.invokeDefault(proxy, method, args);
+                }
+                throw new UnsupportedOperationException(type.getSimpleName() + "." + method.getName()
+                        + " is not modelled by " + impl.getClass().getSimpleName());
+            }
+            try {
+                target.setAccessible(true);
+                return target.invoke(impl, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        };
+        return type.cast(Proxy.newProxyInstance(Fakes.class.getClassLoader(), new Class<?>[] {type}, h));
+    }
+}
