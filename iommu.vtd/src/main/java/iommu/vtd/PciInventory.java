@@ -202,6 +202,66 @@ public final class PciInventory {
     }
 
     /**
+     * This inventory and another's functions together: a function both have
+     * must be the same in both (same kind; a bridge with the same buses, a PF
+     * with the same SR-IOV numbers), and is kept once.
+     *
+     * @param source names the other inventory in messages
+     * @throws IllegalArgumentException naming the first function the two disagree on
+     */
+    public PciInventory merge(PciInventory other, String source) {
+        if (other.functions.isEmpty()) {
+            return this;
+        }
+        if (functions.isEmpty()) {
+            return other;
+        }
+        Builder builder = new Builder();
+        functions.values().stream().filter(f -> f.kind() == Kind.ENDPOINT)
+                .forEach(f -> builder.endpoint(f.address(), f.origin()));
+        bridges.forEach(b -> builder.bridge(b, functions.get(b.address()).origin()));
+        physicalFunctions.forEach(pf -> builder.physicalFunction(pf, functions.get(pf.address()).origin()));
+        for (Function theirs : other.functions.values()) {
+            Function ours = functions.get(theirs.address());
+            if (ours == null) {
+                continue;
+            }
+            boolean same = ours.kind() == theirs.kind() && switch (ours.kind()) {
+                case ENDPOINT -> true;
+                case BRIDGE -> bridge(ours.address()).equals(other.bridge(theirs.address()));
+                case PHYSICAL_FUNCTION -> physicalFunction(ours.address()).equals(
+                        other.physicalFunction(theirs.address()));
+                case VIRTUAL_FUNCTION -> ours.physicalFunction().equals(theirs.physicalFunction())
+                        && ours.vfIndex() == theirs.vfIndex();
+            };
+            if (!same) {
+                String what = switch (theirs.kind()) {
+                    case BRIDGE -> "bridge " + other.bridge(theirs.address()).orElseThrow();
+                    case PHYSICAL_FUNCTION -> "SR-IOV PF " + theirs.address() + " with "
+                            + other.physicalFunction(theirs.address()).orElseThrow().numVfs() + " VFs";
+                    default -> theirs.describe();
+                };
+                String present = ours.kind() == Kind.BRIDGE ? "bridge " + bridge(ours.address()).orElseThrow()
+                        : ours.describe();
+                throw new IllegalArgumentException(source + " has " + what + " where the platform has " + present
+                        + ": expected the same PCI topology");
+            }
+        }
+        other.functions.values().stream()
+                .filter(f -> !functions.containsKey(f.address()) && f.kind() == Kind.ENDPOINT)
+                .forEach(f -> builder.endpoint(f.address(), f.origin()));
+        other.bridges.stream().filter(b -> !functions.containsKey(b.address()))
+                .forEach(b -> builder.bridge(b, other.functions.get(b.address()).origin()));
+        other.physicalFunctions.stream().filter(pf -> !functions.containsKey(pf.address()))
+                .forEach(pf -> builder.physicalFunction(pf, other.functions.get(pf.address()).origin()));
+        return builder.build();
+    }
+
+    public Optional<PhysicalFunction> physicalFunction(PciAddress address) {
+        return physicalFunctions.stream().filter(pf -> pf.address().equals(address)).findFirst();
+    }
+
+    /**
      * Collects functions, refusing any address given twice (a VF included);
      * nothing is added by a refused call.
      */

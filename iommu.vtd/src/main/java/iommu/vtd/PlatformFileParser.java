@@ -17,9 +17,11 @@ import java.util.Set;
 import iommu.api.PciAddress;
 
 /**
- * Reads a platform file, format v1 (see {@code PLATFORM.md}): VT-d units
- * with their device scopes, and the PCI topology with SR-IOV physical
- * functions. Validates everything before it returns; the first problem is a
+ * Reads a platform file, format 1 or 2 (see {@code PLATFORM.md}): VT-d units
+ * with their device scopes (format 1 {@code unit} and {@code scope} lines) or
+ * an ACPI DMAR binary with per-DRHD CAP/ECAP values (format 2 {@code dmar} and
+ * {@code drhd} lines), and the PCI topology with SR-IOV physical functions.
+ * Validates everything before it returns; the first problem is a
  * {@link PlatformFormatException} whose one-line message names the file, the
  * line, what is wrong and what was expected.
  */
@@ -27,22 +29,73 @@ public final class PlatformFileParser {
 
     /** The first statement of every platform file: {@code iommu-platform 1}. */
     public static final String HEADER = "iommu-platform";
-    public static final int VERSION = 1;
+    /** The latest format; format 1 is read as well. */
+    public static final int VERSION = 2;
 
-    private static final String KEYWORDS = "'unit', 'scope', 'endpoint', 'bridge' or 'sriov'";
+    private static final String KEYWORDS = "'unit', 'scope', 'dmar', 'drhd', 'endpoint', 'bridge' or 'sriov'";
+
+    /** Reads the DMAR binary a {@code dmar PATH} line names, PATH as written. */
+    public interface DmarLoader {
+        /** The bytes of the file; {@link #name} is how messages name it. */
+        byte[] load(String path) throws IOException;
+
+        /** How messages name the file, e.g. the path resolved against the platform file's folder. */
+        default String name(String path) {
+            return path;
+        }
+
+        /** For text that names no DMAR file, or cannot: refuses every {@code dmar} line. */
+        DmarLoader NONE = path -> {
+            throw new IOException("no folder to resolve it against (the platform was not read from a file)");
+        };
+
+        /** Resolves paths against a folder. */
+        static DmarLoader relativeTo(Path folder) {
+            return new DmarLoader() {
+                @Override
+                public byte[] load(String path) throws IOException {
+                    return Files.readAllBytes(folder.resolve(path));
+                }
+
+                @Override
+                public String name(String path) {
+                    return folder.resolve(path).toString();
+                }
+            };
+        }
+    }
 
     private PlatformFileParser() {
     }
 
-    /** Parses a file; messages name it as given. */
+    /** Parses a file; messages name it as given; a {@code dmar} path is relative to the file's folder. */
     public static Platform parse(Path file) throws IOException {
+        Path folder = file.toAbsolutePath().getParent();
         try (InputStream in = Files.newInputStream(file)) {
-            return parse(file.toString(), in);
+            return parse(file.toString(), in, DmarLoader.relativeTo(folder));
         }
     }
 
-    /** Parses UTF-8 text; {@code source} names it in messages. */
+    /** Parses UTF-8 text that names no DMAR file; {@code source} names it in messages. */
     public static Platform parse(String source, InputStream in) throws IOException {
+        return parse(source, in, DmarLoader.NONE);
+    }
+
+    /** Whether the text's first statement is a platform-file header ({@code iommu-platform N}). */
+    public static boolean looksLikePlatformFile(byte[] start) {
+        String text = new String(start, java.nio.charset.StandardCharsets.ISO_8859_1);
+        for (String line : text.split("\n", -1)) {
+            int hash = line.indexOf('#');
+            String statement = (hash >= 0 ? line.substring(0, hash) : line).strip();
+            if (!statement.isEmpty()) {
+                return statement.split("\\s+")[0].equals(HEADER);
+            }
+        }
+        return false;
+    }
+
+    /** Parses UTF-8 text; {@code source} names it in messages, {@code dmar} reads the DMAR it names. */
+    public static Platform parse(String source, InputStream in, DmarLoader dmar) throws IOException {
         byte[] bytes = in.readAllBytes();
         List<String> lines = new ArrayList<>();
         int start = 0;
@@ -56,7 +109,7 @@ public final class PlatformFileParser {
                 start = i + 1;
             }
         }
-        return parse(source, lines);
+        return parse(source, lines, dmar);
     }
 
     private static String decode(String source, int line, ByteBuffer bytes) {
@@ -71,23 +124,34 @@ public final class PlatformFileParser {
         }
     }
 
-    /** Parses the lines of a platform file; {@code source} names it in messages. */
+    /** Parses the lines of a platform file that names no DMAR file; {@code source} names it in messages. */
     public static Platform parse(String source, List<String> lines) {
-        return new Run(source).parse(lines);
+        return parse(source, lines, DmarLoader.NONE);
+    }
+
+    /** Parses the lines of a platform file; {@code source} names it in messages. */
+    public static Platform parse(String source, List<String> lines, DmarLoader dmar) {
+        return new Run(source, dmar).parse(lines);
     }
 
     /** One parse: the state collected so far. */
     private static final class Run {
         private final String source;
+        private final DmarLoader loader;
+        private int version;
         private boolean header;
         private int line;
+        private DmarTable dmar;
+        private int dmarLine;
+        private final Map<Integer, Located<DmarUnits.UnitRegisters>> drhdRegisters = new LinkedHashMap<>();
         private final Map<String, UnitBuilder> units = new LinkedHashMap<>();
         private UnitBuilder current;
         private final PciInventory.Builder inventory = PciInventory.builder();
         private final List<Located<DeviceScope>> allScopes = new ArrayList<>();
 
-        Run(String source) {
+        Run(String source, DmarLoader loader) {
             this.source = source;
+            this.loader = loader;
         }
 
         Platform parse(List<String> text) {
@@ -114,6 +178,13 @@ public final class PlatformFileParser {
                 throw error("no header: expected the first statement to be '" + HEADER + " " + VERSION + "'");
             }
             PciInventory pci = inventory.build();
+            if (dmar != null) {
+                line = dmarLine;
+                return DmarUnits.platform(dmar, pci, drhd -> {
+                    Located<DmarUnits.UnitRegisters> registers = drhdRegisters.get(drhd.index());
+                    return registers == null ? null : registers.value;
+                }, Platform.PLATFORM_FILE, List.of()).withSource(source);
+            }
             checkScopesAgainstInventory(pci);
             List<UnitDefinition> definitions = new ArrayList<>();
             for (UnitBuilder unit : units.values()) {
@@ -134,10 +205,11 @@ public final class PlatformFileParser {
                     throw error("'" + keyword + "' before the header: expected the first statement to be '"
                             + HEADER + " " + VERSION + "'");
                 }
-                if (words.length != 2 || !words[1].equals(Integer.toString(VERSION))) {
+                if (words.length != 2 || !(words[1].equals("1") || words[1].equals("2"))) {
                     throw error("unsupported format '" + String.join(" ", words) + "': expected '"
-                            + HEADER + " " + VERSION + "'");
+                            + HEADER + " 1' or '" + HEADER + " 2'");
                 }
+                version = Integer.parseInt(words[1]);
                 header = true;
                 return;
             }
@@ -145,6 +217,8 @@ public final class PlatformFileParser {
                 case HEADER -> throw error("second header: expected '" + HEADER + "' once, as the first statement");
                 case "unit" -> unit(words);
                 case "scope" -> scope(words);
+                case "dmar" -> dmar(words);
+                case "drhd" -> drhd(words);
                 case "endpoint" -> endpoint(words);
                 case "bridge" -> bridge(words);
                 case "sriov" -> sriov(words);
@@ -153,6 +227,10 @@ public final class PlatformFileParser {
         }
 
         private void unit(String[] words) {
+            if (dmar != null) {
+                throw error("a 'unit' line in a file whose units come from the DMAR at line " + dmarLine
+                        + ": expected either 'unit' lines or one 'dmar' line");
+            }
             if (words.length < 2 || words[1].contains("=")) {
                 throw error("unit without an id: expected 'unit ID base=0x... cap=... ecap=... [segment=S] [include-pci-all]'");
             }
@@ -212,6 +290,78 @@ public final class PlatformFileParser {
             Located<DeviceScope> located = new Located<>(line, scope);
             current.scopes.add(located);
             allScopes.add(located);
+        }
+
+        /** {@code dmar PATH}: the units come from an ACPI DMAR binary, PATH relative to this file. */
+        private void dmar(String[] words) {
+            if (version < 2) {
+                throw error("'dmar' needs format 2: expected '" + HEADER + " 2' as the header");
+            }
+            if (dmar != null) {
+                throw error("a second 'dmar' line (the first at line " + dmarLine + "): expected one DMAR per platform");
+            }
+            if (!units.isEmpty()) {
+                throw error("a 'dmar' line after 'unit' lines (unit " + units.keySet().iterator().next()
+                        + "): expected either 'unit' lines or one 'dmar' line");
+            }
+            if (words.length != 2) {
+                throw error("dmar takes one argument: expected 'dmar PATH' (relative to this file, no spaces)");
+            }
+            byte[] bytes;
+            try {
+                bytes = loader.load(words[1]);
+            } catch (IOException e) {
+                throw error("cannot read DMAR " + loader.name(words[1]) + " (" + e.getMessage()
+                        + "): expected a readable ACPI DMAR binary");
+            }
+            try {
+                dmar = DmarParser.parse(loader.name(words[1]), bytes);
+            } catch (DmarFormatException e) {
+                throw error("DMAR " + e.getMessage());
+            }
+            dmarLine = line;
+        }
+
+        /** {@code drhd INDEX|base=ADDR cap=HEX ecap=HEX}: the registers of one DRHD of the DMAR. */
+        private void drhd(String[] words) {
+            if (dmar == null) {
+                throw error("'drhd' before any 'dmar' line: expected 'dmar PATH' first; drhd lines give the"
+                        + " registers of its DRHDs");
+            }
+            String usage = "expected 'drhd INDEX cap=HEX ecap=HEX' or 'drhd base=0xADDR cap=HEX ecap=HEX'";
+            if (words.length < 2) {
+                throw error("drhd without a DRHD: " + usage);
+            }
+            DmarTable.Drhd drhd;
+            if (words[1].startsWith("base=")) {
+                long base = Numbers.hex64("register base", words[1].substring(5));
+                drhd = dmar.drhds().stream().filter(d -> d.registerBase() == base).findFirst()
+                        .orElseThrow(() -> error(String.format("drhd base=0x%x: no DRHD of %s has that register"
+                                + " base: expected one of %s", base, dmar.source(), dmar.drhds().stream()
+                                        .map(d -> String.format("0x%x", d.registerBase())).toList())));
+            } else {
+                int index = Numbers.number("DRHD index", words[1], 0, 0xFFFF);
+                drhd = dmar.drhds().stream().filter(d -> d.index() == index).findFirst()
+                        .orElseThrow(() -> error("drhd " + index + ": " + dmar.source() + " has no well-formed DRHD #"
+                                + index + ": expected one of " + dmar.drhds().stream().map(d -> "#" + d.index())
+                                        .toList()));
+            }
+            String what = "drhd " + words[1];
+            Map<String, String> attributes = attributes(words, 2, what, Set.of("cap", "ecap"), Set.of());
+            for (String required : List.of("cap", "ecap")) {
+                if (!attributes.containsKey(required)) {
+                    throw error(what + " lacks " + required + "=: " + usage);
+                }
+            }
+            Located<DmarUnits.UnitRegisters> earlier = drhdRegisters.get(drhd.index());
+            if (earlier != null) {
+                throw error(drhd.describe() + " given twice (line " + earlier.line
+                        + "): expected one drhd line per DRHD");
+            }
+            Capability cap = Capability.decode(Numbers.hex64("CAP of " + drhd.describe(), attributes.get("cap")));
+            ExtendedCapability ecap = ExtendedCapability.decode(
+                    Numbers.hex64("ECAP of " + drhd.describe(), attributes.get("ecap")));
+            drhdRegisters.put(drhd.index(), new Located<>(line, new DmarUnits.UnitRegisters(cap, ecap)));
         }
 
         private void endpoint(String[] words) {

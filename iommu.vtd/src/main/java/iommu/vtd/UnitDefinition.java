@@ -92,6 +92,11 @@ public record UnitDefinition(String id, int segment, long registerBase, Capabili
         return null;
     }
 
+    /** The same unit under another id (discovery numbers the units it adds). */
+    public UnitDefinition withId(String newId) {
+        return new UnitDefinition(newId, segment, registerBase, cap, ecap, includePciAll, scopes);
+    }
+
     public int domainIdCount() {
         return cap.domainIdCount();
     }

@@ -17,4 +17,12 @@ interface UnitDirectory {
      * over INCLUDE_PCI_ALL; the earlier registered one on a tie), or empty.
      */
     Optional<VtdUnit> bestClaimant(PciAddress device);
+
+    /**
+     * Whether firmware reserved memory for the device's own DMA (an RMRR
+     * names it, or a bridge above it); none by default.
+     */
+    default boolean hasReservedMemory(PciAddress device) {
+        return false;
+    }
 }

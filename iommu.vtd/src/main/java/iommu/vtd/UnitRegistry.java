@@ -5,24 +5,34 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
+import iommu.api.IommuException;
 import iommu.api.PciAddress;
+import iommu.api.spi.DeviceContext;
 import iommu.api.spi.ScopeMatch;
 
 /**
- * Every VT-d unit of this bundle, from the platform file and from
+ * Every VT-d unit of this bundle, from the platform, from discovery and from
  * configurations alike, over one PCI inventory: the one place that knows all
- * units, so that a unit's devices are those it claims best.
+ * units, so that a unit's devices are those it claims best. It also holds the
+ * firmware's reserved memory regions (RMRRs), which units consult for
+ * {@link VtdUnit#hasReservedMemory}.
  *
- * <p>Readers ({@link #bestClaimant}, {@link #units}) see an immutable
- * snapshot and never block. Adding and removing is serialized. A unit joins
- * the snapshot before its service is registered, and leaves it before its
- * service is unregistered: while a unit's service goes, the other units
- * already claim its devices (the core rebuilds its device index in the unbind
- * callback), and the departing unit can still clear the context entries it
- * holds.
+ * <p>Readers ({@link #bestClaimant}, {@link #units}, {@link #inventory}) see
+ * immutable snapshots and never block. Adding and removing is serialized. A
+ * unit joins the snapshot before its service is registered, and leaves it
+ * before its service is unregistered: while a unit's service goes, the other
+ * units already claim its devices (the core rebuilds its device index in the
+ * unbind callback), and the departing unit can still clear the context
+ * entries it holds.
  */
 final class UnitRegistry implements UnitDirectory {
+
+    /** Sources of units that came from an {@code iommu.vtd.unit} configuration start with this. */
+    static final String CONFIGURATION = "configuration ";
+    private static final Pattern DMAR_ID = Pattern.compile("dmar([0-9]{1,9})");
 
     private static final class Entry {
         final VtdUnit unit;
@@ -33,9 +43,14 @@ final class UnitRegistry implements UnitDirectory {
         }
     }
 
-    private final PciInventory inventory;
+    /** What {@link #admit} registered, and the units it left out. */
+    record Admission(List<VtdUnit> units, List<String> warnings) {
+    }
+
     private final UnitPublisher publisher;
     private final Object changes = new Object();
+    private volatile PciInventory inventory;
+    private volatile List<ReservedRegion> reserved = List.of();
     private volatile List<Entry> entries = List.of();
 
     UnitRegistry(PciInventory inventory, UnitPublisher publisher) {
@@ -46,6 +61,17 @@ final class UnitRegistry implements UnitDirectory {
     @Override
     public PciInventory inventory() {
         return inventory;
+    }
+
+    /** Whether an RMRR of the platform names the device (an endpoint scope) or a bridge above it. */
+    @Override
+    public boolean hasReservedMemory(PciAddress device) {
+        return reserved.stream().anyMatch(r -> r.covers(device));
+    }
+
+    /** The reserved memory regions of every platform added. */
+    List<ReservedRegion> reserved() {
+        return reserved;
     }
 
     /** The units in registration order. */
@@ -75,8 +101,8 @@ final class UnitRegistry implements UnitDirectory {
      * Why the definition cannot join the units there are (and those before it
      * in {@code pending}), or null.
      */
-    private String conflict(UnitDefinition candidate, Collection<UnitDefinition> pending) {
-        for (Entry entry : entries) {
+    private String conflict(UnitDefinition candidate, Collection<UnitDefinition> pending, List<Entry> present) {
+        for (Entry entry : present) {
             String conflict = candidate.conflictWith(entry.unit.definition());
             if (conflict != null) {
                 return conflict + " (from " + entry.unit.source() + ")";
@@ -101,18 +127,184 @@ final class UnitRegistry implements UnitDirectory {
         synchronized (changes) {
             List<UnitDefinition> checked = new ArrayList<>();
             for (UnitDefinition definition : definitions) {
-                String conflict = conflict(definition, checked);
+                String conflict = conflict(definition, checked, entries);
                 if (conflict != null) {
                     throw new IllegalArgumentException(conflict);
                 }
                 checked.add(definition);
             }
-            List<VtdUnit> added = new ArrayList<>();
-            for (UnitDefinition definition : checked) {
-                added.add(addChecked(definition, source));
-            }
-            return added;
+            return publishAll(checked, source);
         }
+    }
+
+    /**
+     * Adds a platform: its PCI functions join the inventory, its reserved
+     * regions the registry's, and its units are published, all or none.
+     *
+     * @param renumber whether the units get ids continuing the {@code dmarN}
+     *        numbering of the units present (discovery), or keep theirs
+     * @param lenient whether a unit that conflicts with a unit present (same
+     *        register base, a second INCLUDE_PCI_ALL on its segment, an endpoint
+     *        another names) is left out with a warning rather than refusing all
+     * @throws IllegalArgumentException when the inventories disagree, a unit
+     *         conflicts (not lenient), or every unit was left out; nothing changed
+     */
+    Admission admit(Platform platform, String source, boolean renumber, boolean lenient) {
+        synchronized (changes) {
+            PciInventory merged = inventory.merge(platform.inventory(), platform.source());
+            List<String> warnings = new ArrayList<>();
+            List<UnitDefinition> accepted = new ArrayList<>();
+            int next = nextDmarNumber(entries);
+            for (UnitDefinition definition : platform.units()) {
+                UnitDefinition candidate = renumber ? definition.withId("dmar" + next) : definition;
+                String conflict = conflict(candidate, accepted, entries);
+                if (conflict != null) {
+                    if (!lenient) {
+                        throw new IllegalArgumentException(conflict);
+                    }
+                    warnings.add(String.format("%s: unit at register base 0x%x not registered: %s", platform.source(),
+                            definition.registerBase(), conflict));
+                    continue;
+                }
+                accepted.add(candidate);
+                next++;
+            }
+            if (accepted.isEmpty() && !platform.units().isEmpty()) {
+                throw new IllegalArgumentException(warnings.get(0)
+                        + (warnings.size() > 1 ? " (and " + (warnings.size() - 1) + " more like it)" : "")
+                        + ": no unit registered");
+            }
+            PciInventory before = inventory;
+            List<ReservedRegion> reservedBefore = reserved;
+            inventory = merged;
+            reserved = concat(reserved, platform.reserved());
+            try {
+                return new Admission(publishAll(accepted, source), warnings);
+            } catch (RuntimeException e) {
+                inventory = before;
+                reserved = reservedBefore;
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Replaces every unit that did not come from a configuration (the
+     * platform's and the discovered ones) with the platform's units, and the
+     * inventory and reserved regions with the platform's.
+     *
+     * @throws IommuException when a unit being replaced has a present context
+     *         entry; nothing changed
+     * @throws IllegalArgumentException when a new unit conflicts with a unit
+     *         from a configuration; nothing changed
+     */
+    List<VtdUnit> replace(Platform platform, String source) {
+        synchronized (changes) {
+            List<Entry> replaced = entries.stream().filter(e -> !e.unit.source().startsWith(CONFIGURATION)).toList();
+            List<Entry> kept = entries.stream().filter(e -> e.unit.source().startsWith(CONFIGURATION)).toList();
+            for (Entry entry : replaced) {
+                String attached = attachedDevice(entry.unit);
+                if (attached != null) {
+                    throw new IommuException("unit " + entry.unit.id() + " cannot be replaced: " + attached
+                            + ": expected every device of the platform detached first");
+                }
+            }
+            List<UnitDefinition> checked = new ArrayList<>();
+            for (UnitDefinition definition : platform.units()) {
+                String conflict = conflict(definition, checked, kept);
+                if (conflict != null) {
+                    throw new IllegalArgumentException(conflict);
+                }
+                checked.add(definition);
+            }
+            for (int i = replaced.size() - 1; i >= 0; i--) {
+                drop(replaced.get(i));
+                withdraw(replaced.get(i));
+            }
+            inventory = platform.inventory();
+            reserved = platform.reserved();
+            return publishAll(checked, source);
+        }
+    }
+
+    /**
+     * Unregisters a unit that came from the platform or from discovery.
+     *
+     * @throws IommuException for an unknown unit, one from a configuration (delete the configuration), or one
+     *         with a present context entry; nothing changed
+     */
+    VtdUnit forget(String id) {
+        synchronized (changes) {
+            List<Entry> now = entries;
+            int index = -1;
+            for (int i = 0; i < now.size(); i++) {
+                if (now.get(i).unit.id().equals(id)) {
+                    index = i;
+                }
+            }
+            if (index < 0) {
+                throw new IommuException("unknown unit '" + id + "': expected one of "
+                        + now.stream().map(e -> e.unit.id()).toList());
+            }
+            Entry entry = now.get(index);
+            if (entry.unit.source().startsWith(CONFIGURATION)) {
+                throw new IommuException("unit " + id + " comes from " + entry.unit.source()
+                        + ": expected that configuration deleted instead");
+            }
+            String attached = attachedDevice(entry.unit);
+            if (attached != null) {
+                throw new IommuException("unit " + id + " is in use: " + attached + ": expected its devices detached"
+                        + " first");
+            }
+            drop(entry);
+            // an attach that read the old snapshot may have slipped in; put the unit back rather than lose it
+            attached = attachedDevice(entry.unit);
+            if (attached != null) {
+                List<Entry> back = new ArrayList<>(entries);
+                back.add(Math.min(index, back.size()), entry);
+                entries = List.copyOf(back);
+                throw new IommuException("unit " + id + " is in use: " + attached + ": expected its devices detached"
+                        + " first");
+            }
+            withdraw(entry);
+            return entry.unit;
+        }
+    }
+
+    /** The first device of the inventory whose context entry on the unit is present, described, or null. */
+    private String attachedDevice(VtdUnit unit) {
+        for (PciAddress device : inventory.devices()) {
+            if (device.segment() != unit.segment()) {
+                continue;
+            }
+            Optional<DeviceContext> context = unit.context(device);
+            if (context.isPresent()) {
+                return String.format("the context entry of %s is present (guest %s, domain id %d)", device,
+                        context.get().guest(), context.get().domainId().value());
+            }
+        }
+        return null;
+    }
+
+    /** One above the highest {@code dmarN} id present (0 when there is none). */
+    private static int nextDmarNumber(List<Entry> present) {
+        int next = 0;
+        for (Entry entry : present) {
+            Matcher m = DMAR_ID.matcher(entry.unit.id());
+            if (m.matches()) {
+                next = Math.max(next, Integer.parseInt(m.group(1)) + 1);
+            }
+        }
+        return next;
+    }
+
+    private static <T> List<T> concat(List<T> a, List<T> b) {
+        if (b.isEmpty()) {
+            return a;
+        }
+        List<T> all = new ArrayList<>(a);
+        all.addAll(b);
+        return List.copyOf(all);
     }
 
     /**
@@ -124,7 +316,24 @@ final class UnitRegistry implements UnitDirectory {
         return addAll(List.of(definition), source).get(0);
     }
 
-    private VtdUnit addChecked(UnitDefinition definition, String source) {
+    /** Publishes checked units; when one fails, the ones published before it are taken back. */
+    private List<VtdUnit> publishAll(List<UnitDefinition> checked, String source) {
+        List<Entry> added = new ArrayList<>();
+        try {
+            for (UnitDefinition definition : checked) {
+                added.add(addChecked(definition, source));
+            }
+        } catch (RuntimeException e) {
+            for (int i = added.size() - 1; i >= 0; i--) {
+                drop(added.get(i));
+                withdraw(added.get(i));
+            }
+            throw e;
+        }
+        return added.stream().map(e -> e.unit).toList();
+    }
+
+    private Entry addChecked(UnitDefinition definition, String source) {
         Entry entry = new Entry(new VtdUnit(definition, source, this));
         List<Entry> with = new ArrayList<>(entries);
         with.add(entry);
@@ -135,7 +344,7 @@ final class UnitRegistry implements UnitDirectory {
             drop(entry);
             throw e;
         }
-        return entry.unit;
+        return entry;
     }
 
     /** Withdraws and removes the unit; false when it is not here. */

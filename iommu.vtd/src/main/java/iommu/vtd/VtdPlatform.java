@@ -2,7 +2,9 @@ package iommu.vtd;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
 import java.util.Hashtable;
 import java.util.List;
 
@@ -18,6 +20,8 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
+import iommu.api.IommuException;
+import iommu.api.dto.DiscoveryDTO;
 import iommu.api.spi.IommuUnit;
 
 /**
@@ -40,16 +44,17 @@ public class VtdPlatform {
     @ObjectClassDefinition(name = "VT-d platform",
             description = "Where the VT-d units and the PCI topology come from.")
     public @interface Config {
-        @AttributeDefinition(name = "Platform file",
-                description = "Path of a platform file (format iommu-platform 1, see PLATFORM.md of iommu.vtd);"
-                        + " empty for the embedded default platform.",
+        @AttributeDefinition(name = "Platform",
+                description = "Path of an ACPI DMAR binary (/sys/firmware/acpi/tables/DMAR, acpidump -b), a"
+                        + " sysfs-shaped directory (/sys of a VT-d host) or a platform file (iommu-platform 1 or 2,"
+                        + " see PLATFORM.md of iommu.vtd); empty for the embedded default platform.",
                 required = false)
         String path() default "";
     }
 
     private final FormatterLogger logger;
     private final UnitRegistry registry;
-    private final String source;
+    private volatile String source;
 
     @Activate
     public VtdPlatform(BundleContext context, Config config,
@@ -59,19 +64,21 @@ public class VtdPlatform {
         String path = config.path() == null ? "" : config.path().trim();
         String wanted = path.isEmpty() ? DEFAULT_SOURCE : path;
         try {
-            platform = path.isEmpty() ? loadDefault() : PlatformFileParser.parse(Paths.get(path));
+            platform = path.isEmpty() ? loadDefault() : PlatformSources.load(Paths.get(path), PciInventory.empty());
         } catch (IllegalArgumentException e) {
             logger.error("VT-d platform not loaded, no unit registered: %s", e.getMessage());
         } catch (IOException e) {
             logger.error("VT-d platform not loaded, no unit registered: cannot read %s (%s): expected a readable"
-                    + " platform file", wanted, e);
+                    + " DMAR binary, sysfs-shaped directory or platform file", wanted, e);
         }
         this.source = wanted;
-        this.registry = new UnitRegistry(platform == null ? PciInventory.empty() : platform.inventory(),
-                new ServicePublisher(context));
+        this.registry = new UnitRegistry(PciInventory.empty(), new ServicePublisher(context));
         if (platform != null) {
+            for (String warning : platform.warnings()) {
+                logger.warn("VT-d platform %s: %s", platform.source(), warning);
+            }
             try {
-                List<VtdUnit> units = registry.addAll(platform.units(), "platform " + platform.source());
+                List<VtdUnit> units = registry.admit(platform, "platform " + platform.source(), false, false).units();
                 logger.info("VT-d platform %s: %d units, %d PCI devices", platform.source(), units.size(),
                         platform.inventory().devices().size());
             } catch (IllegalArgumentException e) {
@@ -85,14 +92,114 @@ public class VtdPlatform {
         registry.removeAll();
     }
 
-    /** Loads the embedded default platform. */
+    /** Loads the embedded default platform: a platform file and the DMAR binary it names, resources beside this class. */
     static Platform loadDefault() throws IOException {
         try (InputStream in = VtdPlatform.class.getResourceAsStream(DEFAULT_RESOURCE)) {
             if (in == null) {
                 throw new IOException("resource iommu/vtd/" + DEFAULT_RESOURCE + " missing from the bundle");
             }
-            return PlatformFileParser.parse(DEFAULT_SOURCE, in);
+            return PlatformFileParser.parse(DEFAULT_SOURCE, in, RESOURCES);
         }
+    }
+
+    /** DMAR binaries named by the default platform file: resources beside it. */
+    static final PlatformFileParser.DmarLoader RESOURCES = new PlatformFileParser.DmarLoader() {
+        @Override
+        public byte[] load(String path) throws IOException {
+            try (InputStream in = VtdPlatform.class.getResourceAsStream(path)) {
+                if (in == null) {
+                    throw new IOException("resource " + name(path) + " missing from the bundle");
+                }
+                return in.readAllBytes();
+            }
+        }
+
+        @Override
+        public String name(String path) {
+            return "iommu/vtd/" + path;
+        }
+    };
+
+    /**
+     * Reads the platform at the path and adds its well-formed units beside
+     * the units there are, ids continuing the {@code dmarN} numbering; a DMAR
+     * alone resolves its scopes through the PCI topology known now.
+     *
+     * @throws IommuException one line when nothing could be registered; nothing changed
+     */
+    DiscoveryDTO discover(Path path) {
+        Platform platform = read(path, registry.inventory());
+        if (platform.units().isEmpty()) {
+            throw new IommuException(path + ": no VT-d unit found: expected at least one well-formed DRHD"
+                    + (platform.warnings().isEmpty() ? "" : " (" + platform.warnings().get(0) + ")"));
+        }
+        UnitRegistry.Admission admission;
+        try {
+            admission = registry.admit(platform, "discovery " + path, true, true);
+        } catch (IllegalArgumentException e) {
+            throw new IommuException(e.getMessage(), e);
+        }
+        List<String> warnings = new ArrayList<>(platform.warnings());
+        warnings.addAll(admission.warnings());
+        DiscoveryDTO dto = report(path, platform, admission.units(), warnings);
+        logger.info("VT-d discovery %s (%s): units %s, %d PCI devices, %d warnings", path, platform.format(),
+                dto.units, dto.devices, warnings.size());
+        warnings.forEach(w -> logger.warn("VT-d discovery %s: %s", path, w));
+        return dto;
+    }
+
+    /**
+     * Replaces the platform (the units of the platform and of discovery; the
+     * configurations' units stay) with the one at the path, validated first.
+     *
+     * @throws IommuException one line when the path is malformed, a unit being replaced has a device attached,
+     *         or a new unit conflicts with a configured one; nothing changed
+     */
+    DiscoveryDTO replacePlatform(Path path) {
+        Platform platform = read(path, PciInventory.empty());
+        List<VtdUnit> units;
+        try {
+            units = registry.replace(platform, "platform " + platform.source());
+        } catch (IllegalArgumentException e) {
+            throw new IommuException(path + ": " + e.getMessage(), e);
+        }
+        this.source = path.toString();
+        DiscoveryDTO dto = report(path, platform, units, platform.warnings());
+        logger.info("VT-d platform %s (%s): %d units, %d PCI devices", platform.source(), platform.format(),
+                units.size(), platform.inventory().devices().size());
+        platform.warnings().forEach(w -> logger.warn("VT-d platform %s: %s", path, w));
+        return dto;
+    }
+
+    /**
+     * Unregisters a unit of the platform or of discovery.
+     *
+     * @throws IommuException for an unknown unit, a configured one, or one with a present context entry
+     */
+    void forget(String unitId) {
+        VtdUnit unit = registry.forget(unitId);
+        logger.info("VT-d unit %s unregistered (it came from %s)", unit.id(), unit.source());
+    }
+
+    private static Platform read(Path path, PciInventory topology) {
+        try {
+            return PlatformSources.load(path, topology);
+        } catch (IllegalArgumentException e) {
+            throw new IommuException(e.getMessage(), e);
+        } catch (IOException e) {
+            throw new IommuException("cannot read " + path + " (" + e + "): expected a readable DMAR binary,"
+                    + " sysfs-shaped directory or platform file", e);
+        }
+    }
+
+    private static DiscoveryDTO report(Path path, Platform platform, List<VtdUnit> units, List<String> warnings) {
+        DiscoveryDTO dto = new DiscoveryDTO();
+        dto.source = path.toString();
+        dto.format = platform.format();
+        dto.units = units.stream().map(VtdUnit::id).toList();
+        dto.devices = units.stream().mapToInt(u -> u.devices().size()).sum();
+        dto.warnings = List.copyOf(warnings);
+        return dto;
     }
 
     /** Where the platform came from (the default platform or the configured path). */

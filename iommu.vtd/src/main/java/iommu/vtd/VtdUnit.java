@@ -233,7 +233,7 @@ public final class VtdUnit implements IommuUnit {
 
     @Override
     public boolean hasReservedMemory(PciAddress device) {
-        return false; // no RMRR source yet: platform files and DMAR tables bring them
+        return directory.hasReservedMemory(Objects.requireNonNull(device, "device")); // the DMAR's RMRRs
     }
 
     @Override

@@ -96,13 +96,13 @@ class PlatformFileParserTest {
     static Stream<Arguments> malformed() {
         return Stream.of(
                 Arguments.of("no header", with(1, "# nothing"),
-                        "t.txt:2: 'unit' before the header: expected the first statement to be 'iommu-platform 1'"),
-                Arguments.of("unsupported version", with(1, "iommu-platform 2"),
-                        "t.txt:1: unsupported format 'iommu-platform 2': expected 'iommu-platform 1'"),
+                        "t.txt:2: 'unit' before the header: expected the first statement to be 'iommu-platform 2'"),
+                Arguments.of("unsupported version", with(1, "iommu-platform 3"),
+                        "t.txt:1: unsupported format 'iommu-platform 3': expected 'iommu-platform 1' or 'iommu-platform 2'"),
                 Arguments.of("second header", plus("iommu-platform 1"),
                         "t.txt:10: second header: expected 'iommu-platform' once, as the first statement"),
                 Arguments.of("unknown keyword", with(7, "device 0000:00:14.0"),
-                        "t.txt:7: unknown keyword 'device': expected 'unit', 'scope', 'endpoint', 'bridge' or 'sriov'"),
+                        "t.txt:7: unknown keyword 'device': expected 'unit', 'scope', 'dmar', 'drhd', 'endpoint', 'bridge' or 'sriov'"),
                 Arguments.of("duplicate unit id",
                         with(4, "unit dmar0 base=0xfed91000 cap=d2008c40660462 ecap=f050da include-pci-all"),
                         "t.txt:4: duplicate unit id dmar0: expected each unit id once (unit dmar0 at line 2)"),
@@ -204,7 +204,7 @@ class PlatformFileParserTest {
     @Test
     void anEmptyFileHasNoHeader() {
         assertThatThrownBy(() -> parse(List.of("# just a comment", "")))
-                .hasMessage("t.txt:2: no header: expected the first statement to be 'iommu-platform 1'");
+                .hasMessage("t.txt:2: no header: expected the first statement to be 'iommu-platform 2'");
     }
 
     @Test
