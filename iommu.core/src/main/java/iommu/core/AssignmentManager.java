@@ -230,6 +230,7 @@ public class AssignmentManager implements DeviceAssignment {
     private boolean adopt(IommuUnit unit) {
         String unitId = unit.id();
         boolean adoptedAny = false;
+        Set<GuestId> rewritten = new TreeSet<>();
         for (PciAddress device : List.copyOf(attachedByUnit.getOrDefault(unitId, Set.of()))) {
             Attachment a = attachments.get(device);
             Optional<DeviceContext> now = unit.context(a.device());
@@ -239,6 +240,10 @@ public class AssignmentManager implements DeviceAssignment {
             try {
                 unit.setContext(a.device(), a.context());
                 flush.flushDeviceContext(unitId, a.device(), a.domainId(), now.isEmpty());
+                if (now.isEmpty() && rewritten.add(a.guest())) {
+                    // the unit came back empty, without the guest's I/O page tables: they come back too
+                    replayMappings(a.guest(), unit);
+                }
                 log.info("unit {}: context entry of {} written again (guest {}, domain id {})", unitId, a.device(),
                         a.guest(), a.domainId());
             } catch (RuntimeException e) {
@@ -315,8 +320,13 @@ public class AssignmentManager implements DeviceAssignment {
             indexStrength.remove(device);
         }
         for (IommuUnit unit : units.values()) {
+            // a unit's scope may reach a device it does not translate (another INCLUDE_PCI_ALL
+            // unit, say): only the devices it lists are its own
+            Set<PciAddress> listed = new java.util.HashSet<>(unit.devices());
             for (PciAddress device : orphans) {
-                claim(device, unit, unit.scopeOf(device));
+                if (listed.contains(device)) {
+                    claim(device, unit, unit.scopeOf(device));
+                }
             }
         }
     }
