@@ -3,20 +3,10 @@ package iommu.itest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.Hashtable;
 import java.util.List;
-import java.util.Map;
-import java.util.Random;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,7 +22,6 @@ import iommu.api.DeviceAssignment;
 import iommu.api.DomainId;
 import iommu.api.DomainIdMap;
 import iommu.api.GuestId;
-import iommu.api.IommuException;
 import iommu.api.PciAddress;
 import iommu.api.spi.AllocationStrategy;
 import iommu.api.spi.DeviceContext;
@@ -168,96 +157,9 @@ class HotSwapTest {
         assertThat(assignment.audit()).isEmpty();
     }
 
-    /** Each worker owns its own VFs and guests, and remembers what it attached. */
-    final class Worker implements java.util.concurrent.Callable<List<String>> {
-        final List<PciAddress> devices;
-        final int firstGuest;
-        final Map<PciAddress, Integer> attached = new TreeMap<>();
-        final Random random;
-        final AtomicBoolean stop;
-        int operations;
-
-        Worker(int index, AtomicBoolean stop) {
-            this.devices = new ArrayList<>();
-            for (int i = 0; i < 20; i++) {
-                devices.add(nic(i % 3).get(index * 14 + i / 3 + 1));
-            }
-            this.firstGuest = 1000 + index * 20;
-            this.random = new Random(index);
-            this.stop = stop;
-        }
-
-        @Override
-        public List<String> call() {
-            List<String> errors = new ArrayList<>();
-            while (!stop.get()) {
-                int i = random.nextInt(devices.size());
-                PciAddress device = devices.get(i);
-                try {
-                    if (attached.containsKey(device)) {
-                        assignment.detach(List.of(device));
-                        attached.remove(device);
-                    } else {
-                        assignment.attach(GuestId.guest(firstGuest + i % 5), List.of(device));
-                        attached.put(device, firstGuest + i % 5);
-                    }
-                    operations++;
-                } catch (IommuException e) {
-                    errors.add(device + ": " + e.getMessage());
-                }
-            }
-            return errors;
-        }
-    }
-
-    Map<PciAddress, Integer> platformView() {
-        Map<PciAddress, Integer> view = new TreeMap<>();
-        assignment.devices().stream().filter(d -> d.guest != null)
-                .forEach(d -> view.put(PciAddress.parse(d.bdf), d.guest));
-        return view;
-    }
-
-    interface Disturbance {
-        void run() throws Exception;
-    }
-
-    /** What eight workers did while something disturbed the platform. */
-    record Load(List<Worker> workers, List<String> errors) {
-        Map<PciAddress, Integer> attached() {
-            Map<PciAddress, Integer> expected = new TreeMap<>();
-            workers.forEach(w -> expected.putAll(w.attached));
-            return expected;
-        }
-    }
-
-    /** Runs eight workers attaching and detaching for as long as the disturbance takes. */
-    Load underLoad(Disturbance disturbance) throws Exception {
-        AtomicBoolean stop = new AtomicBoolean();
-        List<Worker> workers = new ArrayList<>();
-        ExecutorService pool = Executors.newFixedThreadPool(8);
-        List<Future<List<String>>> results = new ArrayList<>();
-        try {
-            for (int w = 0; w < 8; w++) {
-                Worker worker = new Worker(w, stop);
-                workers.add(worker);
-                results.add(pool.submit(worker));
-            }
-            disturbance.run();
-        } finally {
-            stop.set(true);
-            pool.shutdown();
-            assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
-        }
-        List<String> errors = new ArrayList<>();
-        for (Future<List<String>> f : results) {
-            errors.addAll(f.get());
-        }
-        return new Load(workers, errors);
-    }
-
     @Test
     void eightThreadsAttachingAndDetachingDuringRepeatedSwapsSeeNoFailure() throws Exception {
-        Load load = underLoad(() -> {
+        Workload.Result load = Workload.run(() -> assignment, () -> {
             for (int swap = 0; swap < 10; swap++) {
                 String name = swap % 2 == 0 ? "global" : "per-unit";
                 Platform.requestStrategy(cm, assignment, name);
@@ -267,7 +169,7 @@ class HotSwapTest {
         });
         assertThat(load.errors()).isEmpty();
         assertThat(load.workers()).allSatisfy(w -> assertThat(w.operations).as("operations of a worker").isGreaterThan(20));
-        assertThat(platformView()).isEqualTo(load.attached());
+        assertThat(Workload.platformView(assignment)).isEqualTo(load.attached());
         assertThat(assignment.audit()).isEmpty();
     }
 
@@ -275,7 +177,7 @@ class HotSwapTest {
     void stoppingAndRestartingTheStrategyBundleUnderLoadLosesNothing() throws Exception {
         Bundle perUnit = java.util.Arrays.stream(context.getBundles())
                 .filter(b -> "iommu.alloc.perunit".equals(b.getSymbolicName())).findFirst().orElseThrow();
-        Load load = underLoad(() -> {
+        Workload.Result load = Workload.run(() -> assignment, () -> {
             for (int round = 0; round < 3; round++) {
                 Thread.sleep(100);
                 perUnit.stop();
@@ -288,7 +190,7 @@ class HotSwapTest {
         });
         // while no strategy is bound attaches fail, clearly; nothing else may fail
         assertThat(load.errors()).allSatisfy(e -> assertThat(e).contains("no allocation strategy bound"));
-        assertThat(platformView()).isEqualTo(load.attached());
+        assertThat(Workload.platformView(assignment)).isEqualTo(load.attached());
         assertThat(assignment.audit()).isEmpty();
     }
 }
