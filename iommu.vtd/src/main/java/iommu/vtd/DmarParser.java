@@ -215,7 +215,8 @@ public final class DmarParser {
                             StandardCharsets.US_ASCII);
                     if (name.isEmpty() || !name.chars().allMatch(c -> c > 0x20 && c < 0x7F)) {
                         throw new StructureProblem(String.format("object name at offset 0x%x is \"%s\": expected"
-                                + " a printable ACPI path such as \\_SB.PCI0.I2C0", offset + ANDD_FIXED, name));
+                                + " a printable ACPI path such as \\_SB.PCI0.I2C0", offset + ANDD_FIXED,
+                                escaped(name)));
                     }
                     return new Andd(index, offset, length, u8(offset + 7), name);
                 }
@@ -299,6 +300,14 @@ public final class DmarParser {
                 sb.append(c >= 0x20 && c < 0x7F ? Character.toString(c) : String.format("\\x%02x", c));
             }
             return sb.append('"').append(b.length < 4 ? " (" + b.length + " bytes)" : "").toString();
+        }
+
+        /** The text with every character outside printable ASCII written {@code \\xNN}: messages stay one line. */
+        private static String escaped(String text) {
+            StringBuilder sb = new StringBuilder();
+            text.chars().forEach(c -> sb.append(c >= 0x20 && c < 0x7F ? Character.toString(c)
+                    : String.format("\\x%02x", c)));
+            return sb.toString();
         }
 
         private String ascii(int offset, int length) {

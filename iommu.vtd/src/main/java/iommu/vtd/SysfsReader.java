@@ -334,6 +334,10 @@ public final class SysfsReader {
             if (text.isEmpty()) {
                 throw new PlatformFormatException(file.toString(), "empty: expected " + expected);
             }
+            if (text.chars().anyMatch(c -> c < 0x20 || c >= 0x7F)) {
+                throw new PlatformFormatException(file.toString(), "not one line of printable text: expected "
+                        + expected);
+            }
             return text;
         } catch (IOException e) {
             throw new PlatformFormatException(file.toString(), "cannot read (" + e + "): expected " + expected);

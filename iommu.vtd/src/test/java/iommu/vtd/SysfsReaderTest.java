@@ -180,6 +180,13 @@ class SysfsReaderTest {
     }
 
     @Test
+    void aFileOfSeveralLinesNamesTheFile() throws IOException {
+        Path unit = unit("dmar0", "fed90000", "d2008c40660462\nf050da", "f050da");
+        assertThatThrownBy(() -> SysfsReader.read(sys)).hasMessage(unit.resolve("intel-iommu/cap")
+                + ": not one line of printable text: expected a hexadecimal CAP value such as d2008c40660462");
+    }
+
+    @Test
     void anUnalignedAddressNamesTheFile() throws IOException {
         Path unit = unit("dmar0", "fed90010", "d2008c40660462", "f050da");
         assertThatThrownBy(() -> SysfsReader.read(sys)).hasMessage(unit.resolve("intel-iommu/address")
