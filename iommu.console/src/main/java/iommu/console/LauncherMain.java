@@ -151,6 +151,25 @@ public class LauncherMain implements Callable<Integer> {
         } finally {
             out.flush();
             err.flush();
+            settleGogoSessions();
+        }
+    }
+
+    /**
+     * Works around a race in Gogo's runtime (1.1.6) when the framework stops:
+     * CommandProcessorImpl.stop() copies the keys of its WeakHashMap of
+     * sessions into an array sized by size(), and a session that the garbage
+     * collector cleared but has not yet queued leaves a null in that array,
+     * which stop() then closes: a NullPointerException and its stack trace on
+     * stderr after a successful run, now and then. Collecting first and giving
+     * the reference handler a moment lets size() expunge such sessions.
+     */
+    private static void settleGogoSessions() {
+        System.gc();
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -439,7 +439,7 @@ public final class Results {
             StringJoiner summary = new StringJoiner("; ");
             perUnit.forEach((u, g) -> {
                 StringJoiner s = new StringJoiner(", ");
-                g.forEach((gran, n) -> s.add(n + " " + gran));
+                g.forEach((gran, n) -> s.add(gran + "=" + n));
                 summary.add(u + ": " + s);
             });
             Table t = new Table("UNIT", "GRANULARITY", "DID", "BDF", "IOVA", "PAGES").alignRight(2, 5);

@@ -394,7 +394,7 @@ class IommuCommandsTest {
     void flushPrintsWhatWasIssuedPerUnitAndGranularity() {
         cmd.attach(false, "6", "0000:3b:00.0", "0000:5e:00.0");
         String text = cmd.flush(false, "6").toString();
-        assertThat(text).startsWith("guest 6: 2 invalidations completed on 2 units (dmar0: 1 domain; dmar1: 1 domain)")
+        assertThat(text).startsWith("guest 6: 2 invalidations completed on 2 units (dmar0: domain=1; dmar1: domain=1)")
                 .contains("UNIT   GRANULARITY  DID");
         JsonObject j = json(cmd.flush(true, "6", "0x4000", "4")).getAsJsonObject();
         assertThat(j.keySet()).containsExactly("guest", "invalidations");
