@@ -191,11 +191,61 @@ class IommuJarIT {
     }
 
     @Test
-    void stateIsRefusedForNow() throws Exception {
-        Run s = run("--state", dir.toString(), "-c", "iommu:units");
+    void separateRunsSharingAStateDirectoryKeepAssignmentsAndTheSwap() throws Exception {
+        Path state = dir.resolve("state");
+        Run first = run("--state", state.toString(), "-c",
+                "iommu:attach 1 0000:18:10.0 0000:3b:00.2; iommu:attach 2 0000:3b:00.3; iommu:map 1 0x10000 0x7f000000 4");
+        assertThat(first.exit()).as(first.err()).isZero();
+
+        // a new process: the journal brings the guests back, DIDs and all
+        Run second = run("--state", state.toString(), "-c", "iommu:guests --json");
+        assertThat(second.exit()).as(second.err()).isZero();
+        assertThat(second.out()).contains("\"bdf\": \"0000:18:10.0\"").contains("\"bdf\": \"0000:3b:00.3\"");
+        assertThat(second.out().replaceAll("\\s", "")).contains("{\"bdf\":\"0000:3b:00.2\",\"unit\":\"dmar1\",\"did\":1}")
+                .contains("{\"bdf\":\"0000:3b:00.3\",\"unit\":\"dmar1\",\"did\":2}");
+        // its mappings too: the VF translates the page
+        Run dma = run("--state", state.toString(), "-c", "iommu:translate 0000:18:10.0 0x11000");
+        assertThat(dma.out()).contains("0x7f001000");
+
+        // a swap to global in one run, seen in the next (guest 1 has id 1 on both units, guest 2 needs 2)
+        Run swap = run("--state", state.toString(), "--strategy", "global", "-c", "iommu:verify; iommu:guests --json");
+        assertThat(swap.exit()).as(swap.err()).isZero();
+        Run after = run("--state", state.toString(), "-c", "iommu:detach 0000:3b:00.3; iommu:guests");
+        assertThat(after.exit()).as(after.err()).isZero();
+        assertThat(after.out()).startsWith("detached").contains("0000:18:10.0");
+        Run last = run("--state", state.toString(), "-c", "iommu:guests --json; iommu:verify");
+        assertThat(last.exit()).as(last.err()).isZero();
+        assertThat(last.out()).doesNotContain("0000:3b:00.3");
+    }
+
+    @Test
+    void anIvrsPlatformListsTheAmdViUnitsOnly() throws Exception {
+        Path ivrs = Path.of("..", "iommu.amdvi", "src", "test", "resources", "ivrs", "ivrs-11h.aml").toAbsolutePath();
+        Run r = run("--platform", ivrs.toString(), "-c", "iommu:units --json");
+        assertThat(r.exit()).as(r.err()).isZero();
+        String json = r.out().replaceAll("\\s", "");
+        assertThat(json).contains("\"id\":\"ivhd0\",\"vendor\":\"amd-vi\",\"segment\":0,\"registerBase\":\"0xfd200000\"")
+                .contains("\"id\":\"ivhd1\",\"vendor\":\"amd-vi\",\"segment\":0,\"registerBase\":\"0xf6200000\"")
+                .contains("\"domainIds\":65536").doesNotContain("vt-d");
+    }
+
+    @Test
+    void aStateDirectoryThatIsAFileExitsTwo() throws Exception {
+        Path file = Files.writeString(dir.resolve("state.txt"), "x");
+        Run s = run("--state", file.toString(), "-c", "iommu:units");
         assertThat(s.exit()).isEqualTo(2);
         assertOneLineNoStackTrace(s);
-        assertThat(s.err()).contains("--state is not available yet");
+        assertThat(s.err()).contains("is not a directory");
+    }
+
+    @Test
+    void aForeignJournalExitsOneWithItsLine() throws Exception {
+        Path state = Files.createDirectories(dir.resolve("foreign"));
+        Files.writeString(state.resolve("journal"), "something else\n");
+        Run s = run("--state", state.toString(), "-c", "iommu:units");
+        assertThat(s.exit()).isEqualTo(1);
+        assertOneLineNoStackTrace(s);
+        assertThat(s.err()).contains("not a journal of this platform");
     }
 
     @Test

@@ -29,7 +29,7 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
             "  --strategy NAME           initial domain-id allocation strategy (global, per-unit)",
             "  --platform PATH           load the platform at PATH instead of the embedded default:",
             "                            an ACPI DMAR table, a sysfs-shaped directory or a platform file",
-            "  --state DIR               keep the platform state in DIR (not available yet)",
+            "  --state DIR               keep assignments and mappings in DIR, across runs and crashes",
             "  --debug                   print stack traces of failures",
             "  -h, --help                print this help and exit",
             "",
@@ -172,8 +172,7 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
     }
 
     /**
-     * Checks the paths of the options, and refuses the one a later issue
-     * implements ({@code --state}).
+     * Checks the paths of the options.
      */
     void checkAvailable() throws UsageException {
         if (platform.isPresent()) {
@@ -187,7 +186,6 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
             if (Files.exists(p) && !Files.isDirectory(p)) {
                 throw new UsageException("--state '" + p + "' is not a directory: expected a state directory", false);
             }
-            throw new UsageException("--state is not available yet: state is ephemeral", false);
         }
     }
 

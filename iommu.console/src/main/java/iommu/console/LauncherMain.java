@@ -190,6 +190,9 @@ public class LauncherMain implements Callable<Integer> {
         if (options.platform().isPresent()) {
             loadPlatform(options.platform().get(), deadline, err);
         }
+        if (options.state().isPresent()) {
+            loadState(options.state().get(), deadline);
+        }
         CommandProcessor cp = await(deadline, () -> processor != null) ? processor : null;
         if (cp == null) {
             throw new Exit(FAILED, "the Gogo command processor did not start within " + StrategySwitch.seconds(STARTUP_TIMEOUT)
@@ -229,6 +232,24 @@ public class LauncherMain implements Callable<Integer> {
         } catch (RuntimeException e) {
             throw new Exit(FAILED, "--platform '" + path + "': " + Errors.message(e));
         }
+        // The named platform is the whole machine: other vendors' start-up platforms (the
+        // embedded VT-d default) leave first, so no two vendors claim the same PCI functions.
+        DeviceAssignment da = assignment;
+        for (PlatformDiscovery other : commands.discoveryServices.get()) {
+            if (other == discovery || da == null) {
+                continue;
+            }
+            for (iommu.api.dto.UnitDTO unit : da.units()) {
+                if (unit.vendor.equals(other.vendor())) {
+                    try {
+                        other.forget(unit.id);
+                    } catch (RuntimeException e) {
+                        throw new Exit(FAILED, "--platform '" + path + "': cannot remove " + other.vendor() + " unit "
+                                + unit.id + ": " + Errors.message(e));
+                    }
+                }
+            }
+        }
         Set<String> before = commands.presentUnitIds();
         DiscoveryDTO dto;
         try (Progress progress = Progress.start(err, "loading platform " + path,
@@ -245,6 +266,49 @@ public class LauncherMain implements Callable<Integer> {
             for (String w : dto.warnings) {
                 err.println("--platform " + path + ": warning: " + CoreText.oneLine(w));
             }
+        }
+    }
+
+    /**
+     * {@code --state DIR}: the core keeps its journal there (configuration PID
+     * iommu.core, property stateDirectory) and restores what the directory
+     * holds onto the platform just loaded. A directory it cannot read: exit 1
+     * with the core's line.
+     */
+    private void loadState(Path dir, long deadline) throws Exit {
+        String wanted;
+        try {
+            java.nio.file.Files.createDirectories(dir);
+            wanted = dir.toAbsolutePath().normalize().toString();
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new Exit(BAD_ARGUMENTS, "--state '" + dir + "': cannot create the directory: " + e.getMessage());
+        }
+        ConfigurationAdmin ca = await(deadline, () -> configAdmin != null) ? configAdmin : null;
+        if (ca == null) {
+            throw new Exit(FAILED, "--state: no Configuration Admin service to pass the state directory to iommu.core");
+        }
+        try {
+            org.osgi.service.cm.Configuration config = ca.getConfiguration("iommu.core", "?");
+            java.util.Dictionary<String, Object> props = config.getProperties() == null ? new java.util.Hashtable<>()
+                    : config.getProperties();
+            props.put("stateDirectory", wanted);
+            config.update(props);
+        } catch (java.io.IOException e) {
+            throw new Exit(FAILED, "--state: cannot configure iommu.core: " + e.getMessage());
+        }
+        boolean settled = await(deadline, () -> {
+            DeviceAssignment d = assignment;
+            if (d == null) {
+                return false;
+            }
+            iommu.api.dto.StateDTO state = d.state();
+            return wanted.equals(state.directory) || (state.directory == null && !state.problems.isEmpty());
+        });
+        iommu.api.dto.StateDTO state = assignment == null ? null : assignment.state();
+        if (!settled || state == null || !wanted.equals(state.directory)) {
+            String why = state == null || state.problems.isEmpty() ? "iommu.core did not take it up within "
+                    + StrategySwitch.seconds(STARTUP_TIMEOUT) : CoreText.oneLine(state.problems.get(0));
+            throw new Exit(FAILED, "--state '" + dir + "': " + why);
         }
     }
 
@@ -446,7 +510,9 @@ public class LauncherMain implements Callable<Integer> {
         String state;
         try {
             String dir = da.state() == null ? null : da.state().directory;
-            state = dir == null ? "ephemeral (no --state): nothing is kept after exit" : "kept in " + dir;
+            state = dir == null ? "ephemeral (no --state): nothing is kept after exit"
+                    : "kept in " + dir + " (" + da.state().restored + " attachments restored"
+                            + (da.state().problems.isEmpty() ? "" : ", " + da.state().problems.size() + " disagreements") + ")";
         } catch (RuntimeException | LinkageError e) {
             state = "ephemeral (no --state): nothing is kept after exit";
         }
