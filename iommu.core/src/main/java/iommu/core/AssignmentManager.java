@@ -497,6 +497,11 @@ public class AssignmentManager implements DeviceAssignment {
                     flush.flushDeviceContext(a.unitId(), a.device(), next, false);
                 });
                 written.add(new ContextChange(a.unitId(), a.device(), next, true));
+                // progress for the console (it shows the core's log lines) on long renumberings
+                if (moved.size() >= 1000 && written.size() % (moved.size() / 10) == 0) {
+                    log.info("strategy {}: renumbering: {} of {} context entries written", strategyName,
+                            written.size(), moved.size());
+                }
             }
             flush.flushContextChanges(written);
         } catch (RuntimeException e) {
