@@ -66,6 +66,11 @@ public final class CoreAccess {
         m.modified(config(strategy, directory));
     }
 
+    /** Another strategy service appears, as SCR binds it to the manager's dynamic reference. */
+    public static void bindStrategy(AssignmentManager m, AllocationStrategy strategy, long serviceId) {
+        m.bindStrategy(strategy, Map.of(AllocationStrategy.NAME, strategy.name(), "service.id", serviceId));
+    }
+
     /** Deactivates the manager as SCR would, closing its journal. */
     public static void deactivate(AssignmentManager m) {
         m.deactivate();

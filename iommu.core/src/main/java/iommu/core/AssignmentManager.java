@@ -525,7 +525,9 @@ public class AssignmentManager implements DeviceAssignment {
         for (Attachment a : moved) {
             Attachment renumbered = a.withDomainId(plan.get(new Assignment(a.guest(), a.unitId(), a.domainId())));
             attachments.put(a.device(), renumbered);
-            records.add(Journal.attach(renumbered));
+            if (journal != null) {
+                records.add(Journal.attach(renumbered));
+            }
         }
         allocator.commitRenumbering();
         journal(records.toArray(String[]::new));

@@ -123,18 +123,20 @@ public class FlushServiceImpl implements FlushService {
 
     @Override
     public FlushReportDTO flushContextChanges(List<ContextChange> changes) {
-        Map<IommuUnit, List<Invalidation>> batches = new LinkedHashMap<>();
+        // a set per unit: a domain shared by several changed devices is invalidated once
+        Map<IommuUnit, java.util.Set<Invalidation>> sets = new LinkedHashMap<>();
         for (ContextChange change : changes) {
             IommuUnit unit = requireUnit(change.unitId());
-            List<Invalidation> batch = batches.computeIfAbsent(unit, u -> new ArrayList<>());
-            for (Invalidation inv : InvalidationPlanner.deviceContextChanged(unit.invalidationCapabilities(),
-                    change.device(), change.domainId(), change.newlyPresent())) {
-                if (!batch.contains(inv)) { // a domain shared by several changed devices is invalidated once
-                    batch.add(inv);
-                }
-            }
+            sets.computeIfAbsent(unit, u -> new java.util.LinkedHashSet<>()).addAll(InvalidationPlanner
+                    .deviceContextChanged(unit.invalidationCapabilities(), change.device(), change.domainId(),
+                            change.newlyPresent()));
         }
-        batches.values().removeIf(List::isEmpty);
+        Map<IommuUnit, List<Invalidation>> batches = new LinkedHashMap<>();
+        sets.forEach((unit, set) -> {
+            if (!set.isEmpty()) {
+                batches.put(unit, new ArrayList<>(set));
+            }
+        });
         return issue(batches);
     }
 
