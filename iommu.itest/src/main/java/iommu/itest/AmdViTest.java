@@ -8,16 +8,10 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.osgi.framework.BundleContext;
-import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.test.common.annotation.InjectBundleContext;
 import org.osgi.test.common.annotation.InjectService;
 
-import iommu.api.DeviceAssignment;
 import iommu.api.DomainId;
-import iommu.api.DomainIdMap;
 import iommu.api.GuestId;
 import iommu.api.PciAddress;
 import iommu.api.dto.DeviceDTO;
@@ -30,29 +24,16 @@ import iommu.api.spi.PlatformDiscovery;
  * IVRS table beside the default VT-d units, each with its own domain-id
  * space; the seed's capacity question and a strategy swap across both.
  */
-class AmdViTest {
+class AmdViTest extends PlatformTest {
 
-    @InjectBundleContext
-    BundleContext context;
-    @InjectService
-    DeviceAssignment assignment;
-    @InjectService
-    DomainIdMap map;
-    @InjectService
-    ConfigurationAdmin cm;
     @InjectService(filter = "(" + PlatformDiscovery.VENDOR + "=amd-vi)")
     PlatformDiscovery amdvi;
 
     List<String> discovered = List.of();
 
-    @BeforeEach
-    void reset() throws Exception {
-        Platform.reset(cm, assignment);
-    }
-
     @AfterEach
     void forget() throws Exception {
-        Platform.reset(cm, assignment);
+        resetPlatform();
         discovered.forEach(amdvi::forget);
         Platform.await("AMD-Vi units to go", () -> assignment.units().stream().noneMatch(u -> u.vendor.equals("amd-vi")));
     }

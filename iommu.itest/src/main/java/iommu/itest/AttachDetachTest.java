@@ -4,17 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.osgi.framework.BundleContext;
-import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.test.common.annotation.InjectBundleContext;
-import org.osgi.test.common.annotation.InjectService;
 
-import iommu.api.DeviceAssignment;
 import iommu.api.DomainId;
-import iommu.api.DomainIdMap;
 import iommu.api.GuestId;
 import iommu.api.PciAddress;
 import iommu.api.dto.GuestDTO;
@@ -22,22 +14,7 @@ import iommu.api.spi.DeviceContext;
 import iommu.api.spi.IommuUnit;
 
 /** Attach and detach through the services, checked against the map and the units' own context entries. */
-class AttachDetachTest {
-
-    @InjectBundleContext
-    BundleContext context;
-    @InjectService
-    DeviceAssignment assignment;
-    @InjectService
-    DomainIdMap map;
-    @InjectService
-    ConfigurationAdmin cm;
-
-    @BeforeEach
-    @AfterEach
-    void reset() throws Exception {
-        Platform.reset(cm, assignment);
-    }
+class AttachDetachTest extends PlatformTest {
 
     @Test
     void aGuestsDevicesOnOneUnitShareOneDomainIdReleasedWithTheLast() {

@@ -5,30 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.test.common.annotation.InjectService;
 
-import iommu.api.DeviceAssignment;
 import iommu.api.GuestId;
 import iommu.api.IommuException;
 import iommu.api.PciAddress;
 
 /** Every bad argument gets one line naming the problem, and the platform is exactly as before. */
-class BadInputTest {
-
-    @InjectService
-    DeviceAssignment assignment;
-    @InjectService
-    ConfigurationAdmin cm;
-
-    @BeforeEach
-    @AfterEach
-    void reset() throws Exception {
-        Platform.reset(cm, assignment);
-    }
+class BadInputTest extends PlatformTest {
 
     @Test
     void badArgumentsChangeNothing() {

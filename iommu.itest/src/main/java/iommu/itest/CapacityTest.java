@@ -8,13 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.test.common.annotation.InjectService;
 
-import iommu.api.DeviceAssignment;
 import iommu.api.DomainIdsExhaustedException;
 import iommu.api.GuestId;
 import iommu.api.PciAddress;
@@ -25,18 +20,7 @@ import iommu.api.dto.DeviceDTO;
  * 128 VFs under three different units of 256 domain ids, one VF per guest.
  * One global space admits 255 guests; a space per unit admits all 384.
  */
-class CapacityTest {
-
-    @InjectService
-    DeviceAssignment assignment;
-    @InjectService
-    ConfigurationAdmin cm;
-
-    @BeforeEach
-    @AfterEach
-    void reset() throws Exception {
-        Platform.reset(cm, assignment);
-    }
+class CapacityTest extends PlatformTest {
 
     /** VF n of a PF: PF routing id + First VF Offset + (n-1) x VF Stride (the default platform's NICs). */
     static List<PciAddress> vfs(String pf, int offset, int stride) {

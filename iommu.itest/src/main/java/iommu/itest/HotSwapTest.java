@@ -9,41 +9,21 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
-import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.test.common.annotation.InjectBundleContext;
-import org.osgi.test.common.annotation.InjectService;
 
-import iommu.api.DeviceAssignment;
 import iommu.api.DomainId;
-import iommu.api.DomainIdMap;
 import iommu.api.GuestId;
 import iommu.api.PciAddress;
 import iommu.api.spi.AllocationStrategy;
 import iommu.api.spi.DeviceContext;
 
 /** Swapping the allocation strategy at runtime while guests keep their devices (DESIGN section 5). */
-class HotSwapTest {
+class HotSwapTest extends PlatformTest {
 
-    @InjectBundleContext
-    BundleContext context;
-    @InjectService
-    DeviceAssignment assignment;
-    @InjectService
-    DomainIdMap map;
-    @InjectService
-    ConfigurationAdmin cm;
 
     final List<ServiceRegistration<?>> registrations = new ArrayList<>();
-
-    @BeforeEach
-    void reset() throws Exception {
-        Platform.reset(cm, assignment);
-    }
 
     @AfterEach
     void cleanUp() throws Exception {
@@ -53,7 +33,7 @@ class HotSwapTest {
                 b.start();
             }
         }
-        Platform.reset(cm, assignment);
+        resetPlatform();
         assertThat(assignment.audit()).isEmpty();
     }
 

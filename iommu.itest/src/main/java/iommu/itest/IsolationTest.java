@@ -12,12 +12,7 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.osgi.framework.BundleContext;
-import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.test.common.annotation.InjectBundleContext;
-import org.osgi.test.common.annotation.InjectService;
 
-import iommu.api.DeviceAssignment;
 import iommu.api.GuestId;
 import iommu.api.PciAddress;
 import iommu.api.spi.IommuUnit;
@@ -31,19 +26,12 @@ import iommu.api.spi.Translation;
  * in the failure message; set -Diommu.isolation.seed / .steps to replay or
  * run longer.
  */
-class IsolationTest {
+class IsolationTest extends PlatformTest {
 
-    @InjectBundleContext
-    BundleContext context;
-    @InjectService
-    DeviceAssignment assignment;
-    @InjectService
-    ConfigurationAdmin cm;
 
     @BeforeEach
     @AfterEach
-    void reset() throws Exception {
-        Platform.reset(cm, assignment);
+    void unmapEverything() {
         for (int g = 1; g <= 12; g++) {
             assignment.unmap(GuestId.guest(g), 0, 64);
         }

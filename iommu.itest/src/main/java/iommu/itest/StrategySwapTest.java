@@ -2,27 +2,11 @@ package iommu.itest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.test.common.annotation.InjectService;
 
-import iommu.api.DeviceAssignment;
 
 /** The strategy is chosen by configuration; with no guest attached a swap always works. */
-class StrategySwapTest {
-
-    @InjectService
-    DeviceAssignment assignment;
-    @InjectService
-    ConfigurationAdmin cm;
-
-    @BeforeEach
-    @AfterEach
-    void reset() throws Exception {
-        Platform.reset(cm, assignment);
-    }
+class StrategySwapTest extends PlatformTest {
 
     @Test
     void perUnitIsTheDefaultAndSwapsToGlobalAndBack() throws Exception {
