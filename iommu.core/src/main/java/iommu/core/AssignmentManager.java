@@ -178,13 +178,16 @@ public class AssignmentManager implements DeviceAssignment {
                         unit.id(), unit.vendor(), Long.toHexString(unit.registerBase()));
                 return;
             }
-            boolean allocatorKnowsIt = descriptors.containsKey(unit.id()); // it left with devices attached
+            UnitDescriptor known = descriptors.get(unit.id()); // it left with devices attached, or the journal named it
+            UnitDescriptor descriptor = UnitDescriptor.of(unit);
             units.put(unit.id(), unit);
-            descriptors.put(unit.id(), UnitDescriptor.of(unit));
+            descriptors.put(unit.id(), descriptor);
             if (active) {
                 boolean adopted = adopt(unit);
                 indexUnit(unit);
-                if (adopted || bound == null) {
+                boolean allocatorKnowsIt = known != null;
+                if (adopted || bound == null || (allocatorKnowsIt && !known.equals(descriptor))) {
+                    // new entries, or the unit is not what the allocator was told (a journal's guess)
                     reopenAllocator();
                 } else if (!allocatorKnowsIt) {
                     bound.allocator().addUnit(descriptors.get(unit.id()));
@@ -1034,6 +1037,7 @@ public class AssignmentManager implements DeviceAssignment {
                             + j.unitId() + ": " + oneLine(e));
                 }
             }
+            // a unit the journal names but that is not here yet: the allocator learns its real size when it comes
             descriptors.computeIfAbsent(j.unitId(), id -> new UnitDescriptor(id, 0x10000, Set.of(DomainId.of(0))));
         }
         for (Attachment a : attachments.values()) {

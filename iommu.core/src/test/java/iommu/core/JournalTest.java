@@ -126,6 +126,33 @@ class JournalTest {
     }
 
     @Test
+    void aUnitTheJournalNamesThatArrivesLaterIsSizedByItselfNotByAGuess() {
+        Fixture first = new Fixture();
+        TestUnit dmar0 = new TestUnit("dmar0", 256, first.events).withDevices(0x18, 20);
+        TestUnit dmar1 = new TestUnit("dmar1", 16, first.events).withDevices(0x3b, 4);
+        AssignmentManager m = first.manager(Fixture.config("global", dir.toString()), List.of(dmar0, dmar1),
+                new iommu.alloc.global.GlobalStrategy());
+        m.attach(GuestId.guest(5), List.of(dmar1.deviceList().get(0)));
+
+        // the next process starts before dmar1 is discovered: the journal names it, its size is unknown
+        Fixture second = new Fixture();
+        TestUnit newDmar0 = new TestUnit("dmar0", 256, second.events).withDevices(0x18, 20);
+        AssignmentManager again = second.manager(Fixture.config("global", dir.toString()), List.of(newDmar0),
+                new iommu.alloc.global.GlobalStrategy());
+        assertThat(again.state().restored).isEqualTo(1);
+        TestUnit newDmar1 = new TestUnit("dmar1", 16, second.events).withDevices(0x3b, 4);
+        again.bindUnit(newDmar1);
+        assertThat(newDmar1.context(dmar1.deviceList().get(0))).contains(new DeviceContext(DomainId.of(1), GuestId.guest(5)));
+        // the global space is dmar1's 16 ids (15 usable), not the guess: 14 more guests fit, the next does not
+        for (int g = 6; g < 20; g++) {
+            again.attach(GuestId.guest(g), List.of(newDmar0.deviceList().get(g)));
+        }
+        assertThatThrownBy(() -> again.attach(GuestId.guest(20), List.of(newDmar0.deviceList().get(0))))
+                .isInstanceOf(iommu.api.DomainIdsExhaustedException.class).hasMessageContaining("all 15 usable ids");
+        assertThat(again.audit()).isEmpty();
+    }
+
+    @Test
     void anUnreadableStateDirectoryKeepsStateEphemeralAndSaysWhy() throws Exception {
         Files.writeString(dir.resolve(Journal.FILE), "garbage\n");
         Fixture f = new Fixture();
