@@ -87,6 +87,13 @@ final class InvalidationQueue implements Invalidator {
         if (requests.size() > chunk) {
             List<CompletableFuture<Void>> parts = new java.util.ArrayList<>();
             for (int from = 0; from < requests.size(); from += chunk) {
+                if (from > 0) {
+                    // collect the parts done so far before the queue wraps onto their wait descriptors'
+                    // status words, which a later part reuses
+                    List<Runnable> finished = new java.util.ArrayList<>();
+                    poll(finished);
+                    finished.forEach(Runnable::run);
+                }
                 CompletableFuture<Void> part = new CompletableFuture<>();
                 parts.add(part);
                 submitOne(requests.subList(from, Math.min(requests.size(), from + chunk)), part);

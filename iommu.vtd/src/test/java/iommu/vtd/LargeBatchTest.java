@@ -26,7 +26,16 @@ class LargeBatchTest {
         for (int i = 0; i < 300; i++) {
             batch.add(new Invalidation.Device(devices.get(i), DomainId.of(1 + i % 200)));
         }
-        unit.invalidate(batch).toCompletableFuture().get();
+        unit.invalidate(batch).toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
+        // many times the queue's size: a renumbering of hundreds of devices on one unit
+        List<Invalidation> huge = new ArrayList<>();
+        for (int round = 0; round < 5; round++) {
+            for (int i = 0; i < 300; i++) {
+                huge.add(new Invalidation.Device(devices.get(i), DomainId.of(1 + i % 200)));
+                huge.add(new Invalidation.Domain(DomainId.of(1 + (i + round) % 200)));
+            }
+        }
+        unit.invalidate(huge).toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
         assertThat(unit.invalidationCounts().get("device")).isGreaterThanOrEqualTo(300L);
         assertThat(unit.invalidationCounts().getOrDefault("performed.wait", 0L) - waitsBefore).isGreaterThan(1);
         assertThat(unit.pendingInvalidationBatches()).isZero();
