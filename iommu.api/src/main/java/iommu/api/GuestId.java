@@ -33,7 +33,7 @@ public record GuestId(int value) implements Comparable<GuestId> {
      */
     public static GuestId parse(String text) {
         if (text == null || !text.trim().matches("[0-9]{1,9}")) {
-            throw new IllegalArgumentException("malformed guest id '" + text + "': expected a decimal number 1.." + MAX);
+            throw new IllegalArgumentException("malformed guest id " + Quoted.of(text) + ": expected a decimal number 1.." + MAX);
         }
         return guest(Integer.parseInt(text.trim()));
     }

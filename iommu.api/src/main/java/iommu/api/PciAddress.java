@@ -40,20 +40,20 @@ public record PciAddress(int segment, int bus, int device, int function) impleme
         }
         Matcher m = FULL.matcher(text.trim());
         if (!m.matches()) {
-            throw new IllegalArgumentException("malformed PCI address '" + text
-                    + "': expected SSSS:BB:DD.F in hexadecimal, e.g. 0000:3b:00.1");
+            throw new IllegalArgumentException("malformed PCI address " + Quoted.of(text)
+                    + ": expected SSSS:BB:DD.F in hexadecimal, e.g. 0000:3b:00.1");
         }
         int segment = m.group(1) == null ? 0 : Integer.parseInt(m.group(1), 16);
         int bus = Integer.parseInt(m.group(2), 16);
         int device = Integer.parseInt(m.group(3), 16);
         int function = Integer.parseInt(m.group(4), 16);
         if (device > 0x1F) {
-            throw new IllegalArgumentException("malformed PCI address '" + text
-                    + "': device 0x" + Integer.toHexString(device) + " out of range, expected 00..1f");
+            throw new IllegalArgumentException("malformed PCI address " + Quoted.of(text)
+                    + ": device 0x" + Integer.toHexString(device) + " out of range, expected 00..1f");
         }
         if (function > 7) {
-            throw new IllegalArgumentException("malformed PCI address '" + text
-                    + "': function " + function + " out of range, expected 0..7");
+            throw new IllegalArgumentException("malformed PCI address " + Quoted.of(text)
+                    + ": function " + function + " out of range, expected 0..7");
         }
         return new PciAddress(segment, bus, device, function);
     }

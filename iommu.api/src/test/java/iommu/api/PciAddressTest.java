@@ -34,6 +34,15 @@ class PciAddressTest {
     }
 
     @Test
+    void echoesHostileInputOnOneLine() {
+        assertThatThrownBy(() -> PciAddress.parse("0000:3b:00.1\nsecond line\u0007"))
+                .hasMessage("malformed PCI address '0000:3b:00.1\\nsecond line\\u0007': expected SSSS:BB:DD.F in "
+                        + "hexadecimal, e.g. 0000:3b:00.1");
+        assertThatThrownBy(() -> GuestId.parse("7\r\n")).hasMessageNotContaining("\n").hasMessageContaining("'7\\r\\n'");
+        assertThatThrownBy(() -> PciAddress.parse("x".repeat(500))).satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(200));
+    }
+
+    @Test
     void rejectsNull() {
         assertThatThrownBy(() -> PciAddress.parse(null)).hasMessageContaining("expected SSSS:BB:DD.F");
     }

@@ -593,4 +593,47 @@ class IommuCommandsTest {
             }
         }
     }
+
+    // ------------------------------------------------------------ hostile arguments
+
+    @net.jqwik.api.Provide
+    net.jqwik.api.Arbitrary<String> argument() {
+        return net.jqwik.api.Arbitraries.oneOf(
+                net.jqwik.api.Arbitraries.strings().ofMaxLength(24),
+                net.jqwik.api.Arbitraries.strings().withChars("0123456789abcdefx:.- ").ofMaxLength(16),
+                net.jqwik.api.Arbitraries.of("0000:18:10.0", "0000:ff:1f.7", "1", "32751", "32752", "0", "-1",
+                        "0x1000", "0x", "4096", "99999999999999999999999", "dmar0", "dmar", "", " ", "\n", "NaN"));
+    }
+
+    /**
+     * Console arguments fuzzed (issue 8): whatever the words, a command gives a
+     * result or fails with the console's one error style (one line, an
+     * IllegalArgumentException or IommuException), never anything else.
+     */
+    @net.jqwik.api.Property(tries = 3000)
+    void anyArgumentsGiveAResultOrOneClearLine(@net.jqwik.api.ForAll("argument") String a,
+            @net.jqwik.api.ForAll("argument") String b, @net.jqwik.api.ForAll("argument") String c,
+            @net.jqwik.api.ForAll @net.jqwik.api.constraints.IntRange(min = 0, max = 13) int command) {
+        try {
+            switch (command) {
+                case 0 -> cmd.unit(false, a);
+                case 1 -> cmd.guest(false, a);
+                case 2 -> cmd.attach(false, a, b, c);
+                case 3 -> cmd.detach(a, b);
+                case 4 -> cmd.domains(false, a);
+                case 5 -> cmd.ctx(false, a);
+                case 6 -> cmd.map(a, b, c, "1");
+                case 7 -> cmd.map(a, b, c);
+                case 8 -> cmd.unmap(a, b, c);
+                case 9 -> cmd.translate(false, a, b);
+                case 10 -> cmd.flush(false, a, b, c);
+                case 11 -> cmd.occupancy(a);
+                case 12 -> cmd.forget(a);
+                default -> cmd.capacity(false, a);
+            }
+        } catch (IllegalArgumentException | iommu.api.IommuException e) {
+            assertThat(e.getMessage()).as("error of command %d for '%s' '%s' '%s'", command, a, b, c)
+                    .isNotBlank().doesNotContain("\n");
+        }
+    }
 }
