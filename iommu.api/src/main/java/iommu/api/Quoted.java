@@ -1,12 +1,17 @@
 package iommu.api;
 
-/** Echoes user input inside an error message safely: one line, control characters escaped, long input cut. */
-final class Quoted {
+/**
+ * Echoes user input inside an error message safely, so that every error stays
+ * one line whatever was typed or read: quoted, control characters escaped,
+ * long input cut. For every bundle that reports bad input (DESIGN section 9).
+ */
+public final class Quoted {
 
     private Quoted() {
     }
 
-    static String of(String text) {
+    /** The text between single quotes, as it may appear in a one-line message. */
+    public static String of(String text) {
         if (text == null) {
             return "null";
         }

@@ -1,5 +1,6 @@
 package iommu.console;
 
+import iommu.api.Quoted;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -41,9 +42,9 @@ final class Matching {
             return found.get(0);
         }
         if (found.isEmpty()) {
-            throw new IllegalArgumentException("no " + kind + " matches '" + t + "': expected one of " + list(ids));
+            throw new IllegalArgumentException("no " + kind + " matches " + Quoted.of(t) + ": expected one of " + list(ids));
         }
-        throw new IllegalArgumentException(kind + " '" + t + "' is ambiguous: it matches " + String.join(", ", found)
+        throw new IllegalArgumentException(kind + " " + Quoted.of(t) + " is ambiguous: it matches " + String.join(", ", found)
                 + "; expected one of them");
     }
 

@@ -1,5 +1,7 @@
 package iommu.console;
 
+import iommu.api.Quoted;
+
 /**
  * Numbers typed at the console: decimal, or hexadecimal with a {@code 0x}
  * prefix ({@code 4096}, {@code 0x1000}); {@code _} may group digits.
@@ -23,8 +25,8 @@ final class Numbers {
         boolean hex = s.startsWith("0x") || s.startsWith("0X");
         String digits = hex ? s.substring(2) : s;
         if (digits.isEmpty() || !digits.matches(hex ? "[0-9a-fA-F]+" : "[0-9]+")) {
-            throw new IllegalArgumentException("malformed " + what + " '" + text
-                    + "': expected a number, decimal or hexadecimal with 0x, e.g. 0x10000");
+            throw new IllegalArgumentException("malformed " + what + " " + Quoted.of(text)
+                    + ": expected a number, decimal or hexadecimal with 0x, e.g. 0x10000");
         }
         try {
             long v = Long.parseUnsignedLong(digits, hex ? 16 : 10);
@@ -33,7 +35,7 @@ final class Numbers {
             }
             return v;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(what + " '" + text + "' out of range: expected 0..0x7fffffffffffffff");
+            throw new IllegalArgumentException(what + " " + Quoted.of(text) + " out of range: expected 0..0x7fffffffffffffff");
         }
     }
 
@@ -41,7 +43,7 @@ final class Numbers {
     static long pages(String text) {
         long n = parse("page count", text);
         if (n < 1) {
-            throw new IllegalArgumentException("page count '" + text + "' out of range: expected 1 or more 4 KiB pages");
+            throw new IllegalArgumentException("page count " + Quoted.of(text) + " out of range: expected 1 or more 4 KiB pages");
         }
         return n;
     }
@@ -50,7 +52,7 @@ final class Numbers {
     static int positiveInt(String what, String text) {
         long n = parse(what, text);
         if (n < 1 || n > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(what + " '" + text + "' out of range: expected 1.." + Integer.MAX_VALUE);
+            throw new IllegalArgumentException(what + " " + Quoted.of(text) + " out of range: expected 1.." + Integer.MAX_VALUE);
         }
         return (int) n;
     }

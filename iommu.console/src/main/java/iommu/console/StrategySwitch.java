@@ -1,5 +1,6 @@
 package iommu.console;
 
+import iommu.api.Quoted;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Collection;
@@ -79,7 +80,7 @@ final class StrategySwitch {
         String wanted = name.trim();
         TreeSet<String> names = new TreeSet<>(available.get());
         if (!names.contains(wanted)) {
-            throw new UnknownStrategyException("unknown strategy '" + wanted + "': expected one of " + availableText());
+            throw new UnknownStrategyException("unknown strategy " + Quoted.of(wanted) + ": expected one of " + availableText());
         }
         DeviceAssignment da = requireAssignment();
         Optional<String> before = da.strategy();
