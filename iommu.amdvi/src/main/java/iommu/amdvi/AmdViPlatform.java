@@ -6,12 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
-import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -27,6 +25,7 @@ import iommu.api.IommuException;
 import iommu.api.PciAddress;
 import iommu.api.dto.DiscoveryDTO;
 import iommu.api.spi.IommuUnit;
+import iommu.api.spi.UnitRegistration;
 import iommu.api.spi.PlatformDiscovery;
 
 /**
@@ -204,30 +203,7 @@ public class AmdViPlatform implements PlatformDiscovery {
 
         @Override
         public Publication publish(AmdViUnit unit) {
-            Hashtable<String, Object> properties = new Hashtable<>();
-            properties.put(IommuUnit.UNIT_ID, unit.id());
-            properties.put(IommuUnit.VENDOR, unit.vendor());
-            properties.put("unit.segment", unit.segment());
-            properties.put("unit.registerBase", String.format("0x%x", unit.registerBase()));
-            properties.put("unit.source", unit.source());
-            properties.put("service.description", "AMD-Vi unit " + unit);
-            ServiceRegistration<IommuUnit> registration = context.registerService(IommuUnit.class, unit, properties);
-            return new Publication() {
-                private boolean withdrawn;
-
-                @Override
-                public synchronized void withdraw() {
-                    if (withdrawn) {
-                        return;
-                    }
-                    withdrawn = true;
-                    try {
-                        registration.unregister();
-                    } catch (IllegalStateException alreadyGone) {
-                        // the bundle is stopping and the framework took the service back already
-                    }
-                }
-            };
+            return UnitRegistration.register(context, unit, unit.source())::close;
         }
     }
 }
