@@ -1,6 +1,7 @@
 package iommu.api;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import org.osgi.annotation.versioning.ProviderType;
@@ -88,6 +89,14 @@ public interface DeviceAssignment {
      * property {@code stateDirectory}) and what loading them found.
      */
     StateDTO state();
+
+    /**
+     * Per unit id, what the allocator did since this service started:
+     * {@code allocations} (ids handed out), {@code releases} (ids given back
+     * after their invalidation), {@code failures} (no free id) and
+     * {@code quarantined} (ids held back because their invalidation failed).
+     */
+    Map<String, Map<String, Long>> allocationCounts();
 
     /**
      * Checks that the map, the bound strategy's bitmaps and every unit's

@@ -427,12 +427,15 @@ public class IommuCommands {
             @Descriptor("print JSON (an array of units, every counter the unit reports under invalidations) instead of a table")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
         List<Results.StatsRow> rows = new ArrayList<>();
-        for (UnitDTO u : requireAssignment().units()) {
+        DeviceAssignment da = requireAssignment();
+        Map<String, Map<String, Long>> allocations = da.allocationCounts();
+        for (UnitDTO u : da.units()) {
             int reserved = u.reserved == null ? 0 : u.reserved.length;
             Map<String, Long> counts = new LinkedHashMap<>();
             unitService(u.id).ifPresent(s -> counts.putAll(s.invalidationCounts()));
             rows.add(new Results.StatsRow(u.id, u.domainIds, reserved, u.usedDomainIds,
-                    Math.max(0, u.domainIds - reserved - u.usedDomainIds), counts));
+                    Math.max(0, u.domainIds - reserved - u.usedDomainIds), allocations.getOrDefault(u.id, Map.of()),
+                    counts));
         }
         return new Results.Stats(rows, json);
     }

@@ -472,10 +472,11 @@ public final class Results {
     }
 
     /** One unit's row of {@code stats}. */
-    public record StatsRow(String unit, int domainIds, int reserved, int used, int free, Map<String, Long> invalidations) {
+    public record StatsRow(String unit, int domainIds, int reserved, int used, int free, Map<String, Long> allocations,
+            Map<String, Long> invalidations) {
     }
 
-    /** {@code stats}: per unit, domain ids and invalidations by granularity. */
+    /** {@code stats}: per unit, domain ids, what the allocator did, and invalidations by granularity. */
     public static final class Stats extends Result {
         static final List<String> GRANULARITIES = List.of("device", "domain", "pages", "global");
 
@@ -491,12 +492,16 @@ public final class Results {
             if (units.isEmpty()) {
                 return "no IOMMU unit present";
             }
-            Table t = new Table("UNIT", "DIDS", "RESERVED", "USED", "FREE", "INV-DEVICE", "INV-DOMAIN", "INV-PAGES",
-                    "INV-GLOBAL").alignRight(1, 2, 3, 4, 5, 6, 7, 8);
+            Table t = new Table("UNIT", "DIDS", "RESERVED", "USED", "FREE", "ALLOCATED", "RELEASED", "FAILED",
+                    "QUARANTINED", "INV-DEVICE", "INV-DOMAIN", "INV-PAGES", "INV-GLOBAL")
+                    .alignRight(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
             StringBuilder more = new StringBuilder();
             for (StatsRow r : units) {
                 Map<String, Long> c = r.invalidations();
-                t.row(r.unit(), r.domainIds(), r.reserved(), r.used(), r.free(), c.getOrDefault("device", 0L),
+                Map<String, Long> a = r.allocations();
+                t.row(r.unit(), r.domainIds(), r.reserved(), r.used(), r.free(), a.getOrDefault("allocations", 0L),
+                        a.getOrDefault("releases", 0L), a.getOrDefault("failures", 0L), a.getOrDefault("quarantined", 0L),
+                        c.getOrDefault("device", 0L),
                         c.getOrDefault("domain", 0L), c.getOrDefault("pages", 0L), c.getOrDefault("global", 0L));
                 StringJoiner other = new StringJoiner("  ");
                 c.forEach((k, v) -> {
@@ -525,6 +530,7 @@ public final class Results {
                 j.put("reserved", r.reserved());
                 j.put("used", r.used());
                 j.put("free", r.free());
+                j.put("allocations", r.allocations());
                 j.put("invalidations", r.invalidations());
                 list.add(j);
             }

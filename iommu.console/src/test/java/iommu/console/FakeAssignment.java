@@ -192,6 +192,14 @@ class FakeAssignment {
         return List.copyOf(problems);
     }
 
+    /** Every unit: as many allocations as ids in use, nothing else. */
+    public java.util.Map<String, java.util.Map<String, Long>> allocationCounts() {
+        java.util.Map<String, java.util.Map<String, Long>> all = new java.util.TreeMap<>();
+        didOf.forEach((unit, dids) -> all.put(unit, java.util.Map.of("allocations", (long) dids.size(), "releases", 0L,
+                "failures", 0L, "quarantined", 0L)));
+        return all;
+    }
+
     public Optional<String> strategy() {
         return Optional.ofNullable(bound);
     }

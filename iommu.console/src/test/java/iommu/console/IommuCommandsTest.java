@@ -419,11 +419,14 @@ class IommuCommandsTest {
         cmd.attach(false, "6", "0000:3b:00.0");
         String text = cmd.stats(false).toString();
         assertThat(text.lines().findFirst().orElseThrow())
-                .matches("UNIT\\s+DIDS\\s+RESERVED\\s+USED\\s+FREE\\s+INV-DEVICE\\s+INV-DOMAIN\\s+INV-PAGES\\s+INV-GLOBAL");
-        assertThat(text).containsPattern("dmar0\\s+256\\s+1\\s+1\\s+254\\s+1\\s+2\\s+3\\s+0")
+                .matches("UNIT\\s+DIDS\\s+RESERVED\\s+USED\\s+FREE\\s+ALLOCATED\\s+RELEASED\\s+FAILED\\s+QUARANTINED"
+                        + "\\s+INV-DEVICE\\s+INV-DOMAIN\\s+INV-PAGES\\s+INV-GLOBAL");
+        assertThat(text).containsPattern("dmar0\\s+256\\s+1\\s+1\\s+254\\s+1\\s+0\\s+0\\s+0\\s+1\\s+2\\s+3\\s+0")
                 .contains("dmar0  performed.wait=4");
         JsonObject u = json(cmd.stats(true)).getAsJsonArray().get(0).getAsJsonObject();
-        assertThat(u.keySet()).containsExactly("unit", "domainIds", "reserved", "used", "free", "invalidations");
+        assertThat(u.keySet()).containsExactly("unit", "domainIds", "reserved", "used", "free", "allocations",
+                "invalidations");
+        assertThat(u.get("allocations").getAsJsonObject().get("allocations").getAsLong()).isEqualTo(1);
         assertThat(u.get("invalidations").getAsJsonObject().get("performed.wait").getAsLong()).isEqualTo(4);
     }
 

@@ -93,6 +93,8 @@ public class AssignmentManager implements DeviceAssignment {
     /** Domain ids whose invalidation failed: held by no device, kept out of use until a flush succeeds. */
     private final Map<String, Map<DomainId, GuestId>> quarantine = new TreeMap<>();
     private final Map<GuestId, GuestMappings> mappings = new HashMap<>();
+    /** unit id -> counter name -> count, for DeviceAssignment.allocationCounts(). */
+    private final Map<String, Map<String, Long>> counters = new TreeMap<>();
     private final Map<AllocationStrategy, StrategyEntry> strategies = new LinkedHashMap<>();
     private Bound bound;
     /** Null while state is ephemeral. */
@@ -586,7 +588,13 @@ public class AssignmentManager implements DeviceAssignment {
         if (held.isPresent()) {
             did = held.get();
         } else {
-            did = allocator.allocate(guest, unitId);
+            try {
+                did = allocator.allocate(guest, unitId);
+            } catch (RuntimeException e) {
+                count(unitId, "failures");
+                throw e;
+            }
+            count(unitId, "allocations");
             table.put(guest, unitId, did);
             DomainId allocated = did;
             undo.push(() -> releaseOrQuarantine(allocator, guest, unitId, allocated, true));
@@ -648,6 +656,7 @@ public class AssignmentManager implements DeviceAssignment {
                     table.remove(a.guest(), a.unitId(), a.domainId());
                     if (bound != null) {
                         bound.allocator().release(a.guest(), a.unitId(), a.domainId());
+                        count(a.unitId(), "releases");
                     }
                 }
             }
@@ -758,10 +767,12 @@ public class AssignmentManager implements DeviceAssignment {
             flush.flushDomain(unitId, did);
         } catch (RuntimeException e) {
             quarantine.computeIfAbsent(unitId, u -> new TreeMap<>()).put(did, guest);
+            count(unitId, "quarantined");
             log.warn("unit {}: domain id {} quarantined until its invalidation succeeds: {}", unitId, did, e.getMessage());
             return;
         }
         allocator.release(guest, unitId, did);
+        count(unitId, "releases");
     }
 
     private void retryQuarantine() {
@@ -782,6 +793,7 @@ public class AssignmentManager implements DeviceAssignment {
                 }
                 ids.remove(did);
                 bound.allocator().release(guest, unitId, did);
+                count(unitId, "releases");
                 log.info("unit {}: quarantined domain id {} invalidated and released", unitId, did);
             }
             if (ids.isEmpty()) {
@@ -1070,6 +1082,25 @@ public class AssignmentManager implements DeviceAssignment {
         journal = Journal.rewrite(java.nio.file.Path.of(wanted), attachments, mappings);
         log.info("state kept in {}: {} attachments restored, {} disagreements reported", wanted, restored,
                 problems.size());
+    }
+
+    private void count(String unitId, String counter) {
+        counters.computeIfAbsent(unitId, u -> new LinkedHashMap<>(Map.of())).merge(counter, 1L, Long::sum);
+    }
+
+    @Override
+    public Map<String, Map<String, Long>> allocationCounts() {
+        return locked(() -> {
+            Map<String, Map<String, Long>> all = new TreeMap<>();
+            for (String unitId : descriptors.keySet()) {
+                Map<String, Long> c = new LinkedHashMap<>();
+                for (String name : List.of("allocations", "releases", "failures", "quarantined")) {
+                    c.put(name, counters.getOrDefault(unitId, Map.of()).getOrDefault(name, 0L));
+                }
+                all.put(unitId, c);
+            }
+            return all;
+        });
     }
 
     @Override

@@ -115,6 +115,20 @@ class AssignmentManagerTest {
     }
 
     @Test
+    void allocationsReleasesAndFailuresAreCountedPerUnit() {
+        Fixture small = new Fixture();
+        TestUnit tiny = new TestUnit("tiny", 4, small.events).withDevices(0x40, 4);
+        AssignmentManager m = small.manager("per-unit", List.of(tiny), new PerUnitStrategy());
+        for (int g = 1; g <= 3; g++) {
+            m.attach(g(g), List.of(tiny.deviceList().get(g - 1)));
+        }
+        assertThatThrownBy(() -> m.attach(g(9), List.of(tiny.deviceList().get(3)))).isInstanceOf(DomainIdsExhaustedException.class);
+        m.detach(List.of(tiny.deviceList().get(0)));
+        assertThat(m.allocationCounts()).isEqualTo(Map.of("tiny",
+                Map.of("allocations", 3L, "releases", 1L, "failures", 1L, "quarantined", 0L)));
+    }
+
+    @Test
     void aDeviceWithReservedMemoryNeedsTheOverride() {
         AssignmentManager m = perUnit();
         dmar0.reservedMemory.add(a1);
