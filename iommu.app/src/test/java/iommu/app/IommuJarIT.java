@@ -460,7 +460,8 @@ class IommuJarIT {
         Run r = run("-c", "stats --json");
         assertThat(r.exit()).as("stderr: %s", r.err()).isZero();
         JsonObject stat = JsonParser.parseString(r.out()).getAsJsonArray().get(0).getAsJsonObject();
-        assertThat(stat.keySet()).containsExactly("unit", "domainIds", "reserved", "used", "free", "invalidations");
+        assertThat(stat.keySet()).containsExactly("unit", "domainIds", "reserved", "used", "free", "allocations",
+                "invalidations");
 
         Run s = run("-c", "strategies --json");
         assertThat(s.exit()).as("stderr: %s", s.err()).isZero();
