@@ -30,8 +30,8 @@ sealed interface QueuedDescriptor {
      *
      * @param functionMask 0 none, 1 masks SID bit 2, 2 bits 2:1, 3 bits 2:0
      */
-    record ContextCacheInvalidate(int granularity, int domainId, int sourceId, int functionMask, long rawLow,
-            long rawHigh) implements QueuedDescriptor {
+    record ContextCacheInvalidate(int granularity, int domainId, int sourceId, int functionMask, long low,
+            long high) implements QueuedDescriptor {
 
         static ContextCacheInvalidate of(int granularity, int domainId, int sourceId, int functionMask) {
             long low = TYPE_CONTEXT_CACHE | (long) (granularity & 3) << 4 | (long) (domainId & 0xFFFF) << 16
@@ -40,18 +40,8 @@ sealed interface QueuedDescriptor {
         }
 
         @Override
-        public long low() {
-            return rawLow;
-        }
-
-        @Override
-        public long high() {
-            return rawHigh;
-        }
-
-        @Override
         public boolean reservedBitsSet() {
-            return (rawLow & 0xFFFC_0000_0000_FFC0L) != 0 || rawHigh != 0;
+            return (low & 0xFFFC_0000_0000_FFC0L) != 0 || high != 0;
         }
     }
 
@@ -60,7 +50,7 @@ sealed interface QueuedDescriptor {
      * DR 7, DID 31:16; high quadword ADDR 63:12, IH 6, AM 5:0.
      */
     record IotlbInvalidate(int granularity, boolean drainReads, boolean drainWrites, int domainId, long address,
-            boolean invalidationHint, int addressMask, long rawLow, long rawHigh) implements QueuedDescriptor {
+            boolean invalidationHint, int addressMask, long low, long high) implements QueuedDescriptor {
 
         static IotlbInvalidate of(int granularity, boolean drainReads, boolean drainWrites, int domainId, long address,
                 boolean invalidationHint, int addressMask) {
@@ -72,18 +62,8 @@ sealed interface QueuedDescriptor {
         }
 
         @Override
-        public long low() {
-            return rawLow;
-        }
-
-        @Override
-        public long high() {
-            return rawHigh;
-        }
-
-        @Override
         public boolean reservedBitsSet() {
-            return (rawLow & 0xFFFF_FFFF_0000_FF00L) != 0 || (rawHigh & 0xF80L) != 0;
+            return (low & 0xFFFF_FFFF_0000_FF00L) != 0 || (high & 0xF80L) != 0;
         }
     }
 
@@ -92,7 +72,7 @@ sealed interface QueuedDescriptor {
      * FN 6 (fence), status data 63:32; high quadword the status address 63:2.
      */
     record InvalidationWait(boolean interruptFlag, boolean statusWrite, boolean fence, int statusData,
-            long statusAddress, long rawLow, long rawHigh) implements QueuedDescriptor {
+            long statusAddress, long low, long high) implements QueuedDescriptor {
 
         static InvalidationWait of(boolean interruptFlag, boolean statusWrite, boolean fence, int statusData,
                 long statusAddress) {
@@ -108,33 +88,14 @@ sealed interface QueuedDescriptor {
         }
 
         @Override
-        public long low() {
-            return rawLow;
-        }
-
-        @Override
-        public long high() {
-            return rawHigh;
-        }
-
-        @Override
         public boolean reservedBitsSet() {
             // bits 31:8 (PD, bit 7, is a drain the model accepts and ignores), and 1:0 of the address
-            return (rawLow & 0xFFFF_FF00L) != 0 || (rawHigh & 3L) != 0;
+            return (low & 0xFFFF_FF00L) != 0 || (high & 3L) != 0;
         }
     }
 
     /** Any other descriptor type (device-TLB, interrupt entry cache, PASID-based, or reserved). */
-    record Other(int type, long rawLow, long rawHigh) implements QueuedDescriptor {
-        @Override
-        public long low() {
-            return rawLow;
-        }
-
-        @Override
-        public long high() {
-            return rawHigh;
-        }
+    record Other(int type, long low, long high) implements QueuedDescriptor {
 
         @Override
         public boolean reservedBitsSet() {
