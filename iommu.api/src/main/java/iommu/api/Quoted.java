@@ -7,16 +7,39 @@ package iommu.api;
  */
 public final class Quoted {
 
+    /** How much of the input {@link #of(String)} shows. */
+    public static final int DEFAULT_LIMIT = 64;
+
     private Quoted() {
     }
 
-    /** The text between single quotes, as it may appear in a one-line message. */
+    /** The text between single quotes, as it may appear in a one-line message; at most 64 characters of it. */
     public static String of(String text) {
+        return of(text, DEFAULT_LIMIT);
+    }
+
+    /**
+     * The text between single quotes, as it may appear in a one-line message,
+     * cut after {@code limit} characters (a character outside the Basic
+     * Multilingual Plane is not cut in two). Escaped as {@code \n}, {@code \r},
+     * {@code \t} or {@code \}{@code uXXXX}: control characters, line and
+     * paragraph separators, the bidirectional controls that would reorder the
+     * rest of the line on a terminal (U+061C, U+200E, U+200F, U+202A..U+202E,
+     * U+2066..U+2069), and a surrogate without its pair.
+     *
+     * @param limit how many characters of the text to show at most, e.g. more
+     *        than {@link #DEFAULT_LIMIT} for a file path
+     */
+    public static String of(String text, int limit) {
         if (text == null) {
             return "null";
         }
         StringBuilder sb = new StringBuilder("'");
-        int shown = Math.min(text.length(), 64);
+        int shown = Math.min(text.length(), Math.max(1, limit));
+        if (shown < text.length() && Character.isHighSurrogate(text.charAt(shown - 1))
+                && Character.isLowSurrogate(text.charAt(shown))) {
+            shown--; // not half a character
+        }
         for (int i = 0; i < shown; i++) {
             char c = text.charAt(i);
             switch (c) {
@@ -24,8 +47,9 @@ public final class Quoted {
                 case '\r' -> sb.append("\\r");
                 case '\t' -> sb.append("\\t");
                 default -> {
-                    if (Character.isISOControl(c) || Character.getType(c) == Character.LINE_SEPARATOR
-                            || Character.getType(c) == Character.PARAGRAPH_SEPARATOR) {
+                    if (Character.isHighSurrogate(c) && i + 1 < shown && Character.isLowSurrogate(text.charAt(i + 1))) {
+                        sb.append(c).append(text.charAt(++i));
+                    } else if (mustEscape(c)) {
                         sb.append(String.format("\\u%04x", (int) c));
                     } else {
                         sb.append(c);
@@ -37,5 +61,13 @@ public final class Quoted {
             sb.append("...");
         }
         return sb.append('\'').toString();
+    }
+
+    private static boolean mustEscape(char c) {
+        int type = Character.getType(c);
+        return Character.isISOControl(c) || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR
+                || Character.isSurrogate(c) // here only without its pair
+                || c == '\u061c' || c == '\u200e' || c == '\u200f' || (c >= '\u202a' && c <= '\u202e')
+                || (c >= '\u2066' && c <= '\u2069');
     }
 }
