@@ -2,6 +2,7 @@ package iommu.console;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
@@ -42,6 +43,7 @@ import iommu.api.FlushService;
 import iommu.api.GuestId;
 import iommu.api.IommuException;
 import iommu.api.PciAddress;
+import iommu.api.Quoted;
 import iommu.api.dto.DeviceDTO;
 import iommu.api.dto.DiscoveryDTO;
 import iommu.api.dto.FlushReportDTO;
@@ -123,6 +125,9 @@ public class IommuCommands {
         u.put("occupancy", "occupancy [UNIT]");
         USAGE = Collections.unmodifiableMap(u);
     }
+
+    /** How much of a path an error shows: more than of other input, since the end of a path says most. */
+    static final int PATH_SHOWN = 256;
 
     /** What {@code discover} and {@code --platform} accept, for the error when nothing recognizes a path. */
     static final String ACCEPTED_FORMATS = "an ACPI DMAR table (binary, signature 'DMAR'), a sysfs-shaped directory"
@@ -472,7 +477,8 @@ public class IommuCommands {
     /** The discovery that reads the path: the first (highest ranking) that recognizes it. */
     PlatformDiscovery discoveryFor(Path p) {
         if (!Files.exists(p)) {
-            throw new IllegalArgumentException("'" + p + "' not found: expected " + ACCEPTED_FORMATS);
+            throw new IllegalArgumentException(Quoted.of(p.toString(), PATH_SHOWN) + " not found: expected "
+                    + ACCEPTED_FORMATS);
         }
         List<PlatformDiscovery> all = discoveryServices.get();
         if (all.isEmpty()) {
@@ -484,7 +490,7 @@ public class IommuCommands {
                 return d;
             }
         }
-        throw new UnrecognizedPlatformException("'" + p + "' is not a platform any discovery reads ("
+        throw new UnrecognizedPlatformException(Quoted.of(p.toString(), PATH_SHOWN) + " is not a platform any discovery reads ("
                 + String.join(", ", all.stream().map(PlatformDiscovery::vendor).toList()) + "): expected "
                 + ACCEPTED_FORMATS);
     }
@@ -502,7 +508,13 @@ public class IommuCommands {
         if (path == null || path.isBlank()) {
             throw new IllegalArgumentException("missing path: expected " + ACCEPTED_FORMATS);
         }
-        Path p = Paths.get(path.trim());
+        Path p;
+        try {
+            p = Paths.get(path.trim());
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException("malformed path " + Quoted.of(path, PATH_SHOWN) + ": " + e.getReason()
+                    + ": expected " + ACCEPTED_FORMATS);
+        }
         if (!p.isAbsolute() && session != null) {
             Path dir = session.currentDir();
             if (dir != null) {
@@ -537,7 +549,8 @@ public class IommuCommands {
     public String strategy(
             @Descriptor("strategy name, one of the registered AllocationStrategy services, e.g. global or per-unit") String name) {
         StrategySwitch sw = strategySwitch();
-        try (Progress progress = Progress.start(err.get(), "switching to strategy '" + name + "'");
+        String shown = Quoted.of(name == null ? null : name.trim());
+        try (Progress progress = Progress.start(err.get(), "switching to strategy " + shown);
                 LogTap tap = LogTap.open(logReader, "iommu.core", progress::status)) {
             return sw.switchTo(name);
         }

@@ -517,6 +517,21 @@ class IommuCommandsTest {
                 .hasMessageContaining("no platform discovery service is present");
     }
 
+    /** Found by ConsoleArgumentsFuzzTest (seed "newlines"): the path was echoed raw, a NUL one escaped as an InvalidPathException. */
+    @Test
+    void discoverEchoesAHostilePathOnOneLine() {
+        assertThatThrownBy(() -> cmd.discover(null, false, dir.resolve("no").toString() + "\nsuch.txt"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("'" + dir.resolve("no") + "\\nsuch.txt' not found: expected an ACPI DMAR table")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+        assertThatThrownBy(() -> cmd.discover(null, false, "bad\0path.txt"))
+                .isExactlyInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("malformed path 'bad\\u0000path.txt': Nul character not allowed: expected an ACPI");
+        String longPath = "/" + "d".repeat(300) + "/platform.txt";
+        assertThatThrownBy(() -> cmd.discover(null, false, longPath))
+                .hasMessageStartingWith("'/" + "d".repeat(IommuCommands.PATH_SHOWN - 1) + "...' not found");
+    }
+
     @Test
     void forgetAsksTheUnitsVendorDiscovery() {
         assertThat(cmd.forget("dmar1")).isEqualTo("forgot unit dmar1 (vt-d): its 4 devices are no longer translated");
