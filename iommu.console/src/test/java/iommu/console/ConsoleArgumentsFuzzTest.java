@@ -1,0 +1,517 @@
+package iommu.console;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.Proxy;
+import java.lang.reflect.UndeclaredThrowableException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+import org.apache.felix.gogo.runtime.CommandProcessorImpl;
+import org.apache.felix.gogo.runtime.Reflective;
+import org.apache.felix.gogo.runtime.threadio.ThreadIOImpl;
+import org.apache.felix.service.command.CommandSession;
+import org.apache.felix.service.command.Descriptor;
+import org.junit.jupiter.api.Test;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import com.google.gson.JsonParser;
+
+import iommu.api.DomainId;
+import iommu.api.FlushService;
+import iommu.api.GuestId;
+import iommu.api.IommuException;
+import iommu.api.PciAddress;
+import iommu.api.dto.DiscoveryDTO;
+import iommu.api.dto.FlushReportDTO;
+import iommu.api.dto.InvalidationDTO;
+import iommu.api.spi.AllocationStrategy;
+import iommu.api.spi.DeviceContext;
+import iommu.api.spi.IommuUnit;
+import iommu.api.spi.PlatformDiscovery;
+import iommu.api.spi.Translation;
+import iommu.api.spi.UnitDescriptor;
+
+/**
+ * Coverage-guided fuzzing (Jazzer) of the console's command arguments (DESIGN
+ * sections 7.7 and 9): every public command method of {@link IommuCommands},
+ * on the fake two-unit platform of {@link FakeAssignment}, gives a result or
+ * fails with the console's own clear error: an {@link IllegalArgumentException}
+ * or {@link IommuException} (or one of the console's subclasses) whose message
+ * is one line, with no control character, no broken surrogate pair, no stack
+ * trace, and input echoed cut. A refused command changes nothing: the fakes'
+ * state (assignments, domain ids, mappings, flushes issued, units forgotten,
+ * strategy and its configuration) is the same after it as before; a command
+ * that only reads changes nothing even when it succeeds.
+ *
+ * <p>One input is up to four commands in a row on the same fakes, so later
+ * commands meet the state earlier ones made (a detach after an attach). Each
+ * command is called one of two ways, as the input says:
+ * <ul>
+ * <li>directly, as {@link IommuCommandsTest} does: the input picks the command
+ * and its overload and gives each parameter (each {@code --json} or other flag
+ * a boolean, each argument a word); the exception's own message must be one
+ * clear line;</li>
+ * <li>through Gogo's {@link Reflective#invoke}, as the shell does with the words
+ * typed after the command: option words ({@code --json},
+ * {@code --allow-reserved-memory}, {@code --devices-per-guest}) among the
+ * arguments, Gogo picking the overload; the line printed,
+ * {@link Errors#message}, must be one clear line.</li>
+ * </ul>
+ *
+ * <p>Input layout ({@link FuzzedDataProvider}): choices are read from the end
+ * of the input, one byte each (value modulo the number of choices); fuzzed
+ * words from the front, each as modified UTF-8 ended by a backslash and one
+ * more byte (a doubled backslash is one backslash). Per input: the number of
+ * commands (1..4); per command: the command ({@link #NAMES} index), how to call
+ * it (bit 0: through Gogo), then directly the overload (by parameter count) and
+ * per parameter a boolean byte, a word, or for {@code String...} a count 0..4
+ * and the words; through Gogo a count 0..6 and the words. A word is a byte
+ * 0..63: below 3 an option of {@link #OPTIONS}, below 3 + {@link #WORDS} a
+ * dictionary word, else a fuzzed string of up to 160 characters. Keep
+ * {@link #NAMES}, {@link #OPTIONS} and {@link #WORDS} append-only, so the
+ * committed seeds keep their meaning.
+ *
+ * <p>{@code mvn -B verify} runs the regression mode: once per seed in
+ * {@code src/test/resources/iommu/console/ConsoleArgumentsFuzzTestInputs/commands/}
+ * (named for what they do). {@code JAZZER_FUZZ=1} fuzzes for
+ * {@code maxDuration} (README.md, "Guarantees"); a crashing input found then
+ * goes into that folder, and stays there as a regression seed once fixed.
+ */
+class ConsoleArgumentsFuzzTest {
+
+    /** The commands, in {@link IommuCommands#USAGE} order (new commands are appended there). */
+    static final List<String> NAMES = List.copyOf(IommuCommands.USAGE.keySet());
+
+    /** Option words, as typed. */
+    static final List<String> OPTIONS = List.of("--json", "--allow-reserved-memory", "--devices-per-guest");
+
+    /** A platform file the fake discovery recognizes, for {@code discover}. */
+    static final Path PLATFORM_FILE = platformFile();
+
+    /** Words that reach past the parsing: devices, guests, units, strategies, numbers at the edges. */
+    static final List<String> WORDS = List.of(
+            "0000:3b:00.1", "3b:00.0", "0000:5e:00.3", "0000:5e:00.0", "0000:99:00.0",
+            "1", "2", "32751", "32752", "0", "-1",
+            "0x1000", "0x2000", "4096", "0x7ffffffffffff000", "99999999999999999999",
+            "dmar0", "dmar1", "dmar", "global", "per-unit",
+            "", " ", PLATFORM_FILE.toString());
+
+    /** Fuzzed words are at most this long: longer than the 64 characters an error echoes. */
+    static final int MAX_WORD = 160;
+
+    /** Commands that only read: they change nothing even when they succeed. */
+    static final Set<String> READ_ONLY = Set.of("units", "unit", "devices", "guests", "guest", "domains", "ctx",
+            "translate", "stats", "strategies", "capacity", "verify", "occupancy");
+
+    /** Per command, its public methods, fewest parameters first. */
+    static final Map<String, List<Method>> METHODS = commandMethods();
+
+    static final CommandSession GOGO = new CommandProcessorImpl(new ThreadIOImpl())
+            .createSession(InputStream.nullInputStream(), OutputStream.nullOutputStream(), OutputStream.nullOutputStream());
+
+    @FuzzTest(maxDuration = "5m")
+    void commands(FuzzedDataProvider data) throws Exception {
+        Platform p = new Platform();
+        int commands = data.consumeInt(1, 4);
+        for (int i = 0; i < commands; i++) {
+            String name = NAMES.get(data.consumeInt(0, NAMES.size() - 1));
+            boolean viaGogo = data.consumeBoolean();
+            State before = p.state();
+            Object result;
+            String call = name;
+            int given = 0;
+            try {
+                if (viaGogo) {
+                    List<Object> words = new ArrayList<>();
+                    int n = data.consumeInt(0, 6);
+                    for (int w = 0; w < n; w++) {
+                        words.add(word(data));
+                    }
+                    call = name + " " + words;
+                    given = words.size();
+                    result = Reflective.invoke(GOGO, p.cmd, name, words);
+                } else {
+                    List<Method> overloads = METHODS.get(name);
+                    Method m = overloads.get(data.consumeInt(0, overloads.size() - 1));
+                    Object[] args = arguments(m, data);
+                    call = name + " " + Arrays.deepToString(args);
+                    given = args.length;
+                    result = invoke(p.cmd, m, args);
+                }
+            } catch (Exception e) {
+                Throwable t = unwrap(e);
+                assertClearError(t, viaGogo ? Errors.message(t) : t.getMessage(), call);
+                assertThat(p.state()).as("state after refused %s (%s)", call, t.getMessage()).isEqualTo(before);
+                continue;
+            }
+            assertRenders(result);
+            if (READ_ONLY.contains(name) || name.equals("strategy") && given == 0) {
+                assertThat(p.state()).as("state after %s", call).isEqualTo(before);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ the contract
+
+    /** Whether the exception is one of the console's clear errors (Gogo's own refusals are plain IllegalArgumentExceptions). */
+    static boolean isClearErrorType(Throwable t) {
+        if (t.getClass() == IllegalArgumentException.class || t.getClass() == IommuException.class) {
+            return true;
+        }
+        return (t instanceof IllegalArgumentException || t instanceof IommuException)
+                && t.getClass().getName().startsWith("iommu.");
+    }
+
+    static void assertClearError(Throwable t, String line, String call) {
+        if (!isClearErrorType(t)) {
+            throw new AssertionError(call + ": not one of the console's clear errors: " + t, t);
+        }
+        try {
+            assertOneClearLine(line);
+        } catch (AssertionError e) {
+            throw new AssertionError(call + ": " + e.getMessage(), t);
+        }
+    }
+
+    /** Characters that reorder the rest of a line on a terminal (a right-to-left override, isolates, marks). */
+    static final String BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069";
+
+    /**
+     * One line a person can read: not blank, not huge, no control characters
+     * (nor separators or bidirectional controls), no broken surrogate pair, no
+     * stack trace or exception name.
+     */
+    static void assertOneClearLine(String line) {
+        assertThat(line).isNotNull().isNotBlank();
+        assertThat(line.length()).as("length of %s", line).isLessThanOrEqualTo(1000);
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            int type = Character.getType(c);
+            if (Character.isISOControl(c) || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR
+                    || BIDI_CONTROLS.indexOf(c) >= 0) {
+                throw new AssertionError(String.format("control character U+%04X at %d in: %s", (int) c, i, line));
+            }
+            if (Character.isHighSurrogate(c) && (i + 1 == line.length() || !Character.isLowSurrogate(line.charAt(i + 1)))
+                    || Character.isLowSurrogate(c) && (i == 0 || !Character.isHighSurrogate(line.charAt(i - 1)))) {
+                throw new AssertionError(String.format("unpaired surrogate U+%04X at %d in: %s", (int) c, i, line));
+            }
+        }
+        assertThat(line).doesNotContain("Exception").doesNotContainPattern("\\bat [\\w.$]+\\(");
+    }
+
+    /** A result prints (its text, its line in a list, its JSON when asked for). */
+    static void assertRenders(Object result) {
+        String text = String.valueOf(result);
+        if (result instanceof Results.Result r) {
+            assertThat(r.line()).doesNotContain("\n");
+            String json = r.json ? r.jsonText() : null;
+            if (json != null) {
+                JsonParser.parseString(json);
+                assertThat(text).isEqualTo(json);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ decoding the input
+
+    static String word(FuzzedDataProvider data) {
+        int w = data.consumeInt(0, 63);
+        if (w < OPTIONS.size()) {
+            return OPTIONS.get(w);
+        }
+        if (w < OPTIONS.size() + WORDS.size()) {
+            return WORDS.get(w - OPTIONS.size());
+        }
+        return data.consumeString(MAX_WORD);
+    }
+
+    static Object[] arguments(Method m, FuzzedDataProvider data) {
+        Class<?>[] types = m.getParameterTypes();
+        Object[] args = new Object[types.length];
+        for (int i = 0; i < types.length; i++) {
+            if (types[i] == CommandSession.class) {
+                args[i] = null; // not inside a shell: relative paths are the process's
+            } else if (types[i] == boolean.class) {
+                args[i] = data.consumeBoolean();
+            } else if (types[i] == String.class) {
+                args[i] = word(data);
+            } else if (types[i] == String[].class) {
+                String[] words = new String[data.consumeInt(0, 4)];
+                for (int w = 0; w < words.length; w++) {
+                    words[w] = word(data);
+                }
+                args[i] = words;
+            } else {
+                throw new AssertionError(m + ": parameter type " + types[i] + " is not fuzzed yet");
+            }
+        }
+        return args;
+    }
+
+    static Object invoke(IommuCommands cmd, Method m, Object[] args) throws Exception {
+        try {
+            return m.invoke(cmd, args);
+        } catch (InvocationTargetException e) {
+            if (e.getCause() instanceof Exception x) {
+                throw x;
+            }
+            throw e;
+        }
+    }
+
+    static Throwable unwrap(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof InvocationTargetException || t instanceof UndeclaredThrowableException)
+                && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    static Map<String, List<Method>> commandMethods() {
+        Map<String, List<Method>> out = new TreeMap<>();
+        for (Method m : IommuCommands.class.getMethods()) {
+            if (m.getDeclaringClass() == IommuCommands.class && !Modifier.isStatic(m.getModifiers())
+                    && m.isAnnotationPresent(Descriptor.class)) {
+                out.computeIfAbsent(m.getName(), k -> new ArrayList<>()).add(m);
+            }
+        }
+        out.values().forEach(l -> l.sort(Comparator.comparingInt(Method::getParameterCount)
+                .thenComparing(x -> Arrays.toString(x.getParameterTypes()))));
+        return out;
+    }
+
+    /** Every command method is fuzzed: each has a usage entry, so a name the input can pick. */
+    @Test
+    void everyCommandMethodIsFuzzed() {
+        assertThat(METHODS.keySet()).containsExactlyInAnyOrderElementsOf(NAMES);
+        assertThat(METHODS.values().stream().mapToInt(List::size).sum()).isGreaterThanOrEqualTo(NAMES.size() + 5);
+    }
+
+    private static Path platformFile() {
+        try {
+            Path dir = Files.createTempDirectory("console-fuzz");
+            Path f = Files.writeString(dir.resolve("extra.txt"), "iommu-platform 1\n");
+            f.toFile().deleteOnExit();
+            dir.toFile().deleteOnExit();
+            return f;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    // ------------------------------------------------------------ the fakes and their state
+
+    /** What a command may change: compared before and after. */
+    record State(Map<String, Integer> owners, Map<String, Map<Integer, Integer>> dids, List<String> mapped,
+            List<String> flushed, List<String> forgotten, String bound, String requested, String problem,
+            Map<String, Object> config) {
+    }
+
+    /**
+     * The commands on the fake two-unit platform of {@link FakeAssignment}, with
+     * a flush service, two strategies, a discovery and a Configuration Admin
+     * through which the fake core binds a strategy at once.
+     */
+    static final class Platform {
+        final FakeAssignment da = new FakeAssignment();
+        final IommuCommands cmd = new IommuCommands();
+        final List<String> flushed = new ArrayList<>();
+        final List<String> forgotten = new ArrayList<>();
+        Hashtable<String, Object> config;
+
+        Platform() {
+            cmd.assignment = da.api();
+            cmd.domainIdMap = da.map();
+            cmd.flushService = Fakes.proxy(FlushService.class, new Flush());
+            cmd.unitServices = List.of(unit("dmar0"), unit("dmar1"));
+            cmd.strategyServices = () -> List.of(
+                    new IommuCommands.StrategyService("global", "iommu.alloc.global", 0, strategy("global")),
+                    new IommuCommands.StrategyService("per-unit", "iommu.alloc.perunit", 0, strategy("per-unit")));
+            cmd.discoveryServices = () -> List.of(Fakes.proxy(PlatformDiscovery.class, new Discovery()));
+            cmd.configAdmin = configAdmin();
+            PrintStream sink = new PrintStream(OutputStream.nullOutputStream());
+            cmd.out = () -> sink;
+            cmd.err = () -> sink;
+        }
+
+        State state() {
+            Map<String, Integer> owners = new TreeMap<>();
+            da.owner.forEach((a, g) -> owners.put(a.toString(), g));
+            Map<String, Map<Integer, Integer>> dids = new TreeMap<>();
+            da.didOf.forEach((u, m) -> dids.put(u, new TreeMap<>(m)));
+            return new State(owners, dids, List.copyOf(da.mapped), List.copyOf(flushed), List.copyOf(forgotten),
+                    da.bound, da.requested, da.problem, config == null ? null : new TreeMap<>(config));
+        }
+
+        /** A unit: translates IOVA 0x1000 of an attached device to 0x200000, faults elsewhere. */
+        IommuUnit unit(String id) {
+            return Fakes.proxy(IommuUnit.class, new Object() {
+                public String id() {
+                    return id;
+                }
+
+                public String vendor() {
+                    return "vt-d";
+                }
+
+                public Map<String, Object> describe() {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("CAP.ND", 2);
+                    return m;
+                }
+
+                public Optional<DeviceContext> context(PciAddress device) {
+                    Integer g = da.owner.get(device);
+                    return g == null ? Optional.empty()
+                            : Optional.of(new DeviceContext(DomainId.of(da.didOf.get(id).get(g)), new GuestId(g)));
+                }
+
+                public Translation translate(PciAddress device, long iova) {
+                    if (da.owner.containsKey(device) && iova == 0x1000) {
+                        return Translation.hit(iova, 0x200000);
+                    }
+                    return Translation.fault(iova, 6, "PTE read access is not set");
+                }
+
+                public Map<String, Long> invalidationCounts() {
+                    return Map.of("domain", 1L);
+                }
+            });
+        }
+
+        static AllocationStrategy strategy(String name) {
+            return Fakes.proxy(AllocationStrategy.class, new Object() {
+                public String name() {
+                    return name;
+                }
+
+                public String description() {
+                    return name + " strategy";
+                }
+
+                public long capacity(Collection<UnitDescriptor> units) {
+                    return units.stream().mapToLong(UnitDescriptor::usable).sum();
+                }
+            });
+        }
+
+        public class Flush {
+            public FlushReportDTO flushGuest(GuestId guest) {
+                return report(guest, "domain " + guest, null, null);
+            }
+
+            public FlushReportDTO flushPages(GuestId guest, long iova, long pages) {
+                return report(guest, "pages " + guest + " " + iova + " " + pages, iova, pages);
+            }
+
+            private FlushReportDTO report(GuestId guest, String what, Long iova, Long pages) {
+                flushed.add(what);
+                FlushReportDTO r = new FlushReportDTO();
+                r.invalidations = new ArrayList<>();
+                da.map().domainsOf(guest).forEach((u, d) -> {
+                    InvalidationDTO i = new InvalidationDTO();
+                    i.unit = u;
+                    i.granularity = iova == null ? "domain" : "pages";
+                    i.did = d.value();
+                    i.iova = iova;
+                    i.pages = pages;
+                    r.invalidations.add(i);
+                });
+                return r;
+            }
+        }
+
+        public class Discovery {
+            public String vendor() {
+                return "vt-d";
+            }
+
+            public boolean recognizes(Path path) {
+                return path.toString().endsWith(".txt");
+            }
+
+            public DiscoveryDTO discover(Path path) {
+                DiscoveryDTO d = new DiscoveryDTO();
+                d.source = path.toString();
+                d.format = "platform-file";
+                d.units = List.of("dmar7");
+                d.devices = 3;
+                d.warnings = List.of("line 4: unknown keyword 'frob'");
+                return d;
+            }
+
+            public void forget(String unitId) {
+                if (da.owner.keySet().stream().anyMatch(a -> da.unitOf.get(a).equals(unitId))) {
+                    throw new IommuException("unit " + unitId + " has attached devices: detach them first");
+                }
+                forgotten.add(unitId);
+            }
+        }
+
+        /** iommu.core's configuration: the fake core binds a registered strategy as soon as it is written. */
+        ConfigurationAdmin configAdmin() {
+            Configuration configuration = (Configuration) Proxy.newProxyInstance(getClass().getClassLoader(),
+                    new Class<?>[] {Configuration.class}, (proxy, method, args) -> switch (method.getName()) {
+                        case "getProperties" -> config == null ? null : new Hashtable<>(config);
+                        case "update" -> {
+                            @SuppressWarnings("unchecked")
+                            Dictionary<String, Object> props = (Dictionary<String, Object>) args[0];
+                            config = new Hashtable<>();
+                            for (var keys = props.keys(); keys.hasMoreElements();) {
+                                String k = keys.nextElement();
+                                config.put(k, props.get(k));
+                            }
+                            Object s = config.get(StrategySwitch.STRATEGY_PROPERTY);
+                            String name = s == null ? "per-unit" : s.toString();
+                            da.requested = name;
+                            if (name.equals("global") || name.equals("per-unit")) {
+                                da.bound = name;
+                                da.problem = null;
+                            } else {
+                                da.problem = "strategy '" + name + "' is not registered";
+                            }
+                            yield null;
+                        }
+                        case "getPid" -> StrategySwitch.CORE_PID;
+                        case "toString" -> "fake configuration " + StrategySwitch.CORE_PID;
+                        case "hashCode" -> System.identityHashCode(proxy);
+                        case "equals" -> proxy == args[0];
+                        default -> throw new UnsupportedOperationException(method.getName());
+                    });
+            return (ConfigurationAdmin) Proxy.newProxyInstance(getClass().getClassLoader(),
+                    new Class<?>[] {ConfigurationAdmin.class}, (proxy, method, args) -> switch (method.getName()) {
+                        case "getConfiguration" -> configuration;
+                        case "toString" -> "fake ConfigurationAdmin";
+                        case "listConfigurations" -> config == null ? null : new Configuration[] {configuration};
+                        case "hashCode" -> System.identityHashCode(proxy);
+                        case "equals" -> proxy == args[0];
+                        default -> throw new UnsupportedOperationException(method.getName());
+                    });
+        }
+    }
+}
