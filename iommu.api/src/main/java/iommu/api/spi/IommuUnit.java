@@ -77,6 +77,19 @@ public interface IommuUnit {
     /** The device's present context entry, read back from the unit. */
     Optional<DeviceContext> context(PciAddress device);
 
+    /**
+     * Whether the unit came up on context and I/O page tables it found kept
+     * from before (a state directory after a killed process, as a kdump kernel
+     * finds the tables of the kernel that crashed) rather than on empty ones.
+     * Its present context entries are then a record of their own: the platform
+     * adopts their domain ids and reports where they and its journal disagree.
+     *
+     * @since 1.1
+     */
+    default boolean inheritedTables() {
+        return false;
+    }
+
     /** What the unit's invalidation hardware can do. */
     InvalidationCapabilities invalidationCapabilities();
 

@@ -48,6 +48,26 @@ public interface PlatformDiscovery {
     }
 
     /**
+     * Keeps this vendor's units' tables (the memory their context and I/O page
+     * tables live in) in files of the directory from now on, so that they
+     * outlive a killed process, as the launcher's {@code --state DIR} asks.
+     * Each unit is registered again: one whose file is there comes up on the
+     * tables it holds ({@link IommuUnit#inheritedTables()}), the others start
+     * theirs there. A unit's tables move to the directory; the platform writes
+     * its assignments again on a unit that came back without them.
+     *
+     * @return the units now kept in the directory, and warnings; empty when the
+     *         vendor keeps its units' tables in memory only (the default)
+     * @throws iommu.api.IommuException one line when a unit's file there cannot
+     *         be used (another unit's, another format version, damaged tables,
+     *         unreadable): nothing changed
+     * @since 1.1
+     */
+    default java.util.Optional<DiscoveryDTO> keepTablesIn(Path directory) {
+        return java.util.Optional.empty();
+    }
+
+    /**
      * Unregisters a unit this discovery registered.
      *
      * @throws iommu.api.IommuException for an unknown unit or one with a

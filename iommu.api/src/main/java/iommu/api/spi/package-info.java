@@ -2,10 +2,12 @@
  * The service provider interface: what a vendor bundle ({@link iommu.api.spi.IommuUnit})
  * and an allocation-strategy bundle ({@link iommu.api.spi.AllocationStrategy})
  * implement. Both are written by third parties, so their interfaces are
- * {@code @ConsumerType}: adding a method to them is a major change.
+ * {@code @ConsumerType}: adding an abstract method to them is a major change;
+ * 1.1 added two with defaults ({@code IommuUnit.inheritedTables},
+ * {@code PlatformDiscovery.keepTablesIn}), which older implementations keep.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package iommu.api.spi;
 
 import org.osgi.annotation.bundle.Export;
