@@ -21,6 +21,13 @@ final class ContextTable {
         this.rootTable = pages.allocate();
     }
 
+    /** Root and context tables found in memory, the root table at {@code rootTable} (a kept table file). */
+    ContextTable(PhysicalMemory memory, PageAllocator pages, long rootTable) {
+        this.memory = memory;
+        this.pages = pages;
+        this.rootTable = rootTable;
+    }
+
     /** The root table's physical address, for RTADDR. */
     long rootTableAddress() {
         return rootTable;

@@ -19,6 +19,15 @@ import iommu.api.GuestId;
  */
 final class IoPageTables {
 
+    /** Where the driver notes which root is whose, beside the tables: a table file keeps it, the heap forgets it. */
+    interface Directory {
+        Directory NONE = (guest, root) -> {
+        };
+
+        /** The guest's table root, 0 when it has none any more. */
+        void record(GuestId guest, long root);
+    }
+
     private static final class Space {
         final long root;
         long mappedPages;
@@ -32,16 +41,22 @@ final class IoPageTables {
     private final PhysicalMemory memory;
     private final PageAllocator pages;
     private final int levels;
+    private final Directory directory;
     private final Map<GuestId, Space> spaces = new HashMap<>();
     private final Map<Long, GuestId> byRoot = new HashMap<>();
 
     IoPageTables(PhysicalMemory memory, PageAllocator pages, int levels) {
+        this(memory, pages, levels, Directory.NONE);
+    }
+
+    IoPageTables(PhysicalMemory memory, PageAllocator pages, int levels, Directory directory) {
         if (levels < 2 || levels > 5) {
             throw new IllegalArgumentException(levels + " page-table levels: expected 2..5");
         }
         this.memory = memory;
         this.pages = pages;
         this.levels = levels;
+        this.directory = directory;
     }
 
     int levels() {
@@ -140,6 +155,63 @@ final class IoPageTables {
         return removed;
     }
 
+    /**
+     * Takes over a guest's table found in memory (kept from a previous run):
+     * walks it, counting the pages mapped and adding every table page to
+     * {@code tablePages}.
+     *
+     * @param inRegion whether an address may hold a table
+     * @throws IllegalArgumentException when an entry points outside the region,
+     *         or at a table page already seen (another guest's, or a loop)
+     */
+    void inherit(GuestId guest, long root, java.util.function.LongPredicate inRegion, java.util.Set<Long> tablePages) {
+        if (!inRegion.test(root) || !tablePages.add(root)) {
+            throw new IllegalArgumentException(String.format(
+                    "guest %s's I/O page-table root 0x%x is %s", guest, root,
+                    inRegion.test(root) ? "a table page already in use" : "not a page of the table region"));
+        }
+        Space space = new Space(root);
+        space.mappedPages = walk(guest, root, levels, inRegion, tablePages);
+        spaces.put(guest, space);
+        byRoot.put(root, guest);
+    }
+
+    private long walk(GuestId guest, long table, int level, java.util.function.LongPredicate inRegion,
+            java.util.Set<Long> tablePages) {
+        long mapped = 0;
+        for (int i = 0; i < PageTableEntry.ENTRIES; i++) {
+            long pte = memory.read64(table + (long) i * PageTableEntry.SIZE);
+            if (!PageTableEntry.present(pte)) {
+                continue;
+            }
+            if (level == 1) {
+                mapped++;
+                continue;
+            }
+            long next = PageTableEntry.address(pte);
+            if (!inRegion.test(next) || !tablePages.add(next)) {
+                throw new IllegalArgumentException(String.format(
+                        "guest %s's level-%d table 0x%x, entry %d, points at 0x%x, %s", guest, level, table, i, next,
+                        inRegion.test(next) ? "a table page already in use" : "not a page of the table region"));
+            }
+            mapped += walk(guest, next, level - 1, inRegion, tablePages);
+        }
+        return mapped;
+    }
+
+    /** Every guest with a table here. */
+    java.util.Set<GuestId> guests() {
+        return java.util.Set.copyOf(spaces.keySet());
+    }
+
+    /** Frees the guest's table when no page is mapped and no context entry uses it (after an inherit). */
+    void releaseIfUnused(GuestId guest) {
+        Space space = spaces.get(guest);
+        if (space != null) {
+            releaseIfUnused(guest, space);
+        }
+    }
+
     long mappedPages(GuestId guest) {
         Space space = spaces.get(guest);
         return space == null ? 0 : space.mappedPages;
@@ -149,6 +221,8 @@ final class IoPageTables {
         Space space = spaces.get(guest);
         if (space == null) {
             space = new Space(pages.allocate());
+            // noted before any context entry points at it, so a table file never has an entry without its guest
+            directory.record(guest, space.root);
             spaces.put(guest, space);
             byRoot.put(space.root, guest);
         }
@@ -181,6 +255,8 @@ final class IoPageTables {
 
     private void releaseIfUnused(GuestId guest, Space space) {
         if (space.mappedPages == 0 && space.contextEntries == 0) {
+            // forgotten before the pages are freed: a kill in between leaves unreachable pages, which are free
+            directory.record(guest, 0);
             freeTable(space.root, levels);
             spaces.remove(guest);
             byRoot.remove(space.root);

@@ -41,6 +41,8 @@ final class PageAllocator {
             address = free.pop();
         } else if (nextPage < limitPages) {
             address = base + (nextPage++ << PhysicalMemory.PAGE_SHIFT);
+            // never handed out yet in this run; in a kept table file it may hold what a killed process wrote last
+            memory.zeroPage(address);
         } else {
             throw new IllegalStateException(String.format(
                     "table memory exhausted: all %d pages from 0x%x are in use", limitPages, base));
@@ -57,6 +59,38 @@ final class PageAllocator {
         memory.zeroPage(address);
         free.push(address);
         inUse--;
+    }
+
+    /**
+     * Takes over the region as found in memory kept from a previous run:
+     * {@code used} pages are allocated; every other page below the highest of
+     * them is free and zeroed (it may hold what a killed process was freeing).
+     */
+    void inherit(java.util.Set<Long> used) {
+        long high = 0;
+        for (long address : used) {
+            if (address < base || address >= base + (limitPages << PhysicalMemory.PAGE_SHIFT)
+                    || (address & (PhysicalMemory.PAGE_SIZE - 1)) != 0) {
+                throw new IllegalArgumentException(String.format("page 0x%x is not a page of the region", address));
+            }
+            high = Math.max(high, ((address - base) >>> PhysicalMemory.PAGE_SHIFT) + 1);
+        }
+        free.clear();
+        for (long page = high - 1; page >= 0; page--) {
+            long address = base + (page << PhysicalMemory.PAGE_SHIFT);
+            if (!used.contains(address)) {
+                memory.zeroPage(address);
+                free.push(address);
+            }
+        }
+        nextPage = high;
+        inUse = used.size();
+    }
+
+    /** Whether the address is a page of the region. */
+    boolean inRegion(long address) {
+        return address >= base && address < base + (limitPages << PhysicalMemory.PAGE_SHIFT)
+                && (address & (PhysicalMemory.PAGE_SIZE - 1)) == 0;
     }
 
     /** How many pages are allocated now. */

@@ -9,10 +9,9 @@ import java.util.Map;
  * hardware fetches its root, context and page-table entries and its
  * invalidation descriptors. A page never written reads as zeros.
  *
- * <p>The pages live in a {@link PageStore}; the default keeps them on the
- * heap, and a file-backed store (for {@code --state DIR}) can be put in its
- * place without touching the tables built on top. Not thread-safe: the unit
- * guards it.
+ * <p>The pages live in a {@link PageStore}: on the heap, or in a unit's
+ * table file ({@link TableFile}, for {@code --state DIR}), where they outlive
+ * the process. Not thread-safe: the unit guards it.
  */
 final class PhysicalMemory {
 
@@ -21,17 +20,22 @@ final class PhysicalMemory {
     static final int QWORDS_PER_PAGE = PAGE_SIZE / 8;
 
     /**
-     * Where the pages are kept, by page frame number. A page is an array of
-     * 512 little-endian quadwords; {@code null} means never written (zeros).
+     * Where the pages are kept, by page frame number, as 512 little-endian
+     * quadwords each; a page never written reads as zeros. Every write goes
+     * through the store, so a store may keep the pages in a file.
      */
-    interface PageStore {
-        long[] page(long pfn);
+    interface PageStore extends AutoCloseable {
+        long read(long pfn, int index);
 
-        long[] createPage(long pfn);
+        void write(long pfn, int index, long value);
 
-        void removePage(long pfn);
+        /** Makes the page read as zeros. */
+        void zero(long pfn);
 
-        int pageCount();
+        /** Releases what the store holds open (a mapped file); the heap store has nothing to release. */
+        @Override
+        default void close() {
+        }
     }
 
     /** Pages on the heap. */
@@ -39,23 +43,27 @@ final class PhysicalMemory {
         private final Map<Long, long[]> pages = new HashMap<>();
 
         @Override
-        public long[] page(long pfn) {
-            return pages.get(pfn);
+        public long read(long pfn, int index) {
+            long[] page = pages.get(pfn);
+            return page == null ? 0 : page[index];
         }
 
         @Override
-        public long[] createPage(long pfn) {
-            return pages.computeIfAbsent(pfn, p -> new long[QWORDS_PER_PAGE]);
+        public void write(long pfn, int index, long value) {
+            long[] page = pages.get(pfn);
+            if (page == null) {
+                if (value == 0) {
+                    return;
+                }
+                page = new long[QWORDS_PER_PAGE];
+                pages.put(pfn, page);
+            }
+            page[index] = value;
         }
 
         @Override
-        public void removePage(long pfn) {
+        public void zero(long pfn) {
             pages.remove(pfn);
-        }
-
-        @Override
-        public int pageCount() {
-            return pages.size();
         }
     }
 
@@ -86,20 +94,12 @@ final class PhysicalMemory {
 
     long read64(long address) {
         check(address, 8);
-        long[] page = store.page(address >>> PAGE_SHIFT);
-        return page == null ? 0 : page[index(address)];
+        return store.read(address >>> PAGE_SHIFT, index(address));
     }
 
     void write64(long address, long value) {
         check(address, 8);
-        long[] page = store.page(address >>> PAGE_SHIFT);
-        if (page == null) {
-            if (value == 0) {
-                return;
-            }
-            page = store.createPage(address >>> PAGE_SHIFT);
-        }
-        page[index(address)] = value;
+        store.write(address >>> PAGE_SHIFT, index(address), value);
     }
 
     /** The doubleword at {@code address}: the low half of its quadword at offset 0, the high half at 4. */
@@ -121,12 +121,11 @@ final class PhysicalMemory {
     /** Zeros the page holding {@code address} (a sparse store simply forgets it). */
     void zeroPage(long address) {
         check(address, 1);
-        store.removePage(address >>> PAGE_SHIFT);
+        store.zero(address >>> PAGE_SHIFT);
     }
 
-    /** How many pages hold data. */
-    int pagesInUse() {
-        return store.pageCount();
+    PageStore store() {
+        return store;
     }
 
     private static int index(long address) {

@@ -30,6 +30,30 @@ public final class StandaloneUnit {
      */
     public static VtdUnit create(String id, long registerBase, long cap, long ecap, int version,
             List<PciAddress> endpoints) {
+        return create(id, registerBase, cap, ecap, version, endpoints, null);
+    }
+
+    /**
+     * A unit at register base 0xfed90000 with VER 1.0 whose tables live in its
+     * table file in {@code tablesDirectory}: created there, or inherited when
+     * the file holds a previous unit's tables (a process that died). Close it
+     * with {@link #close(VtdUnit)} before opening the same file again.
+     *
+     * @throws IllegalArgumentException when the file is another unit's or damaged
+     */
+    public static VtdUnit createKept(String id, long cap, long ecap, List<PciAddress> endpoints,
+            java.nio.file.Path tablesDirectory) {
+        return create(id, 0xfed9_0000L, cap, ecap, VtdUnit.DEFAULT_VERSION, endpoints,
+                java.util.Objects.requireNonNull(tablesDirectory, "tablesDirectory"));
+    }
+
+    /** Closes the unit's table file (what unregistering the unit does). */
+    public static void close(VtdUnit unit) {
+        unit.close();
+    }
+
+    private static VtdUnit create(String id, long registerBase, long cap, long ecap, int version,
+            List<PciAddress> endpoints, java.nio.file.Path tablesDirectory) {
         PciInventory.Builder builder = PciInventory.builder();
         for (PciAddress endpoint : endpoints) {
             if (endpoint.segment() != 0) {
@@ -52,7 +76,23 @@ public final class StandaloneUnit {
                 return device.segment() == 0 ? Optional.ofNullable(self[0]) : Optional.empty();
             }
         };
-        self[0] = new VtdUnit(definition, "standalone", directory, version);
+        TableFile file = null;
+        if (tablesDirectory != null) {
+            try {
+                file = TableFile.open(tablesDirectory, definition, version, VtdUnit.TABLE_REGION,
+                        VtdUnit.TABLE_REGION_PAGES);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        try {
+            self[0] = new VtdUnit(definition, "standalone", directory, version, file);
+        } catch (RuntimeException e) {
+            if (file != null) {
+                file.close();
+            }
+            throw e;
+        }
         return self[0];
     }
 }

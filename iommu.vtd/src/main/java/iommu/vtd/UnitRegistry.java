@@ -52,6 +52,8 @@ final class UnitRegistry implements UnitDirectory {
     private volatile PciInventory inventory;
     private volatile List<ReservedRegion> reserved = List.of();
     private volatile List<Entry> entries = List.of();
+    /** Where units keep their tables; null: on the heap. */
+    private volatile java.nio.file.Path tablesDirectory;
 
     UnitRegistry(PciInventory inventory, UnitPublisher publisher) {
         this.inventory = Objects.requireNonNull(inventory, "inventory");
@@ -217,6 +219,7 @@ final class UnitRegistry implements UnitDirectory {
                 }
                 checked.add(definition);
             }
+            checkTableFiles(checked);
             for (int i = replaced.size() - 1; i >= 0; i--) {
                 drop(replaced.get(i));
                 withdraw(replaced.get(i));
@@ -333,8 +336,95 @@ final class UnitRegistry implements UnitDirectory {
         return added.stream().map(e -> e.unit).toList();
     }
 
+    /** The directory units keep their tables in, if any. */
+    Optional<java.nio.file.Path> tablesDirectory() {
+        return Optional.ofNullable(tablesDirectory);
+    }
+
+    /**
+     * From now on units keep their tables in files of the directory (null:
+     * on the heap). Every unit is opened on its file first, then the units are
+     * replaced one by one (the old one withdrawn, the new one published in its
+     * place): one whose file holds tables inherits them, the others start
+     * theirs there. The platform writes its assignments again on a unit that
+     * came back without them.
+     *
+     * @return the units now registered
+     * @throws IllegalArgumentException when a unit's file cannot be used; nothing changed
+     */
+    List<VtdUnit> keepTablesIn(java.nio.file.Path directory) {
+        synchronized (changes) {
+            if (Objects.equals(directory, tablesDirectory)) {
+                return units();
+            }
+            List<Entry> present = entries;
+            List<VtdUnit> opened = new ArrayList<>();
+            try {
+                for (Entry entry : present) {
+                    opened.add(newUnit(entry.unit.definition(), entry.unit.source(), directory));
+                }
+            } catch (RuntimeException e) {
+                opened.forEach(VtdUnit::close);
+                throw e;
+            }
+            tablesDirectory = directory;
+            for (int i = 0; i < present.size(); i++) {
+                Entry old = present.get(i);
+                Entry replacement = new Entry(opened.get(i));
+                List<Entry> with = new ArrayList<>(entries);
+                with.set(with.indexOf(old), replacement);
+                entries = List.copyOf(with);
+                withdraw(old);
+                replacement.publication = publisher.publish(replacement.unit);
+            }
+            return units();
+        }
+    }
+
+    /** Refuses, before anything changes, units whose table file in the directory is another unit's or unreadable. */
+    private void checkTableFiles(List<UnitDefinition> definitions) {
+        java.nio.file.Path directory = tablesDirectory;
+        if (directory == null) {
+            return;
+        }
+        for (UnitDefinition definition : definitions) {
+            try {
+                TableFile.check(directory, definition, VtdUnit.DEFAULT_VERSION, VtdUnit.TABLE_REGION,
+                        VtdUnit.TABLE_REGION_PAGES);
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("unit " + definition.id() + ": cannot read table file "
+                        + TableFile.fileOf(directory, definition) + ": " + e, e);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unit " + definition.id() + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** A unit on the heap, or on its table file in the directory. */
+    private VtdUnit newUnit(UnitDefinition definition, String source, java.nio.file.Path directory) {
+        if (directory == null) {
+            return new VtdUnit(definition, source, this);
+        }
+        TableFile file;
+        try {
+            file = TableFile.open(directory, definition, VtdUnit.DEFAULT_VERSION, VtdUnit.TABLE_REGION,
+                    VtdUnit.TABLE_REGION_PAGES);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("unit " + definition.id() + ": cannot use table file "
+                    + TableFile.fileOf(directory, definition) + ": " + e + ": expected a writable state directory", e);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unit " + definition.id() + ": " + e.getMessage(), e);
+        }
+        try {
+            return new VtdUnit(definition, source, this, VtdUnit.DEFAULT_VERSION, file);
+        } catch (RuntimeException e) {
+            file.close();
+            throw new IllegalArgumentException("unit " + definition.id() + ": " + e.getMessage(), e);
+        }
+    }
+
     private Entry addChecked(UnitDefinition definition, String source) {
-        Entry entry = new Entry(new VtdUnit(definition, source, this));
+        Entry entry = new Entry(newUnit(definition, source, tablesDirectory));
         List<Entry> with = new ArrayList<>(entries);
         with.add(entry);
         entries = List.copyOf(with);
@@ -342,6 +432,7 @@ final class UnitRegistry implements UnitDirectory {
             entry.publication = publisher.publish(entry.unit);
         } catch (RuntimeException e) {
             drop(entry);
+            entry.unit.close();
             throw e;
         }
         return entry;
@@ -378,6 +469,7 @@ final class UnitRegistry implements UnitDirectory {
         if (publication != null) {
             publication.withdraw();
         }
+        entry.unit.close();
     }
 
     private void drop(Entry entry) {

@@ -49,6 +49,11 @@ public class VtdDiscovery implements PlatformDiscovery {
     }
 
     @Override
+    public java.util.Optional<DiscoveryDTO> keepTablesIn(Path directory) {
+        return java.util.Optional.of(platform.keepTablesIn(Objects.requireNonNull(directory, "directory")));
+    }
+
+    @Override
     public void forget(String unitId) {
         if (unitId == null || unitId.isBlank()) {
             throw new IommuException("missing unit id: expected the id of a VT-d unit, e.g. dmar5");

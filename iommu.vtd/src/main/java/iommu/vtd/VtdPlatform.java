@@ -11,6 +11,7 @@ import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.log.FormatterLogger;
 import org.osgi.service.log.LoggerFactory;
@@ -49,16 +50,31 @@ public class VtdPlatform {
                         + " see PLATFORM.md of iommu.vtd); empty for the embedded default platform.",
                 required = false)
         String path() default "";
+
+        @AttributeDefinition(name = "State directory",
+                description = "Directory whose vtd/ folder keeps each unit's table memory (root, context and I/O page"
+                        + " tables) in a file, so that the tables outlive a killed process and a unit comes up on"
+                        + " them again; the launcher's --state DIR sets it. Empty: tables on the heap only.",
+                required = false)
+        String stateDirectory() default "";
     }
+
+    /** The folder of a state directory the units' table files go in. */
+    static final String TABLES_FOLDER = "vtd";
+    /** The bundle's data file remembering the directory {@link #keepTablesIn} was given, across a restart of the bundle. */
+    static final String TABLES_DATA_FILE = "tables-directory";
 
     private final FormatterLogger logger;
     private final UnitRegistry registry;
+    private final BundleContext context;
     private volatile String source;
+    private volatile String configuredStateDirectory;
 
     @Activate
     public VtdPlatform(BundleContext context, Config config,
             @Reference(service = LoggerFactory.class) FormatterLogger logger) {
         this.logger = logger;
+        this.context = context;
         Platform platform = null;
         String path = config.path() == null ? "" : config.path().trim();
         String wanted = path.isEmpty() ? DEFAULT_SOURCE : path;
@@ -72,6 +88,13 @@ public class VtdPlatform {
         }
         this.source = wanted;
         this.registry = new UnitRegistry(PciInventory.empty(), new ServicePublisher(context));
+        this.configuredStateDirectory = trimmed(config.stateDirectory());
+        String stateDirectory = configuredStateDirectory.isEmpty() ? rememberedStateDirectory() : configuredStateDirectory;
+        if (!stateDirectory.isEmpty()) {
+            // before any unit exists: each comes up on its table file
+            registry.keepTablesIn(Paths.get(stateDirectory, TABLES_FOLDER).toAbsolutePath().normalize());
+            logger.info("VT-d units keep their tables in %s", Paths.get(stateDirectory, TABLES_FOLDER));
+        }
         if (platform != null) {
             for (String warning : platform.warnings()) {
                 logger.warn("VT-d platform %s: %s", platform.source(), warning);
@@ -86,9 +109,87 @@ public class VtdPlatform {
         }
     }
 
+    /** A new state directory moves every unit's tables there; a new path is logged: it takes a restart. */
+    @Modified
+    void modified(Config config) {
+        String wanted = trimmed(config.stateDirectory());
+        if (!wanted.equals(configuredStateDirectory)) {
+            configuredStateDirectory = wanted;
+            try {
+                moveTables(wanted);
+            } catch (IommuException e) {
+                logger.error("VT-d state directory %s not taken up: %s", wanted, e.getMessage());
+            }
+        }
+        String path = trimmed(config.path());
+        String wantedSource = path.isEmpty() ? DEFAULT_SOURCE : path;
+        if (!wantedSource.equals(source)) {
+            logger.warn("VT-d platform path changed to %s: it is read when the bundle starts again (or use"
+                    + " iommu:discover / replacePlatform now); the units of %s stay", wantedSource, source);
+        }
+    }
+
     @Deactivate
     void deactivate() {
         registry.removeAll();
+    }
+
+    private static String trimmed(String value) {
+        return value == null ? "" : value.trim();
+    }
+
+    /** The directory {@link #keepTablesIn} was given before this bundle restarted, or "". */
+    private String rememberedStateDirectory() {
+        java.io.File file = context.getDataFile(TABLES_DATA_FILE);
+        try {
+            return file != null && file.isFile() ? java.nio.file.Files.readString(file.toPath()).trim() : "";
+        } catch (IOException e) {
+            logger.warn("VT-d: cannot read %s (%s): units keep their tables on the heap", file, e);
+            return "";
+        }
+    }
+
+    /**
+     * The launcher's {@code --state DIR}: every unit's tables move to files of
+     * {@code DIR/vtd} (units re-registered, inheriting what their file holds),
+     * and the choice outlives a restart of this bundle.
+     *
+     * @throws IommuException one line when a unit's file cannot be used; nothing changed
+     */
+    DiscoveryDTO keepTablesIn(Path stateDirectory) {
+        String wanted = stateDirectory.toAbsolutePath().normalize().toString();
+        List<VtdUnit> units = moveTables(wanted);
+        java.io.File file = context.getDataFile(TABLES_DATA_FILE);
+        if (file != null) {
+            try {
+                java.nio.file.Files.writeString(file.toPath(), wanted);
+            } catch (IOException e) {
+                logger.warn("VT-d: cannot remember the state directory in %s (%s): a restart of the bundle puts the"
+                        + " tables back on the heap", file, e);
+            }
+        }
+        DiscoveryDTO dto = new DiscoveryDTO();
+        dto.source = Paths.get(wanted, TABLES_FOLDER).toString();
+        dto.format = "vt-d table files";
+        dto.units = units.stream().map(VtdUnit::id).toList();
+        dto.devices = units.stream().mapToInt(u -> u.devices().size()).sum();
+        dto.warnings = List.of();
+        return dto;
+    }
+
+    private List<VtdUnit> moveTables(String stateDirectory) {
+        Path directory = stateDirectory.isEmpty() ? null
+                : Paths.get(stateDirectory, TABLES_FOLDER).toAbsolutePath().normalize();
+        List<VtdUnit> units;
+        try {
+            units = registry.keepTablesIn(directory);
+        } catch (IllegalArgumentException e) {
+            throw new IommuException(e.getMessage(), e);
+        }
+        long inherited = units.stream().filter(VtdUnit::inheritedTables).count();
+        logger.info("VT-d units keep their tables %s: %d units, %d inherited tables found there",
+                directory == null ? "on the heap" : "in " + directory, units.size(), inherited);
+        return units;
     }
 
     /** Loads the embedded default platform: a platform file and the DMAR binary it names, resources beside this class. */

@@ -71,6 +71,10 @@ public final class VtdUnit implements IommuUnit {
     private final Invalidator invalidator;
     /** The persistent GCMD bits the driver has set (what Linux keeps in iommu->gcmd). */
     private int gcmd;
+    /** Null when the tables live on the heap only. */
+    private final TableFile tableFile;
+    /** How many present context entries the unit found in its table file at bring-up. */
+    private final int inheritedEntries;
 
     VtdUnit(UnitDefinition definition, String source, UnitDirectory directory) {
         this(definition, source, directory, DEFAULT_VERSION);
@@ -78,6 +82,23 @@ public final class VtdUnit implements IommuUnit {
 
     /** A unit whose VER register reads {@code version} (major in bits 7:4, minor in 3:0). */
     VtdUnit(UnitDefinition definition, String source, UnitDirectory directory, int version) {
+        this(definition, source, directory, version, null);
+    }
+
+    /**
+     * A unit whose tables live in {@code tableFile} (null: on the heap). When
+     * the file holds tables of a previous run, the unit inherits them as a
+     * kdump kernel does (Linux's {@code copy_translation_tables}): it finds the
+     * root table the file latched, walks every context entry and guest table,
+     * rebuilds the driver's bookkeeping and its page allocator from what is
+     * reachable, then brings the unit up on those tables. Present context
+     * entries stay present: the platform adopts their domain ids.
+     *
+     * @throws IllegalArgumentException when the file's tables are damaged (an
+     *         entry pointing outside the table region, at no guest's table, with
+     *         a reserved or out-of-range domain id); the file is left as it is
+     */
+    VtdUnit(UnitDefinition definition, String source, UnitDirectory directory, int version, TableFile tableFile) {
         this.definition = Objects.requireNonNull(definition, "definition");
         this.source = Objects.requireNonNull(source, "source");
         this.directory = Objects.requireNonNull(directory, "directory");
@@ -86,13 +107,86 @@ public final class VtdUnit implements IommuUnit {
         }
         Capability cap = definition.cap();
         ExtendedCapability ecap = definition.ecap();
-        this.memory = new PhysicalMemory(HOST_ADDRESS_BITS);
+        this.tableFile = tableFile;
+        this.memory = tableFile == null ? new PhysicalMemory(HOST_ADDRESS_BITS)
+                : new PhysicalMemory(HOST_ADDRESS_BITS, tableFile);
         this.hardware = new VtdHardware(cap, ecap, version, memory, CONTEXT_CACHE_ENTRIES, IOTLB_ENTRIES);
         this.pages = new PageAllocator(memory, TABLE_REGION, TABLE_REGION_PAGES);
         this.addressWidth = addressWidthFor(cap);
-        this.contexts = new ContextTable(memory, pages);
-        this.pageTables = new IoPageTables(memory, pages, ContextEntry.levelsOf(Math.max(addressWidth, 0)));
+        IoPageTables.Directory guestRoots = tableFile == null ? IoPageTables.Directory.NONE : tableFile::setGuestRoot;
+        int levels = ContextEntry.levelsOf(Math.max(addressWidth, 0));
+        this.pageTables = new IoPageTables(memory, pages, levels, guestRoots);
+        if (tableFile != null && tableFile.inherited()) {
+            this.contexts = new ContextTable(memory, pages, tableFile.rootTable());
+            this.inheritedEntries = inheritTables(tableFile);
+        } else {
+            this.contexts = new ContextTable(memory, pages);
+            this.inheritedEntries = 0;
+        }
         this.invalidator = bringUp(cap, ecap);
+        if (tableFile != null) {
+            // from now on the file has tables to inherit
+            tableFile.setRootTable(contexts.rootTableAddress());
+        }
+    }
+
+    /**
+     * Rebuilds the driver's bookkeeping from the tables in the file: the guest
+     * directory's tables walked, each root entry's context table, each present
+     * context entry checked and counted on its guest's table; what nothing
+     * reaches is free. Nothing is written but zeros to unreachable pages.
+     */
+    private int inheritTables(TableFile file) {
+        String where = "table file " + file.path() + " refused: ";
+        java.util.Set<Long> used = new java.util.HashSet<>();
+        used.add(contexts.rootTableAddress());
+        try {
+            file.guestRoots().forEach((guest, root) -> pageTables.inherit(guest, root, pages::inRegion, used));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + e.getMessage() + ": expected the tables this platform wrote", e);
+        }
+        int present = 0;
+        for (int bus = 0; bus < 256; bus++) {
+            RootEntry root = contexts.rootEntry(bus);
+            if (!root.present()) {
+                continue;
+            }
+            long table = root.contextTablePointer();
+            if (!pages.inRegion(table) || !used.add(table)) {
+                throw new IllegalArgumentException(String.format("%sroot entry of bus %02x points at 0x%x, %s:"
+                        + " expected a context table of its own in the table region", where, bus, table,
+                        pages.inRegion(table) ? "a page already in use" : "outside the table region"));
+            }
+            for (int devfn = 0; devfn < 256; devfn++) {
+                int sid = bus << 8 | devfn;
+                ContextEntry entry = contexts.read(sid);
+                if (!entry.present()) {
+                    continue;
+                }
+                String problem = null;
+                java.util.Optional<GuestId> guest = pageTables.guestAt(entry.secondLevelPointer());
+                if (entry.translationType() != ContextEntry.TT_UNTRANSLATED || entry.addressWidth() != addressWidth) {
+                    problem = String.format("TT %d, AW %d: expected TT 0 and AW %d", entry.translationType(),
+                            entry.addressWidth(), addressWidth);
+                } else if (entry.domainId() == 0 || entry.domainId() >= domainIdCount()) {
+                    problem = String.format("domain id %d: expected 1..%d", entry.domainId(), domainIdCount() - 1);
+                } else if (guest.isEmpty()) {
+                    problem = String.format("SLPTPTR 0x%x: expected the root of a guest's table in the file's"
+                            + " guest directory", entry.secondLevelPointer());
+                }
+                if (problem != null) {
+                    throw new IllegalArgumentException(String.format("%sthe context entry of source id %02x:%02x.%d"
+                            + " holds %s", where, bus, devfn >>> 3, devfn & 7, problem));
+                }
+                pageTables.reference(guest.get());
+                present++;
+            }
+        }
+        pages.inherit(used);
+        for (GuestId guest : pageTables.guests()) {
+            pageTables.releaseIfUnused(guest); // a guest left with neither an entry nor a mapping
+        }
+        return present;
     }
 
     /**
@@ -352,6 +446,9 @@ public final class VtdUnit implements IommuUnit {
         fields.put("addressWidth", String.format("AW %d: %d-bit, %d-level tables", addressWidth, 30 + 9 * addressWidth,
                 2 + addressWidth));
         fields.put("invalidation", invalidationMechanism());
+        fields.put("tables", tableFile == null ? "heap (lost when the process ends)"
+                : tableFile.path() + (tableFile.inherited() ? " (inherited, " + inheritedEntries
+                        + " present context entries found)" : ""));
         fields.put("contextCacheEntries", contextCacheEntries());
         fields.put("iotlbEntries", iotlbEntries());
         return fields;
@@ -713,6 +810,29 @@ public final class VtdUnit implements IommuUnit {
         }
     }
 
+    /**
+     * Whether the unit came up on the tables of its table file (kept from a
+     * previous run): its present context entries are a record of their own.
+     */
+    @Override
+    public boolean inheritedTables() {
+        return tableFile != null && tableFile.inherited();
+    }
+
+    /** The file the unit's tables live in, when they do. */
+    Optional<java.nio.file.Path> tableFile() {
+        return Optional.ofNullable(tableFile).map(TableFile::path);
+    }
+
+    /** Closes the table file: called once the unit's service is gone; the unit is not to be used after. */
+    void close() {
+        if (tableFile != null) {
+            synchronized (lock) {
+                tableFile.close();
+            }
+        }
+    }
+
     /** The unit's simulated memory, for tests that check the tables bit by bit. */
     PhysicalMemory memory() {
         return memory;
@@ -720,6 +840,17 @@ public final class VtdUnit implements IommuUnit {
 
     Object lock() {
         return lock;
+    }
+
+    /** How many pages of the table region the driver has allocated. */
+    long pagesInUse() {
+        synchronized (lock) {
+            return pages.pagesInUse();
+        }
+    }
+
+    ContextTable contexts() {
+        return contexts;
     }
 
     private void requireTranslated(PciAddress device) {

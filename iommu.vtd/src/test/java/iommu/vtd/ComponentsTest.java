@@ -1,6 +1,7 @@
 package iommu.vtd;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.lang.reflect.Proxy;
@@ -38,6 +39,8 @@ class ComponentsTest {
     final BundleContext context = bundleContext();
     final FormatterLogger logger = logger();
     VtdPlatform platform;
+    /** The bundle's persistent data area, when a test gives it one. */
+    java.nio.file.Path dataArea;
 
     @AfterEach
     void stop() {
@@ -45,6 +48,57 @@ class ComponentsTest {
             platform.deactivate();
             assertThat(services).isEmpty();
         }
+    }
+
+    @Test
+    void aConfiguredStateDirectoryKeepsTheTablesAcrossARestartOfTheBundle(@TempDir java.nio.file.Path state) {
+        platform = new VtdPlatform(context, config("", state.toString()), logger);
+        assertThat(errors).isEmpty();
+        IommuUnit dmar0 = services.keySet().iterator().next();
+        PciAddress vf = dmar0.devices().get(0);
+        dmar0.setContext(vf, new iommu.api.spi.DeviceContext(iommu.api.DomainId.of(4), iommu.api.GuestId.guest(2)));
+        assertThat(dmar0.inheritedTables()).isFalse();
+        platform.deactivate();
+
+        platform = new VtdPlatform(context, config("", state.toString()), logger);
+        IommuUnit again = services.keySet().iterator().next();
+        assertThat(again).isNotSameAs(dmar0);
+        assertThat(again.inheritedTables()).isTrue();
+        assertThat(again.context(vf)).contains(new iommu.api.spi.DeviceContext(iommu.api.DomainId.of(4),
+                iommu.api.GuestId.guest(2)));
+        assertThat(state.resolve("vtd")).isDirectoryContaining("glob:**/vtd-0000-00000000e0ffc000.tables");
+    }
+
+    @Test
+    void keepTablesInMovesTheUnitsAndIsRememberedAcrossARestart(@TempDir java.nio.file.Path state,
+            @TempDir java.nio.file.Path data) {
+        dataArea = data;
+        platform = new VtdPlatform(context, config(""), logger);
+        VtdDiscovery discovery = new VtdDiscovery(platform);
+        var dto = discovery.keepTablesIn(state).orElseThrow();
+        assertThat(dto.units).containsExactly("dmar0", "dmar1", "dmar2", "dmar3", "dmar4");
+        assertThat(dto.source).isEqualTo(state.resolve("vtd").toString());
+        assertThat(services).hasSize(5);
+        assertThat(platform.units()).allSatisfy(u -> assertThat(u.tableFile()).isPresent());
+        platform.deactivate();
+
+        platform = new VtdPlatform(context, config(""), logger); // no configured directory: the remembered one
+        assertThat(platform.units()).allSatisfy(u -> assertThat(u.inheritedTables()).isTrue());
+    }
+
+    @Test
+    void aStateDirectoryHoldingAnotherUnitsFileIsOneLineAndChangesNothing(@TempDir java.nio.file.Path state)
+            throws java.io.IOException {
+        platform = new VtdPlatform(context, config(""), logger);
+        java.nio.file.Files.createDirectories(state.resolve("vtd"));
+        java.nio.file.Files.write(state.resolve("vtd/vtd-0000-00000000c5ffc000.tables"), new byte[4096]);
+        List<IommuUnit> before = List.copyOf(services.keySet());
+        assertThatThrownBy(() -> new VtdDiscovery(platform).keepTablesIn(state))
+                .isInstanceOf(iommu.api.IommuException.class)
+                .hasMessage("unit dmar1: table file " + state.resolve("vtd/vtd-0000-00000000c5ffc000.tables")
+                        + " refused: no IOMMU-VT-D-TABLE signature at offset 0: expected a table file written by this"
+                        + " platform");
+        assertThat(services.keySet()).containsExactlyElementsOf(before);
     }
 
     @Test
@@ -174,9 +228,14 @@ class ComponentsTest {
     }
 
     static VtdPlatform.Config config(String path) {
+        return config(path, "");
+    }
+
+    static VtdPlatform.Config config(String path, String stateDirectory) {
         return (VtdPlatform.Config) Proxy.newProxyInstance(ComponentsTest.class.getClassLoader(),
                 new Class<?>[] {VtdPlatform.Config.class}, (proxy, method, args) -> switch (method.getName()) {
                     case "path" -> path;
+                    case "stateDirectory" -> stateDirectory;
                     case "annotationType" -> VtdPlatform.Config.class;
                     default -> throw new UnsupportedOperationException(method.getName());
                 });
@@ -185,6 +244,9 @@ class ComponentsTest {
     private BundleContext bundleContext() {
         return (BundleContext) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {BundleContext.class},
                 (proxy, method, args) -> {
+                    if (method.getName().equals("getDataFile")) {
+                        return dataArea == null ? null : dataArea.resolve((String) args[0]).toFile();
+                    }
                     if (!method.getName().equals("registerService") || args[0] != IommuUnit.class) {
                         throw new UnsupportedOperationException(method.toString());
                     }
