@@ -103,6 +103,8 @@ public class AssignmentManager implements DeviceAssignment {
     private String configuredStateDirectory;
     private int restored;
     private List<String> recoveryProblems = List.of();
+    /** Where a unit's kept tables and this manager's records disagreed when the unit came (bounded). */
+    private final List<String> unitProblems = new ArrayList<>();
     private String requested;
     private String problem;
     private long waitMillis;
@@ -242,6 +244,12 @@ public class AssignmentManager implements DeviceAssignment {
             if (now.isPresent() && now.get().equals(a.context())) {
                 continue;
             }
+            if (unit.inheritedTables()) {
+                unitProblem("unit " + unitId + ": its kept tables " + now.map(c -> "give " + a.device() + " to guest "
+                        + c.guest() + " with domain id " + c.domainId()).orElse("do not have " + a.device())
+                        + "; the platform's record (guest " + a.guest() + ", domain id " + a.domainId()
+                        + ") written again");
+            }
             try {
                 unit.setContext(a.device(), a.context());
                 flush.flushDeviceContext(unitId, a.device(), a.domainId(), now.isEmpty());
@@ -277,8 +285,8 @@ public class AssignmentManager implements DeviceAssignment {
                 conflict = "guest " + guest + " holds domain id " + held.get() + " there";
             }
             if (conflict != null) {
-                log.warn("unit {}: context entry of {} (guest {}, domain id {}) conflicts with the map ({}): "
-                        + "cleared, the device is back with the host", unitId, device, guest, did, conflict);
+                unitProblem("unit " + unitId + ": the context entry of " + device + " (guest " + guest + ", domain id "
+                        + did + ") conflicts with the map (" + conflict + "): cleared, the device is back with the host");
                 try {
                     unit.clearContext(device);
                     flush.flushDeviceContext(unitId, device, did, false);
@@ -293,6 +301,10 @@ public class AssignmentManager implements DeviceAssignment {
             Attachment adopted = new Attachment(device, guest, unitId, did);
             record(adopted);
             adoptedAny = true;
+            if (journal != null && unit.inheritedTables()) {
+                unitProblem("unit " + unitId + ": its kept tables give " + device + " to guest " + guest
+                        + " with domain id " + did + ", which the platform had not recorded; adopted");
+            }
             log.info("unit {}: adopted {} attached to guest {} with domain id {}", unitId, device, guest, did);
             journal(Journal.attach(adopted));
         }
@@ -676,6 +688,9 @@ public class AssignmentManager implements DeviceAssignment {
                 throw new IommuException(String.format("guest %s already maps %d pages at IOVA 0x%x: unmap them first",
                         guest, overlap.pages(), overlap.iova()));
             }
+            // journaled before any table has the pages: a unit's kept tables never map what the journal
+            // does not (a kill before the tables are written replays the map, which was not acknowledged)
+            journal(Journal.map(guest, iova, hostAddress, pages));
             UndoLog undo = new UndoLog();
             boolean cachingMode = false;
             try {
@@ -692,9 +707,9 @@ public class AssignmentManager implements DeviceAssignment {
                     // a unit in caching mode may have cached the pages as not present
                     flush.flushPages(guest, iova, pages);
                 }
-                journal(Journal.map(guest, iova, hostAddress, pages));
             } catch (RuntimeException e) {
                 undo.rollBack(e);
+                journal(Journal.unmap(guest, iova, pages));
                 throw e instanceof IommuException ie ? ie : new IommuException(oneLine(e), e);
             }
             guestMappings.add(iova, hostAddress, pages);
@@ -732,6 +747,8 @@ public class AssignmentManager implements DeviceAssignment {
         GuestMappings guestMappings = mappings.get(guest);
         if (guestMappings != null) {
             for (GuestMappings.Run run : guestMappings.runs()) {
+                // a unit on kept tables may have the pages already (or have lost a later unmap): written anew
+                unit.unmap(guest, run.iova(), run.pages());
                 unit.map(guest, run.iova(), run.hostAddress(), run.pages());
             }
         }
@@ -975,9 +992,22 @@ public class AssignmentManager implements DeviceAssignment {
             StateDTO dto = new StateDTO();
             dto.directory = journal == null ? null : stateDirectory;
             dto.restored = restored;
-            dto.problems = List.copyOf(recoveryProblems);
+            List<String> all = new ArrayList<>(recoveryProblems);
+            if (journal != null) {
+                // with state kept, what units' kept tables disagreed on belongs to the recovery report
+                all.addAll(unitProblems);
+            }
+            dto.problems = List.copyOf(all);
             return dto;
         });
+    }
+
+    /** Reports a disagreement between a unit's tables and the records: logged, and kept for {@link #state()}. */
+    private void unitProblem(String problem) {
+        log.warn(problem);
+        if (unitProblems.size() < 1000) {
+            unitProblems.add(problem);
+        }
     }
 
     private void journal(String... records) {
@@ -1040,6 +1070,11 @@ public class AssignmentManager implements DeviceAssignment {
             record(j);
             restored++;
             IommuUnit unit = units.get(j.unitId());
+            if (unit != null && unit.inheritedTables()) {
+                problems.add("device " + j.device() + ": the journal has it attached to guest " + j.guest()
+                        + " (domain id " + j.domainId() + " on unit " + j.unitId() + ") but the unit's kept tables do"
+                        + " not (a detach that was not acknowledged, or lost tables); restored from the journal");
+            }
             if (unit != null) {
                 try {
                     unit.setContext(j.device(), j.context());
