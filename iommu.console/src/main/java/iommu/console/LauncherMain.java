@@ -191,7 +191,7 @@ public class LauncherMain implements Callable<Integer> {
             loadPlatform(options.platform().get(), deadline, err);
         }
         if (options.state().isPresent()) {
-            loadState(options.state().get(), deadline);
+            loadState(options.state().get(), deadline, err);
         }
         CommandProcessor cp = await(deadline, () -> processor != null) ? processor : null;
         if (cp == null) {
@@ -270,18 +270,34 @@ public class LauncherMain implements Callable<Integer> {
     }
 
     /**
-     * {@code --state DIR}: the core keeps its journal there (configuration PID
-     * iommu.core, property stateDirectory) and restores what the directory
-     * holds onto the platform just loaded. A directory it cannot read: exit 1
-     * with the core's line.
+     * {@code --state DIR}: each vendor keeps its units' tables there
+     * ({@link PlatformDiscovery#keepTablesIn}: VT-d in {@code DIR/vtd}, units
+     * inheriting what their files hold), then the core keeps its journal there
+     * (configuration PID iommu.core, property stateDirectory) and reconciles it
+     * with the tables. A file or directory that cannot be used: exit 1 with the
+     * line that says why.
      */
-    private void loadState(Path dir, long deadline) throws Exit {
+    private void loadState(Path dir, long deadline, PrintStream err) throws Exit {
         String wanted;
         try {
             java.nio.file.Files.createDirectories(dir);
             wanted = dir.toAbsolutePath().normalize().toString();
         } catch (java.io.IOException | RuntimeException e) {
             throw new Exit(BAD_ARGUMENTS, "--state '" + dir + "': cannot create the directory: " + e.getMessage());
+        }
+        // the units' tables first: they come up on what their files kept, before the core reads its journal,
+        // so that it compares the two and reports where they disagree
+        for (PlatformDiscovery discovery : commands.discoveryServices.get()) {
+            try {
+                discovery.keepTablesIn(Path.of(wanted)).ifPresent(dto -> {
+                    if (dto.warnings != null) {
+                        dto.warnings.forEach(w -> err.println("--state " + dir + ": warning: "
+                                + CoreText.oneLine(w)));
+                    }
+                });
+            } catch (RuntimeException e) {
+                throw new Exit(FAILED, "--state '" + dir + "': " + discovery.vendor() + " units: " + Errors.message(e));
+            }
         }
         ConfigurationAdmin ca = await(deadline, () -> configAdmin != null) ? configAdmin : null;
         if (ca == null) {
