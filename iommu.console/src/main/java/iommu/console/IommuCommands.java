@@ -297,11 +297,16 @@ public class IommuCommands {
             throw new IllegalArgumentException(command
                     + ": missing device: expected one or more PCI addresses SSSS:BB:DD.F, e.g. 0000:3b:00.1");
         }
-        List<PciAddress> out = new ArrayList<>(devices.length);
+        Map<PciAddress, String> typed = new LinkedHashMap<>();
         for (String d : devices) {
-            out.add(PciAddress.parse(d));
+            PciAddress a = PciAddress.parse(d);
+            String before = typed.putIfAbsent(a, d);
+            if (before != null) {
+                throw new IllegalArgumentException(command + ": device " + a + " is given twice (as " + Quoted.of(before)
+                        + " and " + Quoted.of(d) + "): expected each device once");
+            }
         }
-        return out;
+        return new ArrayList<>(typed.keySet());
     }
 
     // ================================================================ one unit's tables

@@ -307,6 +307,19 @@ class IommuCommandsTest {
         assertThat(da.owner).isEmpty();
     }
 
+    /** Found by ConsoleArgumentsFuzzTest: a device given twice reached the service, whose answer the console left to it. */
+    @Test
+    void aDeviceGivenTwiceIsRefusedBeforeAnythingChanges() {
+        cmd.attach(false, "4", "0000:3b:00.0");
+        assertThatThrownBy(() -> cmd.detach("3b:00.0", "0000:3b:00.0"))
+                .isExactlyInstanceOf(IllegalArgumentException.class)
+                .hasMessage("detach: device 0000:3b:00.0 is given twice (as '3b:00.0' and '0000:3b:00.0'):"
+                        + " expected each device once");
+        assertThatThrownBy(() -> cmd.attach(false, "5", "0000:3b:00.1", "0000:3B:00.1"))
+                .hasMessageStartingWith("attach: device 0000:3b:00.1 is given twice");
+        assertThat(da.byGuest()).containsOnlyKeys(4);
+    }
+
     @Test
     void attachingAnAttachedDeviceFailsWithTheServicesMessage() {
         cmd.attach(false, "1", "0000:3b:00.1");
