@@ -53,6 +53,14 @@ class IommuJarIT {
         assertThat(jar).as("the exported jar (mvn package builds it)").isRegularFile();
     }
 
+    /** The exported jar, for the other tests of the module. */
+    static synchronized Path jarPath() {
+        if (jar == null) {
+            findJar();
+        }
+        return jar;
+    }
+
     @BeforeAll
     static void readDefaultPlatform() throws IOException {
         try (InputStream in = IommuJarIT.class.getClassLoader()
@@ -70,7 +78,7 @@ class IommuJarIT {
         List<String> cmd = new ArrayList<>();
         cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-jar");
-        cmd.add(jar.toString());
+        cmd.add(jarPath().toString());
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd)
                 .redirectOutput(out.toFile())
