@@ -27,8 +27,10 @@ import net.jqwik.api.Provide;
 
 /**
  * DESIGN section 7, model-based: random sequences of attach, detach, map,
- * unmap, DMA, strategy swaps, a unit going away and coming back empty, and a
- * restart of the core on its journal, run against the real core, flush
+ * unmap, DMA, strategy swaps, a unit going away and coming back empty, a
+ * restart of the core on its journal, and the process killed (units and core
+ * gone without a word) and started again on the units' kept table files and
+ * the journal, run against the real core, flush
  * service, strategies and VT-d unit model, and checked after every step
  * against a small reference model (who owns which device, which guest maps
  * which page) and the audit. 20 sequences of 500 steps: 10,000 steps a run;
@@ -58,9 +60,15 @@ class ModelBasedTest {
                     devices.add(new PciAddress(0, 0x10 * (u + 1), 0, f));
                 }
                 devicesOf.put("dmar" + u, devices);
-                units.put("dmar" + u, StandaloneUnit.create("dmar" + u, CAP, ECAP, devices));
+                units.put("dmar" + u, kept("dmar" + u));
             }
             start();
+        }
+
+        /** The unit on its table file under the state directory: inherited when the file holds tables. */
+        VtdUnit kept(String id) {
+            long base = 0xfed9_0000L + 0x1000L * Integer.parseInt(id.substring(4));
+            return StandaloneUnit.createKept(id, base, CAP, ECAP, devicesOf.get(id), state.resolve("vtd"));
         }
 
         void start() {
@@ -86,10 +94,30 @@ class ModelBasedTest {
             VtdUnit old = units.get(id);
             core.unbindUnit(old);
             flush.unbindUnit(old);
-            VtdUnit fresh = StandaloneUnit.create(id, CAP, ECAP, devicesOf.get(id));
+            StandaloneUnit.close(old);
+            try (var files = Files.list(state.resolve("vtd"))) {
+                long base = 0xfed9_0000L + 0x1000L * Integer.parseInt(id.substring(4));
+                for (Path f : files.filter(f -> f.getFileName().toString().contains(Long.toHexString(base))).toList()) {
+                    Files.delete(f); // new hardware: its memory starts empty
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            VtdUnit fresh = kept(id);
             units.put(id, fresh);
             flush.bindUnit(fresh);
             core.bindUnit(fresh);
+        }
+
+        /**
+         * SIGKILL: nothing is deactivated or unbound; the units' table files
+         * are merely let go. A new process brings the units up on the files
+         * and a new core on the journal.
+         */
+        void killProcess() {
+            units.values().forEach(StandaloneUnit::close);
+            units.replaceAll((id, old) -> kept(id));
+            start();
         }
 
         List<PciAddress> allDevices() {
@@ -144,8 +172,14 @@ class ModelBasedTest {
                 assertThat(rig.core.strategyProblem()).as(where).isEmpty();
             } else if (op < 66) {
                 rig.replaceUnit("dmar" + (r / 100) % 3);
-            } else if (op < 68) {
+            } else if (op < 67) {
                 rig.restartCore();
+            } else if (op < 69) {
+                rig.killProcess();
+                assertThat(rig.units.values()).as(where).allMatch(VtdUnit::inheritedTables);
+                // every operation was acknowledged: the tables and the journal agree, nothing is written again
+                assertThat(rig.core.state().problems).as(where).isEmpty();
+                assertThat(rig.core.state().restored).as(where).isZero();
             } else {
                 // an operation that must be refused and change nothing
                 String before = AssignmentManagerTest.snapshot(rig.core);

@@ -43,7 +43,13 @@ public final class StandaloneUnit {
      */
     public static VtdUnit createKept(String id, long cap, long ecap, List<PciAddress> endpoints,
             java.nio.file.Path tablesDirectory) {
-        return create(id, 0xfed9_0000L, cap, ecap, VtdUnit.DEFAULT_VERSION, endpoints,
+        return createKept(id, 0xfed9_0000L, cap, ecap, endpoints, tablesDirectory);
+    }
+
+    /** As above at the given register base, which names the unit's table file (one file per base). */
+    public static VtdUnit createKept(String id, long registerBase, long cap, long ecap, List<PciAddress> endpoints,
+            java.nio.file.Path tablesDirectory) {
+        return create(id, registerBase, cap, ecap, VtdUnit.DEFAULT_VERSION, endpoints,
                 java.util.Objects.requireNonNull(tablesDirectory, "tablesDirectory"));
     }
 
