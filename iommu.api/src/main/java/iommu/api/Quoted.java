@@ -13,19 +13,20 @@ public final class Quoted {
     private Quoted() {
     }
 
-    /** The text between single quotes, as it may appear in a one-line message; at most 64 characters of it. */
+    /** The text between single quotes, as it may appear in a one-line message; at most 64 characters shown. */
     public static String of(String text) {
         return of(text, DEFAULT_LIMIT);
     }
 
     /**
      * The text between single quotes, as it may appear in a one-line message,
-     * cut after {@code limit} characters (a character outside the Basic
-     * Multilingual Plane is not cut in two). Escaped as {@code \n}, {@code \r},
-     * {@code \t} or {@code \}{@code uXXXX}: control characters, line and
-     * paragraph separators, the bidirectional controls that would reorder the
-     * rest of the line on a terminal (U+061C, U+200E, U+200F, U+202A..U+202E,
-     * U+2066..U+2069), and a surrogate without its pair.
+     * cut to at most {@code limit} characters as shown (an escape counts with
+     * its length, so hostile input cannot make the line longer; a character
+     * outside the Basic Multilingual Plane is not cut in two). Escaped as
+     * {@code \n}, {@code \r}, {@code \t} or {@code \}{@code uXXXX}: control
+     * characters, line and paragraph separators, the bidirectional controls
+     * that would reorder the rest of the line on a terminal (U+061C, U+200E,
+     * U+200F, U+202A..U+202E, U+2066..U+2069), and a surrogate without its pair.
      *
      * @param limit how many characters of the text to show at most, e.g. more
      *        than {@link #DEFAULT_LIMIT} for a file path
@@ -34,33 +35,30 @@ public final class Quoted {
         if (text == null) {
             return "null";
         }
-        StringBuilder sb = new StringBuilder("'");
-        int shown = Math.min(text.length(), Math.max(1, limit));
-        if (shown < text.length() && Character.isHighSurrogate(text.charAt(shown - 1))
-                && Character.isLowSurrogate(text.charAt(shown))) {
-            shown--; // not half a character
-        }
-        for (int i = 0; i < shown; i++) {
+        StringBuilder shown = new StringBuilder();
+        int i = 0;
+        while (i < text.length()) {
             char c = text.charAt(i);
-            switch (c) {
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (Character.isHighSurrogate(c) && i + 1 < shown && Character.isLowSurrogate(text.charAt(i + 1))) {
-                        sb.append(c).append(text.charAt(++i));
-                    } else if (mustEscape(c)) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
+            boolean pair = Character.isHighSurrogate(c) && i + 1 < text.length()
+                    && Character.isLowSurrogate(text.charAt(i + 1));
+            String piece;
+            if (pair) {
+                piece = text.substring(i, i + 2);
+            } else {
+                piece = switch (c) {
+                    case '\n' -> "\\n";
+                    case '\r' -> "\\r";
+                    case '\t' -> "\\t";
+                    default -> mustEscape(c) ? String.format("\\u%04x", (int) c) : String.valueOf(c);
+                };
             }
+            if (shown.length() + piece.length() > limit) {
+                break;
+            }
+            shown.append(piece);
+            i += pair ? 2 : 1;
         }
-        if (text.length() > shown) {
-            sb.append("...");
-        }
-        return sb.append('\'').toString();
+        return "'" + shown + (i < text.length() ? "..." : "") + "'";
     }
 
     private static boolean mustEscape(char c) {

@@ -27,6 +27,14 @@ class QuotedTest {
         assertThat(Quoted.of("1".repeat(62) + "\uD83D\uDE00")).isEqualTo("'" + "1".repeat(62) + "\uD83D\uDE00'");
     }
 
+    /** Found by ConsoleArgumentsFuzzTest: a path of 256 NULs, each shown as six characters, made a 1,700-character line. */
+    @Test
+    void escapesCountTowardsTheLimit() {
+        assertThat(Quoted.of("\0".repeat(300), 256)).isEqualTo("'" + "\\u0000".repeat(42) + "...'");
+        assertThat(Quoted.of("a\nb".repeat(30))).hasSize(64 + 5).startsWith("'a\\nba\\nb").endsWith("...'");
+        assertThat(Quoted.of("\n".repeat(32))).isEqualTo("'" + "\\n".repeat(32) + "'");
+    }
+
     @Test
     void unpairedSurrogatesAreEscapedPairsKept() {
         assertThat(Quoted.of("a\uD83Db")).isEqualTo("'a\\ud83db'");
