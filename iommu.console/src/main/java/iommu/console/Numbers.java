@@ -18,6 +18,11 @@ final class Numbers {
      * @throws IllegalArgumentException naming the argument and what was expected
      */
     static long parse(String what, String text) {
+        return parse(what, text, "0.." + hex(Long.MAX_VALUE));
+    }
+
+    /** @param range what the caller accepts, for the error when the number does not fit 63 bits */
+    private static long parse(String what, String text, String range) {
         if (text == null || text.isBlank()) {
             throw new IllegalArgumentException("missing " + what + ": expected a number, decimal or hexadecimal with 0x, e.g. 0x10000");
         }
@@ -35,13 +40,13 @@ final class Numbers {
             }
             return v;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(what + " " + Quoted.of(text) + " out of range: expected 0..0x7fffffffffffffff");
+            throw new IllegalArgumentException(what + " " + Quoted.of(text) + " out of range: expected " + range);
         }
     }
 
     /** A count of 4 KiB pages: 1 or more. */
     static long pages(String text) {
-        long n = parse("page count", text);
+        long n = parse("page count", text, "1.." + hex(Long.MAX_VALUE) + " 4 KiB pages");
         if (n < 1) {
             throw new IllegalArgumentException("page count " + Quoted.of(text) + " out of range: expected 1 or more 4 KiB pages");
         }
@@ -50,7 +55,7 @@ final class Numbers {
 
     /** A positive int, e.g. a count given as an option. */
     static int positiveInt(String what, String text) {
-        long n = parse(what, text);
+        long n = parse(what, text, "1.." + Integer.MAX_VALUE);
         if (n < 1 || n > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(what + " " + Quoted.of(text) + " out of range: expected 1.." + Integer.MAX_VALUE);
         }

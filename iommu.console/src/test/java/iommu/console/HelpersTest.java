@@ -34,6 +34,17 @@ class HelpersTest {
         assertThatThrownBy(() -> Numbers.pages("0")).hasMessageContaining("expected 1 or more");
     }
 
+    /** Seen in ConsoleArgumentsFuzzTest's seeds: too large a count said it expected 0..2^63-1, which 0 is not. */
+    @Test
+    void tooLargeACountSaysTheCountsOwnRange() {
+        assertThatThrownBy(() -> Numbers.pages("18446744073709551616"))
+                .hasMessage("page count '18446744073709551616' out of range: expected 1..0x7fffffffffffffff 4 KiB pages");
+        assertThatThrownBy(() -> Numbers.positiveInt("devices per guest", "99999999999999999999"))
+                .hasMessage("devices per guest '99999999999999999999' out of range: expected 1..2147483647");
+        assertThatThrownBy(() -> Numbers.positiveInt("devices per guest", "0x80000000"))
+                .hasMessage("devices per guest '0x80000000' out of range: expected 1..2147483647");
+    }
+
     @Test
     void occupancyOfA256IdUnitIsOneIdACell() {
         BitSet reserved = new BitSet();
