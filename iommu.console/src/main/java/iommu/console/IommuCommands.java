@@ -90,6 +90,7 @@ import iommu.api.spi.UnitDescriptor;
         "osgi.command.function=strategies",
         "osgi.command.function=capacity",
         "osgi.command.function=verify",
+        "osgi.command.function=state",
         "osgi.command.function=occupancy"
 })
 public class IommuCommands {
@@ -122,6 +123,7 @@ public class IommuCommands {
         u.put("strategies", "strategies [--json]");
         u.put("capacity", "capacity [--json] [--devices-per-guest N]");
         u.put("verify", "verify");
+        u.put("state", "state [--json]");
         u.put("occupancy", "occupancy [UNIT]");
         USAGE = Collections.unmodifiableMap(u);
     }
@@ -628,6 +630,15 @@ public class IommuCommands {
         o.flush();
         throw new IommuException("verify: " + problems.size() + (problems.size() == 1 ? " disagreement" : " disagreements")
                 + " between the map, the strategy's bitmaps and the units' context entries (listed above)");
+    }
+
+    @Descriptor("show where state is kept (--state DIR: the journal and the units' table files) and what the last"
+            + " recovery found: attachments restored from the journal, and each disagreement between the journal and"
+            + " the units' kept tables")
+    public Object state(
+            @Parameter(names = "--json", absentValue = "false", presentValue = "true")
+            @Descriptor("print JSON (one object) instead of text") boolean json) {
+        return new Results.State(requireAssignment().state(), json);
     }
 
     @Descriptor("a picture of every unit's domain ids: # used, r reserved, . free, 64 cells a row")

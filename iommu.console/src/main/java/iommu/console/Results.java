@@ -68,6 +68,49 @@ public final class Results {
         }
     }
 
+    // ------------------------------------------------------------ state
+
+    /** {@code state}: where state is kept and what the last recovery reported. */
+    public static final class State extends Result {
+        public final String directory;
+        public final int restored;
+        public final List<String> problems;
+
+        State(iommu.api.dto.StateDTO state, boolean json) {
+            super(json);
+            this.directory = state.directory;
+            this.restored = state.restored;
+            this.problems = state.problems == null ? List.of() : List.copyOf(state.problems);
+        }
+
+        @Override
+        String text() {
+            StringBuilder b = new StringBuilder();
+            if (directory == null) {
+                b.append("state:         ephemeral (no --state): nothing is kept after exit");
+            } else {
+                b.append("state:         kept in ").append(directory)
+                        .append(" (the core's journal; VT-d units' tables in vtd/)\n");
+                b.append("restored:      ").append(restored).append(restored == 1 ? " attachment" : " attachments")
+                        .append(" written again from the journal\n");
+                b.append("disagreements: ").append(problems.isEmpty() ? "none" : String.valueOf(problems.size()));
+            }
+            for (String p : problems) {
+                b.append("\n  ").append(CoreText.oneLine(p));
+            }
+            return b.toString();
+        }
+
+        @Override
+        Object jsonValue() {
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("directory", directory);
+            j.put("restored", restored);
+            j.put("problems", problems);
+            return j;
+        }
+    }
+
     // ------------------------------------------------------------ listings
 
     /** {@code units}. */

@@ -125,7 +125,7 @@ class ConsoleArgumentsFuzzTest {
 
     /** Commands that only read: they change nothing even when they succeed. */
     static final Set<String> READ_ONLY = Set.of("units", "unit", "devices", "guests", "guest", "domains", "ctx",
-            "translate", "stats", "strategies", "capacity", "verify", "occupancy");
+            "translate", "stats", "strategies", "capacity", "verify", "occupancy", "state");
 
     /** Per command, its public methods, fewest parameters first. */
     static final Map<String, List<Method>> METHODS = commandMethods();

@@ -181,10 +181,15 @@ class FakeAssignment {
         return out;
     }
 
+    /** What the last recovery reported, for {@link #state()}. */
+    int restored;
+    final List<String> recoveryProblems = new java.util.ArrayList<>();
+
     public StateDTO state() {
         StateDTO dto = new StateDTO();
         dto.directory = stateDirectory;
-        dto.problems = List.of();
+        dto.restored = restored;
+        dto.problems = List.copyOf(recoveryProblems);
         return dto;
     }
 
