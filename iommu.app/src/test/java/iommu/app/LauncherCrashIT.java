@@ -49,6 +49,9 @@ class LauncherCrashIT {
 
     @TempDir
     Path dir;
+    /** How many kills left the operation under way done in the tables, and how many disagreements were reported. */
+    int underWayDone;
+    int disagreements;
 
     /** What was acknowledged: device to guest, and each guest's mapped pages (IOVA to host address). */
     static final class Model {
@@ -176,7 +179,7 @@ class LauncherCrashIT {
                     launcher.send(op.command() + "; echo ack-" + round + "-" + i);
                     if (i == ops) {
                         underWay = op;
-                        Thread.sleep(rnd.nextInt(4));
+                        java.util.concurrent.locks.LockSupport.parkNanos(rnd.nextInt(8_000_000));
                         break;
                     }
                     launcher.awaitLine("ack-" + round + "-" + i);
@@ -187,7 +190,9 @@ class LauncherCrashIT {
             launcher.kill();
             model = check(model, underWay, seed);
         }
-        System.out.println("LauncherCrashIT: " + rounds + " kills, " + acknowledged + " acknowledged operations kept");
+        System.out.println("LauncherCrashIT: " + rounds + " kills, " + acknowledged + " acknowledged operations kept; "
+                + underWayDone + " attaches or detaches under way had happened, " + disagreements
+                + " disagreements between journal and kept tables reported");
     }
 
     /**
@@ -202,10 +207,23 @@ class LauncherCrashIT {
             underWay.effect().accept(after);
         }
         IommuJarIT.Run devices = IommuJarIT.run("--state", dir.resolve("state").toString(), "-c",
-                "iommu:unit dmar0; iommu:unit dmar1; iommu:unit dmar2; iommu:verify; iommu:devices --json");
+                "iommu:state --json; iommu:unit dmar0; iommu:unit dmar1; iommu:unit dmar2; iommu:verify;"
+                        + " iommu:devices --json");
         String why = "seed " + seed + ", operation under way: " + (underWay == null ? "none" : underWay.command())
                 + "; stderr: " + devices.err();
         assertThat(devices.exit()).as(why).isZero();
+        // the journal and the kept tables disagree at most on the device of the attach or detach under way
+        var state = JsonParser.parseString(devices.out().substring(0, devices.out().indexOf("\n}") + 2))
+                .getAsJsonObject();
+        assertThat(state.get("directory").getAsString()).isEqualTo(dir.resolve("state").toString());
+        String underWayDevice = underWay == null || !underWay.command().matches("iommu:(attach|detach) .*") ? null
+                : underWay.command().substring(underWay.command().lastIndexOf(' ') + 1);
+        disagreements += state.get("problems").getAsJsonArray().size();
+        for (JsonElement problem : state.get("problems").getAsJsonArray()) {
+            assertThat(underWayDevice).as("a disagreement with no attach or detach under way: %s; %s", problem, why)
+                    .isNotNull();
+            assertThat(problem.getAsString()).as(why).contains(underWayDevice);
+        }
         // each unit came up on the tables its file kept, holding the entries the killed process wrote
         java.util.regex.Matcher tables = java.util.regex.Pattern
                 .compile("\\n  id +(dmar\\d)\\n(?s:.*?)\\n  tables +\\S+ \\(inherited, (\\d+) present")
@@ -238,6 +256,7 @@ class LauncherCrashIT {
             assertThat(owner).as("the devices' owners match what was acknowledged, or that plus the operation under"
                     + " way; %s", why).isEqualTo(after.owner);
             found = after.copy();
+            underWayDone++;
         }
         // the mappings, through the kept tables: each acknowledged page translates, each unmapped one faults
         StringBuilder translations = new StringBuilder();
