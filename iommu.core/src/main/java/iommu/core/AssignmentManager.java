@@ -237,7 +237,6 @@ public class AssignmentManager implements DeviceAssignment {
     private boolean adopt(IommuUnit unit) {
         String unitId = unit.id();
         boolean adoptedAny = false;
-        Set<GuestId> rewritten = new TreeSet<>();
         for (PciAddress device : List.copyOf(attachedByUnit.getOrDefault(unitId, Set.of()))) {
             Attachment a = attachments.get(device);
             Optional<DeviceContext> now = unit.context(a.device());
@@ -253,14 +252,23 @@ public class AssignmentManager implements DeviceAssignment {
             try {
                 unit.setContext(a.device(), a.context());
                 flush.flushDeviceContext(unitId, a.device(), a.domainId(), now.isEmpty());
-                if (now.isEmpty() && rewritten.add(a.guest())) {
-                    // the unit came back empty, without the guest's I/O page tables: they come back too
-                    replayMappings(a.guest(), unit);
-                }
                 log.info("unit {}: context entry of {} written again (guest {}, domain id {})", unitId, a.device(),
                         a.guest(), a.domainId());
             } catch (RuntimeException e) {
                 log.error("unit {}: cannot write the context entry of {} again: {}", unitId, a.device(), e.getMessage());
+            }
+        }
+        // the guests' pages come back too: on empty tables, and on kept ones, which miss what was mapped
+        // while the unit was away (an unmap waits for the unit)
+        Set<GuestId> guestsHere = new TreeSet<>();
+        for (PciAddress device : attachedByUnit.getOrDefault(unitId, Set.of())) {
+            guestsHere.add(attachments.get(device).guest());
+        }
+        for (GuestId guest : guestsHere) {
+            try {
+                replayMappings(guest, unit);
+            } catch (RuntimeException e) {
+                log.error("unit {}: cannot write the mappings of guest {} again: {}", unitId, guest, e.getMessage());
             }
         }
         UnitDescriptor descriptor = descriptors.get(unitId);
@@ -725,6 +733,13 @@ public class AssignmentManager implements DeviceAssignment {
             GuestMappings guestMappings = mappings.get(guest);
             if (guestMappings == null || guestMappings.overlap(iova, pages) == null) {
                 return null;
+            }
+            for (var held : table.domainsOf(guest).entrySet()) {
+                if (!units.containsKey(held.getKey())) {
+                    // its tables (kept in a file, say) may still map the pages: unmapping waits for it
+                    throw new IommuException("unit " + held.getKey() + ", where guest " + guest + " holds domain id "
+                            + held.getValue() + ", is not present: its tables cannot be unmapped now");
+                }
             }
             for (String unitId : table.domainsOf(guest).keySet()) {
                 IommuUnit unit = units.get(unitId);

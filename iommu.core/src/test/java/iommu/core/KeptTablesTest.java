@@ -1,6 +1,7 @@
 package iommu.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -137,6 +138,34 @@ class KeptTablesTest {
         // the replay writes the journal's runs over what the tables hold: no "already mapped" refusal
         assertThat(second.core.state().problems).isEmpty();
         assertThat(second.unit.translate(a, 0x20_1000).hostAddress()).hasValue(0x5000_1000L);
+        second.kill();
+    }
+
+    @Test
+    void whileAUnitIsAwayItsGuestsCannotUnmapAndWhatTheyMapReachesItsKeptTablesWhenItReturns() {
+        Run first = new Run();
+        first.core.attach(GuestId.guest(1), List.of(a));
+        first.core.map(GuestId.guest(1), 0x10_0000, 0x4000_0000, 1);
+        first.kill();
+        Run second = new Run();
+        assertThat(second.unit.inheritedTables()).isTrue();
+        second.core.unbindUnit(second.unit); // its bundle restarts: the unit is away, its tables kept
+
+        String before = AssignmentManagerTest.snapshot(second.core);
+        assertThatThrownBy(() -> second.core.unmap(GuestId.guest(1), 0x10_0000, 1))
+                .isInstanceOf(iommu.api.IommuException.class)
+                .hasMessage("unit dmar0, where guest 1 holds domain id 1, is not present: its tables cannot be"
+                        + " unmapped now");
+        assertThat(AssignmentManagerTest.snapshot(second.core)).isEqualTo(before);
+        second.core.map(GuestId.guest(1), 0x20_0000, 0x5000_0000, 1); // kept for the unit's return
+
+        second.core.bindUnit(second.unit); // back, on the same kept tables
+        assertThat(second.unit.translate(a, 0x10_0000).hostAddress()).hasValue(0x4000_0000L);
+        assertThat(second.unit.translate(a, 0x20_0000).hostAddress()).hasValue(0x5000_0000L);
+        second.core.unmap(GuestId.guest(1), 0x10_0000, 1);
+        assertThat(second.unit.translate(a, 0x10_0000).isFault()).isTrue();
+        assertThat(second.core.audit()).isEmpty();
+        assertThat(second.core.state().problems).isEmpty();
         second.kill();
     }
 }
