@@ -47,6 +47,7 @@ import iommu.api.FlushService;
 import iommu.api.GuestId;
 import iommu.api.IommuException;
 import iommu.api.PciAddress;
+import iommu.api.Quoted;
 import iommu.api.dto.DiscoveryDTO;
 import iommu.api.dto.FlushReportDTO;
 import iommu.api.dto.InvalidationDTO;
@@ -211,7 +212,8 @@ class ConsoleArgumentsFuzzTest {
     /**
      * One line a person can read: not blank, not huge, no control characters
      * (nor separators or bidirectional controls), no broken surrogate pair, no
-     * stack frame or exception name (unless echoed from what was typed).
+     * stack frame or exception name (unless echoed from what was typed, as
+     * typed or as {@link Quoted} shows it).
      */
     static void assertOneClearLine(String line, List<String> typed) {
         assertThat(line).isNotNull().isNotBlank();
@@ -231,7 +233,7 @@ class ConsoleArgumentsFuzzTest {
         Matcher raw = RAW.matcher(line);
         while (raw.find()) {
             String found = raw.group();
-            if (typed.stream().noneMatch(w -> w.contains(found))) {
+            if (typed.stream().noneMatch(w -> w.contains(found) || Quoted.of(w, Integer.MAX_VALUE).contains(found))) {
                 throw new AssertionError("a stack frame or raw exception, '" + found + "', in: " + line);
             }
         }
