@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -266,6 +267,7 @@ final class UnitRegistry implements UnitDirectory {
                 List<Entry> back = new ArrayList<>(entries);
                 back.add(Math.min(index, back.size()), entry);
                 entries = List.copyOf(back);
+                entry.unit.leaving(null);
                 throw new IommuException("unit " + id + " is in use: " + attached + ": expected its devices detached"
                         + " first");
             }
@@ -371,6 +373,7 @@ final class UnitRegistry implements UnitDirectory {
             for (int i = 0; i < present.size(); i++) {
                 Entry old = present.get(i);
                 Entry replacement = new Entry(opened.get(i));
+                old.unit.leaving(Set.copyOf(old.unit.devices()));
                 List<Entry> with = new ArrayList<>(entries);
                 with.set(with.indexOf(old), replacement);
                 entries = List.copyOf(with);
@@ -473,6 +476,8 @@ final class UnitRegistry implements UnitDirectory {
     }
 
     private void drop(Entry entry) {
+        // until its service is gone, the unit still takes its own devices' entries (a rollback in flight)
+        entry.unit.leaving(Set.copyOf(entry.unit.devices()));
         List<Entry> without = new ArrayList<>(entries);
         without.remove(entry);
         entries = List.copyOf(without);

@@ -71,6 +71,8 @@ public final class VtdUnit implements IommuUnit {
     private final Invalidator invalidator;
     /** The persistent GCMD bits the driver has set (what Linux keeps in iommu->gcmd). */
     private int gcmd;
+    /** The devices the unit had when it left its registry; null while it is in it. */
+    private volatile Set<PciAddress> leftWith;
     /** Null when the tables live on the heap only. */
     private final TableFile tableFile;
     /** How many present context entries the unit found in its table file at bring-up. */
@@ -319,10 +321,28 @@ public final class VtdUnit implements IommuUnit {
         return definition.scopeOf(Objects.requireNonNull(device, "device"));
     }
 
-    /** Whether the device is present and this unit has the strongest claim on it. */
+    /**
+     * Whether the device is present and this unit has the strongest claim on
+     * it; while the unit is leaving (out of its registry, its service going),
+     * whether it was the unit's when it left.
+     */
     public boolean translates(PciAddress device) {
+        Set<PciAddress> left = leftWith;
+        if (left != null) {
+            return left.contains(device);
+        }
         return directory.inventory().isDevice(device)
                 && directory.bestClaimant(device).map(u -> u == this).orElse(false);
+    }
+
+    /**
+     * The unit leaves its registry with these devices (null: it stays after
+     * all): until its service is gone, a user rolling back what it did (a
+     * detach whose invalidation failed puts the entry back) must still find
+     * the unit taking its own devices, though other units claim them now.
+     */
+    void leaving(Set<PciAddress> devices) {
+        leftWith = devices;
     }
 
     @Override

@@ -95,6 +95,10 @@ class ScopeMatchingTest {
             seen.add(unit.id() + " gone, " + gpu + " claimed by "
                     + registry.get().bestClaimant(gpu).map(VtdUnit::id).orElse("nobody"));
             unit.clearContext(gpu); // the departing unit can still clear the entries it holds
+            // ...and write them back, as a detach whose invalidation failed rolls back
+            unit.setContext(gpu, new DeviceContext(DomainId.of(3), GuestId.guest(1)));
+            seen.add("rolled back: " + unit.context(gpu).orElseThrow().domainId());
+            unit.clearContext(gpu);
         };
         registry.set(new UnitRegistry(inventory, publisher));
         registry.get().addAll(List.of(all, bridge), "test");
@@ -102,7 +106,7 @@ class ScopeMatchingTest {
         endpointUnit.setContext(gpu, new DeviceContext(DomainId.of(3), GuestId.guest(1)));
 
         registry.get().remove(endpointUnit);
-        assertThat(seen).containsExactly("endpoint gone, 0000:03:00.0 claimed by bridge");
+        assertThat(seen).containsExactly("endpoint gone, 0000:03:00.0 claimed by bridge", "rolled back: 3");
         assertThat(endpointUnit.context(gpu)).isEmpty();
     }
 
