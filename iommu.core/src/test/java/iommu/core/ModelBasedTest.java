@@ -27,8 +27,8 @@ import net.jqwik.api.Provide;
 
 /**
  * DESIGN section 7, model-based: random sequences of attach, detach, map,
- * unmap, DMA, strategy swaps, a unit going away and coming back empty, a
- * restart of the core on its journal, and the process killed (units and core
+ * unmap, DMA, strategy swaps, a unit going away and coming back empty or on
+ * its kept tables (its bundle restarted), a restart of the core on its journal, and the process killed (units and core
  * gone without a word) and started again on the units' kept table files and
  * the journal, run against the real core, flush
  * service, strategies and VT-d unit model, and checked after every step
@@ -109,6 +109,18 @@ class ModelBasedTest {
             core.bindUnit(fresh);
         }
 
+        /** The unit's bundle restarts: it goes away and comes back on the tables its file kept. */
+        void restartUnit(String id) {
+            VtdUnit old = units.get(id);
+            core.unbindUnit(old);
+            flush.unbindUnit(old);
+            StandaloneUnit.close(old);
+            VtdUnit again = kept(id);
+            units.put(id, again);
+            flush.bindUnit(again);
+            core.bindUnit(again);
+        }
+
         /**
          * SIGKILL: nothing is deactivated or unbound; the units' table files
          * are merely let go. A new process brings the units up on the files
@@ -170,8 +182,10 @@ class ModelBasedTest {
                 rig.strategy = rig.strategy.equals("global") ? "per-unit" : "global";
                 rig.core.modified(Fixture.config(rig.strategy, state.toString()));
                 assertThat(rig.core.strategyProblem()).as(where).isEmpty();
-            } else if (op < 66) {
+            } else if (op < 65) {
                 rig.replaceUnit("dmar" + (r / 100) % 3);
+            } else if (op < 66) {
+                rig.restartUnit("dmar" + (r / 100) % 3);
             } else if (op < 67) {
                 rig.restartCore();
             } else if (op < 69) {
