@@ -108,6 +108,81 @@ class BundleRestartTest {
     }
 
     /**
+     * With a state directory (Config Admin: {@code iommu.vtd.platform} and
+     * {@code iommu.core} {@code stateDirectory}), the VT-d units' tables live
+     * in files: the vtd bundle restarted under load brings its units back on
+     * the tables they kept, which agree with the core's records (nothing
+     * reported, nothing lost), as they would after a killed process.
+     */
+    @Test
+    void theVtdBundleRestartedUnderLoadComesBackOnItsKeptTables() throws Exception {
+        java.nio.file.Path state = java.nio.file.Files.createTempDirectory("iommu-kept");
+        DeviceAssignment assignment = ready();
+        List<String> log = java.util.Collections.synchronizedList(new ArrayList<>());
+        var readerRef = context.getServiceReference(org.osgi.service.log.LogReaderService.class);
+        org.osgi.service.log.LogReaderService reader = context.getService(readerRef);
+        org.osgi.service.log.LogListener listener = e -> log.add(e.getLogLevel() + " " + e.getMessage());
+        reader.addLogListener(listener);
+        org.osgi.service.cm.Configuration vtd = cm.getConfiguration("iommu.vtd.platform", "?");
+        org.osgi.service.cm.Configuration core = cm.getConfiguration("iommu.core", "?");
+        try {
+            vtd.update(new java.util.Hashtable<>(Map.of("stateDirectory", state.toString())));
+            java.util.Dictionary<String, Object> coreProps = core.getProperties();
+            coreProps.put("stateDirectory", state.toString());
+            core.update(coreProps);
+            Platform.await("the units to keep their tables in " + state, () -> vtdUnits().size() == 5
+                    && vtdUnits().stream().allMatch(u -> String.valueOf(u.describe().get("tables"))
+                            .startsWith(state.resolve("vtd").toString())));
+            Platform.await("the core to keep its journal in " + state,
+                    () -> state.toString().equals(assignment.state().directory));
+            Bundle bundle = Arrays.stream(context.getBundles()).filter(b -> "iommu.vtd".equals(b.getSymbolicName()))
+                    .findFirst().orElseThrow();
+
+            Workload.Result load = Workload.run(tracker::getService, () -> {
+                for (int round = 0; round < 2; round++) {
+                    Thread.sleep(150);
+                    bundle.stop();
+                    Thread.sleep(100);
+                    bundle.start();
+                    ready();
+                }
+                Thread.sleep(150);
+            });
+            DeviceAssignment after = ready();
+            assertThat(load.workers()).allSatisfy(w -> assertThat(w.operations).isPositive());
+            assertThat(load.errors()).allSatisfy(e -> assertThat(e).doesNotContain("\n").doesNotContain("Exception"));
+            assertThat(vtdUnits()).hasSize(5).allSatisfy(u -> assertThat(u.inheritedTables()).as(u.id()).isTrue());
+            assertThat(Workload.platformView(after)).isEqualTo(load.attached());
+            assertThat(after.audit()).isEmpty();
+            assertThat(after.state().problems).as("disagreements between the kept tables and the core; log: %s",
+                    String.join("\n", log)).isEmpty();
+        } finally {
+            java.util.Dictionary<String, Object> coreProps = core.getProperties();
+            coreProps.put("stateDirectory", "");
+            core.update(coreProps);
+            vtd.delete();
+            Platform.await("the units back on the heap", () -> vtdUnits().size() == 5 && vtdUnits().stream()
+                    .allMatch(u -> String.valueOf(u.describe().get("tables")).startsWith("heap")));
+        }
+    }
+
+    List<iommu.api.spi.IommuUnit> vtdUnits() {
+        List<iommu.api.spi.IommuUnit> units = new ArrayList<>();
+        try {
+            for (ServiceReference<iommu.api.spi.IommuUnit> ref : context.getServiceReferences(
+                    iommu.api.spi.IommuUnit.class, "(" + iommu.api.spi.IommuUnit.VENDOR + "=vt-d)")) {
+                iommu.api.spi.IommuUnit unit = context.getService(ref);
+                if (unit != null) {
+                    units.add(unit);
+                }
+            }
+        } catch (org.osgi.framework.InvalidSyntaxException e) {
+            throw new AssertionError(e);
+        }
+        return units;
+    }
+
+    /**
      * The console restarted four times while eight threads attach and
      * detach, its commands used between restarts (attach, detach, guests,
      * verify on VFs the workers never touch). The workers do not notice (the
