@@ -38,6 +38,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import iommu.api.DeviceAssignment;
 import iommu.api.dto.DiscoveryDTO;
 import iommu.api.spi.AllocationStrategy;
+import iommu.api.Quoted;
 import iommu.api.spi.PlatformDiscovery;
 
 /**
@@ -230,7 +231,7 @@ public class LauncherMain implements Callable<Integer> {
         } catch (IommuCommands.UnrecognizedPlatformException e) {
             throw new Exit(BAD_ARGUMENTS, "--platform " + e.getMessage());
         } catch (RuntimeException e) {
-            throw new Exit(FAILED, "--platform '" + path + "': " + Errors.message(e));
+            throw new Exit(FAILED, "--platform " + Quoted.of(path.toString(), 256) + ": " + Errors.message(e));
         }
         // The named platform is the whole machine: other vendors' start-up platforms (the
         // embedded VT-d default) leave first, so no two vendors claim the same PCI functions.
@@ -244,7 +245,8 @@ public class LauncherMain implements Callable<Integer> {
                     try {
                         other.forget(unit.id);
                     } catch (RuntimeException e) {
-                        throw new Exit(FAILED, "--platform '" + path + "': cannot remove " + other.vendor() + " unit "
+                        throw new Exit(FAILED, "--platform " + Quoted.of(path.toString(), 256) + ": cannot remove "
+                                + other.vendor() + " unit "
                                 + unit.id + ": " + Errors.message(e));
                     }
                 }
@@ -256,7 +258,7 @@ public class LauncherMain implements Callable<Integer> {
                 () -> commands.newUnits(before) + " new units registered so far")) {
             dto = discovery.replacePlatform(path);
         } catch (RuntimeException e) {
-            throw new Exit(FAILED, "--platform '" + path + "': " + Errors.message(e));
+            throw new Exit(FAILED, "--platform " + Quoted.of(path.toString(), 256) + ": " + Errors.message(e));
         }
         int units = dto.units == null ? 0 : dto.units.size();
         platformText = path + " (" + dto.format + ", vendor " + discovery.vendor() + ": " + units
@@ -283,7 +285,8 @@ public class LauncherMain implements Callable<Integer> {
             java.nio.file.Files.createDirectories(dir);
             wanted = dir.toAbsolutePath().normalize().toString();
         } catch (java.io.IOException | RuntimeException e) {
-            throw new Exit(BAD_ARGUMENTS, "--state '" + dir + "': cannot create the directory: " + e.getMessage());
+            throw new Exit(BAD_ARGUMENTS, "--state " + Quoted.of(dir.toString(), 256) + ": cannot create the directory: "
+                    + e.getMessage());
         }
         // the units' tables first: they come up on what their files kept, before the core reads its journal,
         // so that it compares the two and reports where they disagree
@@ -296,7 +299,8 @@ public class LauncherMain implements Callable<Integer> {
                     }
                 });
             } catch (RuntimeException e) {
-                throw new Exit(FAILED, "--state '" + dir + "': " + discovery.vendor() + " units: " + Errors.message(e));
+                throw new Exit(FAILED, "--state " + Quoted.of(dir.toString(), 256) + ": " + discovery.vendor() + " units: "
+                        + Errors.message(e));
             }
         }
         ConfigurationAdmin ca = await(deadline, () -> configAdmin != null) ? configAdmin : null;
@@ -324,7 +328,7 @@ public class LauncherMain implements Callable<Integer> {
         if (!settled || state == null || !wanted.equals(state.directory)) {
             String why = state == null || state.problems.isEmpty() ? "iommu.core did not take it up within "
                     + StrategySwitch.seconds(STARTUP_TIMEOUT) : CoreText.oneLine(state.problems.get(0));
-            throw new Exit(FAILED, "--state '" + dir + "': " + why);
+            throw new Exit(FAILED, "--state " + Quoted.of(dir.toString(), 256) + ": " + why);
         }
     }
 
