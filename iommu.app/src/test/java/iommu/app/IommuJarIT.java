@@ -257,6 +257,28 @@ class IommuJarIT {
     }
 
     @Test
+    void aTableFileOfAnotherUnitExitsOneWithItsLineAndIsLeftAsItIs() throws Exception {
+        Path state = dir.resolve("kept");
+        Run first = run("--state", state.toString(), "-c", "iommu:attach 1 0000:3b:00.2");
+        assertThat(first.exit()).as(first.err()).isZero();
+        Path dmar1 = state.resolve("vtd/vtd-0000-00000000c5ffc000.tables");
+        assertThat(dmar1).isRegularFile();
+        // the header claims another unit: the platform changed under the state directory
+        byte[] bytes = Files.readAllBytes(dmar1);
+        bytes[0x28] ^= 0x01; // CAP
+        Files.write(dmar1, bytes);
+
+        Run s = run("--state", state.toString(), "-c", "iommu:guests");
+        assertThat(s.exit()).isEqualTo(1);
+        assertOneLineNoStackTrace(s);
+        assertThat(s.err()).startsWith("--state '" + state + "': vt-d units: unit dmar1: table file " + dmar1
+                + " refused: it holds the tables of unit dmar1 with CAP 0x").contains(": expected CAP 0x")
+                .contains("use another state directory, or remove the file");
+        assertThat(Files.readAllBytes(dmar1)).isEqualTo(bytes);
+        assertThat(s.out()).doesNotContain("0000:3b:00.2");
+    }
+
+    @Test
     void aPlatformNothingRecognizesExitsTwoNamingTheFormats() throws Exception {
         Path notes = Files.writeString(dir.resolve("notes.md"), "not a platform\n");
         Run r = run("--platform", notes.toString(), "-c", "iommu:units");
