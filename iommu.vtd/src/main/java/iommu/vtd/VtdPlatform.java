@@ -69,6 +69,7 @@ public class VtdPlatform {
     private final BundleContext context;
     private volatile String source;
     private volatile String configuredStateDirectory;
+    private volatile String configuredPath;
 
     @Activate
     public VtdPlatform(BundleContext context, Config config,
@@ -87,6 +88,7 @@ public class VtdPlatform {
                     + " DMAR binary, sysfs-shaped directory or platform file", wanted, e);
         }
         this.source = wanted;
+        this.configuredPath = path;
         this.registry = new UnitRegistry(PciInventory.empty(), new ServicePublisher(context));
         this.configuredStateDirectory = trimmed(config.stateDirectory());
         String stateDirectory = configuredStateDirectory.isEmpty() ? rememberedStateDirectory() : configuredStateDirectory;
@@ -109,7 +111,11 @@ public class VtdPlatform {
         }
     }
 
-    /** A new state directory moves every unit's tables there; a new path is logged: it takes a restart. */
+    /**
+     * A new state directory moves every unit's tables there; a new path
+     * replaces the platform (refused, and logged, while a device of it is
+     * attached).
+     */
     @Modified
     void modified(Config config) {
         String wanted = trimmed(config.stateDirectory());
@@ -122,10 +128,20 @@ public class VtdPlatform {
             }
         }
         String path = trimmed(config.path());
-        String wantedSource = path.isEmpty() ? DEFAULT_SOURCE : path;
-        if (!wantedSource.equals(source)) {
-            logger.warn("VT-d platform path changed to %s: it is read when the bundle starts again (or use"
-                    + " iommu:discover / replacePlatform now); the units of %s stay", wantedSource, source);
+        if (!path.equals(configuredPath)) {
+            configuredPath = path;
+            try {
+                if (path.isEmpty()) {
+                    registry.replace(loadDefault(), "platform " + DEFAULT_SOURCE);
+                    source = DEFAULT_SOURCE;
+                    logger.info("VT-d platform %s: %d units", DEFAULT_SOURCE, registry.units().size());
+                } else {
+                    replacePlatform(Paths.get(path));
+                }
+            } catch (IommuException | IllegalArgumentException | IOException e) {
+                logger.error("VT-d platform %s not loaded, the units of %s stay: %s",
+                        path.isEmpty() ? DEFAULT_SOURCE : path, source, e.getMessage());
+            }
         }
     }
 

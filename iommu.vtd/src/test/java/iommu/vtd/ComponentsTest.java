@@ -131,6 +131,28 @@ class ComponentsTest {
     }
 
     @Test
+    void aNewConfiguredPathReplacesThePlatformAndAnEmptyOneBringsTheDefaultBack(@TempDir Path dir)
+            throws IOException {
+        Path file = dir.resolve("lab.txt");
+        Files.write(file, PlatformFileParserTest.VALID);
+        platform = new VtdPlatform(context, config(""), logger);
+        platform.modified(config(file.toString()));
+        assertThat(errors).isEmpty();
+        assertThat(platform.source()).isEqualTo(file.toString());
+        assertThat(services.values()).extracting(p -> p.get(IommuUnit.UNIT_ID)).containsExactly("dmar0", "dmar1");
+
+        platform.modified(config(dir.resolve("nowhere.txt").toString()));
+        assertThat(errors).singleElement().asString().startsWith("VT-d platform " + dir.resolve("nowhere.txt")
+                + " not loaded, the units of " + file + " stay: ");
+        assertThat(services).hasSize(2);
+
+        platform.modified(config(""));
+        assertThat(platform.source()).isEqualTo(VtdPlatform.DEFAULT_SOURCE);
+        assertThat(services.values()).extracting(p -> p.get(IommuUnit.UNIT_ID))
+                .containsExactly("dmar0", "dmar1", "dmar2", "dmar3", "dmar4");
+    }
+
+    @Test
     void aMalformedFileIsOneErrorLineAndNoUnit(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("broken.txt");
         List<String> lines = new ArrayList<>(PlatformFileParserTest.VALID);
