@@ -33,7 +33,8 @@ import net.jqwik.api.Provide;
  * the journal, run against the real core, flush
  * service, strategies and VT-d unit model, and checked after every step
  * against a small reference model (who owns which device, which guest maps
- * which page) and the audit. 20 sequences of 500 steps: 10,000 steps a run;
+ * which page) and the audit. 20 sequences of 500 steps: 10,000 steps a run
+ * ({@code mvn -pl iommu.core test -Dtest=ModelBasedTest -Dmodel.steps=5000}: 100,000);
  * jqwik shrinks a failing sequence to a short one.
  */
 class ModelBasedTest {
@@ -141,9 +142,12 @@ class ModelBasedTest {
         }
     }
 
+    /** Steps per sequence: 500 in CI (20 sequences, 10,000 steps); {@code -Dmodel.steps=N} for longer runs. */
+    static final int STEPS = Integer.getInteger("model.steps", 500);
+
     @Provide
     Arbitrary<List<Integer>> steps() {
-        return Arbitraries.integers().between(0, Integer.MAX_VALUE).list().ofSize(500);
+        return Arbitraries.integers().between(0, Integer.MAX_VALUE).list().ofSize(STEPS);
     }
 
     @Property(tries = 20)
