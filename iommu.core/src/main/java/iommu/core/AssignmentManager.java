@@ -751,9 +751,16 @@ public class AssignmentManager implements DeviceAssignment {
             if (guestMappings.isEmpty()) {
                 mappings.remove(guest);
             }
-            // the pages are gone from the tables; they are gone from the caches once this returns
-            flush.flushPages(guest, iova, pages);
+            // the pages are gone from the tables, and the journal says so whatever the flush does
             journal(Journal.unmap(guest, iova, pages));
+            try {
+                // they are gone from the caches once this returns
+                flush.flushPages(guest, iova, pages);
+            } catch (RuntimeException e) {
+                throw new IommuException(String.format("unmap of %d pages at IOVA 0x%x of guest %s: the pages are"
+                        + " unmapped, but their invalidation failed, so a unit may still cache them until a flush of"
+                        + " the guest succeeds (iommu:flush %s): %s", pages, iova, guest, guest, oneLine(e)), e);
+            }
             return null;
         });
     }

@@ -126,6 +126,30 @@ class FlushOrderingTest {
     }
 
     @Test
+    void anUnmapWhoseInvalidationFailsSaysThePagesMayStillBeCachedAndKeepsThemUnmapped() {
+        VtdUnit dmar0 = StandaloneUnit.create("dmar0", CAP, ECAP, List.of(a));
+        AssignmentManager m = platform(2_000, dmar0);
+        m.attach(GuestId.guest(1), List.of(a));
+        m.map(GuestId.guest(1), 0x1000, 0x9000, 1);
+        assertThat(dmar0.translate(a, 0x1000).hostAddress()).hasValue(0x9000L); // now in the IOTLB
+
+        dmar0.injectInvalidationErrors(1);
+        assertThatThrownBy(() -> m.unmap(GuestId.guest(1), 0x1000, 1)).isInstanceOf(iommu.api.IommuException.class)
+                .hasMessageStartingWith("unmap of 1 pages at IOVA 0x1000 of guest 1: the pages are unmapped, but"
+                        + " their invalidation failed, so a unit may still cache them until a flush of the guest"
+                        + " succeeds (iommu:flush 1): ")
+                .hasMessageContaining("invalidation on unit dmar0 failed");
+        // as the message says: still cached, no longer in the tables or the records
+        assertThat(dmar0.translate(a, 0x1000).hostAddress()).hasValue(0x9000L);
+        // what iommu:flush 1 has the flush service do
+        dmar0.invalidate(List.of(new iommu.api.spi.Invalidation.Domain(DomainId.of(1)))).toCompletableFuture().join();
+        assertThat(dmar0.translate(a, 0x1000).isFault()).isTrue();
+        m.map(GuestId.guest(1), 0x1000, 0xA000, 1); // the range is free again
+        assertThat(dmar0.translate(a, 0x1000).hostAddress()).hasValue(0xA000L);
+        assertThat(m.audit()).isEmpty();
+    }
+
+    @Test
     void aFailedAttachInCachingModeQuarantinesItsIdUntilAFlushSucceeds() {
         VtdUnit dmar0 = StandaloneUnit.create("dmar0", CAP_CACHING_MODE, ECAP, List.of(a, b));
         AssignmentManager m = platform(2_000, dmar0);
