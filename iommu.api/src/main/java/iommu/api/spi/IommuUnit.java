@@ -106,6 +106,19 @@ public interface IommuUnit {
     /** Unmaps {@code pages} 4 KiB pages of the guest's I/O space from {@code iova}. */
     void unmap(GuestId guest, long iova, long pages);
 
+    /**
+     * What the guest's I/O page table on this unit maps, read back from the
+     * unit, in IOVA order, adjacent pages with adjacent host addresses in one
+     * range: a restarted platform takes them over with the context entries, as
+     * it does the domain ids. Empty when the unit cannot tell (the default);
+     * a present empty list when nothing is mapped.
+     *
+     * @since 1.1
+     */
+    default Optional<List<MappedRange>> mappings(GuestId guest) {
+        return Optional.empty();
+    }
+
     /** The DMA the device would do to {@code iova}: its host-physical address or a fault. */
     Translation translate(PciAddress device, long iova);
 

@@ -3,8 +3,9 @@
  * and an allocation-strategy bundle ({@link iommu.api.spi.AllocationStrategy})
  * implement. Both are written by third parties, so their interfaces are
  * {@code @ConsumerType}: adding an abstract method to them is a major change;
- * 1.1 added two with defaults ({@code IommuUnit.inheritedTables},
- * {@code PlatformDiscovery.keepTablesIn}), which older implementations keep.
+ * 1.1 added three with defaults ({@code IommuUnit.inheritedTables},
+ * {@code IommuUnit.mappings}, {@code PlatformDiscovery.keepTablesIn}), which
+ * older implementations keep, and the {@code MappedRange} record.
  */
 @Export
 @Version("1.1.0")
