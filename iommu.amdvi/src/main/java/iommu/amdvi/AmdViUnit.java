@@ -440,6 +440,16 @@ public final class AmdViUnit implements IommuUnit {
         }
     }
 
+    /** The guest's I/O page table on this unit, walked. */
+    @Override
+    public Optional<List<iommu.api.spi.MappedRange>> mappings(GuestId guest) {
+        Objects.requireNonNull(guest, "guest");
+        synchronized (lock) {
+            return Optional.of(pageTables.runs(guest).stream()
+                    .map(r -> new iommu.api.spi.MappedRange(r[0] << 12, r[1] << 12, r[2])).toList());
+        }
+    }
+
     /** Unmaps what is mapped of the range; the IOTLB keeps what it cached until invalidated. */
     @Override
     public void unmap(GuestId guest, long iova, long pages) {

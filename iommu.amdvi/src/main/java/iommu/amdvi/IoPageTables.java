@@ -152,6 +152,37 @@ final class IoPageTables {
         pages.free(table);
     }
 
+    /** What the guest's table maps, in IOVA order, as {iova page, host page, count}, adjacent runs joined. */
+    java.util.List<long[]> runs(GuestId guest) {
+        java.util.List<long[]> runs = new java.util.ArrayList<>();
+        Space s = spaces.get(guest);
+        if (s != null) {
+            walk(s.root, LEVELS, 0, runs);
+        }
+        return runs;
+    }
+
+    private void walk(long table, int level, long firstPage, java.util.List<long[]> runs) {
+        for (int i = 0; i < 512; i++) {
+            long entry = memory.read64(table + i * 8L);
+            if ((entry & PR) == 0) {
+                continue;
+            }
+            long page = firstPage + ((long) i << (9 * (level - 1)));
+            if (level > 1) {
+                walk(entry & ADDRESS_MASK, level - 1, page, runs);
+            } else {
+                long host = (entry & ADDRESS_MASK) >>> 12;
+                long[] last = runs.isEmpty() ? null : runs.get(runs.size() - 1);
+                if (last != null && last[0] + last[2] == page && last[1] + last[2] == host) {
+                    last[2]++;
+                } else {
+                    runs.add(new long[] {page, host, 1});
+                }
+            }
+        }
+    }
+
     /** The address of the level-1 entry for the page; -1 when a directory is missing and {@code create} is false. */
     private long leaf(long root, long page, boolean create) {
         long table = root;

@@ -66,6 +66,17 @@ class IsolationTest {
     }
 
     @Test
+    void aGuestsMappingsReadBackAsRuns() {
+        assertThat(unit.mappings(G1)).contains(List.of());
+        unit.map(G1, 0x20_0000, 0x9000_0000L, 2);
+        unit.map(G1, 0x1F_F000, 0x8FFF_F000L, 1);
+        unit.map(G1, 0x20_2000, 0x7000_0000L, 1);
+        assertThat(unit.mappings(G1)).contains(List.of(new iommu.api.spi.MappedRange(0x1F_F000, 0x8FFF_F000L, 3),
+                new iommu.api.spi.MappedRange(0x20_2000, 0x7000_0000L, 1)));
+        assertThat(unit.mappings(G2)).contains(List.of());
+    }
+
+    @Test
     void aDeviceMovedBetweenGuestsSeesOnlyItsNewOwnersMapping() {
         unit.map(G1, IOVA, 0xAAAA_0000L, 1);
         unit.map(G2, IOVA, 0xBBBB_0000L, 1);

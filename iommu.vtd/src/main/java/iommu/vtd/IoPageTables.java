@@ -199,6 +199,41 @@ final class IoPageTables {
         return mapped;
     }
 
+    /**
+     * What the guest's table maps, in IOVA order: runs of {iova page, host
+     * page, count}, adjacent pages with adjacent host pages joined.
+     */
+    java.util.List<long[]> runs(GuestId guest) {
+        java.util.List<long[]> runs = new java.util.ArrayList<>();
+        Space space = spaces.get(guest);
+        if (space != null) {
+            collect(space.root, levels, 0, runs);
+        }
+        return runs;
+    }
+
+    private void collect(long table, int level, long firstPage, java.util.List<long[]> runs) {
+        long span = 1L << (9 * (level - 1)); // pages under one entry of this level
+        for (int i = 0; i < PageTableEntry.ENTRIES; i++) {
+            long pte = memory.read64(table + (long) i * PageTableEntry.SIZE);
+            if (!PageTableEntry.present(pte)) {
+                continue;
+            }
+            long page = firstPage + i * span;
+            if (level > 1) {
+                collect(PageTableEntry.address(pte), level - 1, page, runs);
+                continue;
+            }
+            long host = PageTableEntry.address(pte) >>> PhysicalMemory.PAGE_SHIFT;
+            long[] last = runs.isEmpty() ? null : runs.get(runs.size() - 1);
+            if (last != null && last[0] + last[2] == page && last[1] + last[2] == host) {
+                last[2]++;
+            } else {
+                runs.add(new long[] {page, host, 1});
+            }
+        }
+    }
+
     /** Every guest with a table here. */
     java.util.Set<GuestId> guests() {
         return java.util.Set.copyOf(spaces.keySet());

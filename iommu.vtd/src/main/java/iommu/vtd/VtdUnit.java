@@ -650,6 +650,16 @@ public final class VtdUnit implements IommuUnit {
         }
     }
 
+    /** The guest's I/O page table walked as the driver wrote it (read and write rights are not told apart). */
+    @Override
+    public Optional<List<iommu.api.spi.MappedRange>> mappings(GuestId guest) {
+        Objects.requireNonNull(guest, "guest");
+        synchronized (lock) {
+            return Optional.of(pageTables.runs(guest).stream()
+                    .map(r -> new iommu.api.spi.MappedRange(r[0] << PAGE_SHIFT, r[1] << PAGE_SHIFT, r[2])).toList());
+        }
+    }
+
     /** A unit whose SAGAW names no width the model knows has no page-table format: nothing to write. */
     private void requireAddressWidth() {
         if (addressWidth < 0) {

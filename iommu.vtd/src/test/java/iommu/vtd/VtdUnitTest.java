@@ -72,6 +72,25 @@ class VtdUnitTest {
     }
 
     @Test
+    void readsBackAGuestsMappingsAsRunsInIovaOrder() {
+        assertThat(dmar0.mappings(GUEST_1)).contains(List.of());
+        dmar0.map(GUEST_1, 0x20_0000, 0x9000_0000L, 2);
+        dmar0.map(GUEST_1, 0x1F_F000, 0x8FFF_F000L, 1); // joins the run: adjacent IOVA and host, across a table edge
+        dmar0.map(GUEST_1, 0x20_2000, 0x7000_0000L, 1); // adjacent IOVA, host elsewhere: a run of its own
+        dmar0.map(GUEST_1, 0x40_0000_0000L, 0x1000, 3);
+        dmar0.map(GUEST_2, 0, 0x5000, 1);
+        assertThat(dmar0.mappings(GUEST_1)).contains(List.of(
+                new iommu.api.spi.MappedRange(0x1F_F000, 0x8FFF_F000L, 3),
+                new iommu.api.spi.MappedRange(0x20_2000, 0x7000_0000L, 1),
+                new iommu.api.spi.MappedRange(0x40_0000_0000L, 0x1000, 3)));
+        dmar0.unmap(GUEST_1, 0x20_0000, 1);
+        assertThat(dmar0.mappings(GUEST_1).orElseThrow()).startsWith(
+                new iommu.api.spi.MappedRange(0x1F_F000, 0x8FFF_F000L, 1),
+                new iommu.api.spi.MappedRange(0x20_1000, 0x9000_1000L, 1));
+        assertThat(dmar0.mappings(GUEST_2)).contains(List.of(new iommu.api.spi.MappedRange(0, 0x5000, 1)));
+    }
+
+    @Test
     void setsReadsAndClearsContexts() {
         assertThat(dmar1.context(VF1)).isEmpty();
         dmar1.setContext(VF1, ctx(5, GUEST_1));
