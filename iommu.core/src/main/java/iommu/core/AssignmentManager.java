@@ -97,8 +97,14 @@ public class AssignmentManager implements DeviceAssignment {
     private final Map<String, Map<String, Long>> counters = new TreeMap<>();
     private final Map<AllocationStrategy, StrategyEntry> strategies = new LinkedHashMap<>();
     private Bound bound;
-    /** Null while state is ephemeral. */
+    /** Null while there is none (no state directory, no private journal). */
     private Journal journal;
+    /** Whether {@link #journal} is the private one in the bundle's data area, not a state directory's. */
+    private boolean privateJournal;
+    /** The bundle's data area for its private journal; null outside a framework. */
+    private final java.nio.file.Path privateDirectory;
+    /** The framework's launch id: a private journal of another launch is not read. */
+    private final String frameworkId;
     private String stateDirectory = "";
     private String configuredStateDirectory;
     private int restored;
@@ -110,10 +116,18 @@ public class AssignmentManager implements DeviceAssignment {
     private long waitMillis;
     private boolean active;
 
+    /** Outside a framework (tests): no private journal. */
+    public AssignmentManager(DomainIdTable table, FlushService flush, Logger log, CoreConfig config) {
+        this(null, table, flush, log, config);
+    }
+
     @Activate
-    public AssignmentManager(@Reference(name = "table") DomainIdTable table,
+    public AssignmentManager(org.osgi.framework.BundleContext context, @Reference(name = "table") DomainIdTable table,
             @Reference(name = "flush") FlushService flush,
             @Reference(name = "log", service = LoggerFactory.class) Logger log, CoreConfig config) {
+        java.io.File area = context == null ? null : context.getDataFile("journal");
+        this.privateDirectory = area == null ? null : area.toPath();
+        this.frameworkId = context == null ? null : context.getProperty(Constants.FRAMEWORK_UUID);
         this.table = table;
         this.flush = flush;
         this.log = log;
@@ -133,7 +147,7 @@ public class AssignmentManager implements DeviceAssignment {
             }
             rebuildDeviceIndex();
             reselect();
-            openState(configuredStateDirectory);
+            openState(configuredStateDirectory, true);
             log.info("core active: {} units, {} attached devices, strategy {}", units.size(), attachments.size(),
                     bound == null ? "none (" + problem + ")" : bound.entry().name());
         } finally {
@@ -148,7 +162,7 @@ public class AssignmentManager implements DeviceAssignment {
             waitMillis = config.operationWaitMillis();
             requested = config.strategy();
             reselect();
-            openState(config.stateDirectory());
+            openState(config.stateDirectory(), false);
         } finally {
             lock.unlock();
         }
@@ -159,10 +173,7 @@ public class AssignmentManager implements DeviceAssignment {
         lock.lock();
         try {
             active = false;
-            if (journal != null) {
-                journal.close();
-                journal = null;
-            }
+            closeJournal();
             stateDirectory = "";
         } finally {
             lock.unlock();
@@ -237,6 +248,7 @@ public class AssignmentManager implements DeviceAssignment {
     private boolean adopt(IommuUnit unit) {
         String unitId = unit.id();
         boolean adoptedAny = false;
+        Set<GuestId> adoptedGuests = new TreeSet<>();
         for (PciAddress device : List.copyOf(attachedByUnit.getOrDefault(unitId, Set.of()))) {
             Attachment a = attachments.get(device);
             Optional<DeviceContext> now = unit.context(a.device());
@@ -315,8 +327,51 @@ public class AssignmentManager implements DeviceAssignment {
             }
             log.info("unit {}: adopted {} attached to guest {} with domain id {}", unitId, device, guest, did);
             journal(Journal.attach(adopted));
+            adoptedGuests.add(guest);
         }
+        adoptedGuests.forEach(guest -> adoptMappings(unit, guest));
         return adoptedAny;
+    }
+
+    /**
+     * A guest adopted from a unit's entries (this manager restarted): its pages
+     * are taken from the unit's page table too, when the manager has no record
+     * of them; a record that the table contradicts is written again over it.
+     */
+    private void adoptMappings(IommuUnit unit, GuestId guest) {
+        Optional<List<iommu.api.spi.MappedRange>> read;
+        try {
+            read = unit.mappings(guest);
+        } catch (RuntimeException e) {
+            unitProblem("unit " + unit.id() + ": cannot read guest " + guest + "'s mappings: " + oneLine(e));
+            return;
+        }
+        if (read.isEmpty()) {
+            return; // the unit cannot tell: the journal, if any, brings them back
+        }
+        GuestMappings found = GuestMappings.of(read.get());
+        GuestMappings recorded = mappings.get(guest);
+        if (recorded == null) {
+            if (!found.isEmpty()) {
+                mappings.put(guest, found);
+                log.info("unit {}: adopted {} mapped runs of guest {}", unit.id(), found.runs().size(), guest);
+                journal(found.runs().stream().map(r -> Journal.map(guest, r.iova(), r.hostAddress(), r.pages()))
+                        .toArray(String[]::new));
+            }
+        } else if (!recorded.samePages(found)) {
+            unitProblem("unit " + unit.id() + ": its page table maps guest " + guest + "'s pages otherwise than the"
+                    + " platform's record (" + found.coalesced().size() + " runs there, " + recorded.coalesced().size()
+                    + " recorded); the record written again");
+            try {
+                for (GuestMappings.Run r : found.runs()) {
+                    unit.unmap(guest, r.iova(), r.pages());
+                }
+                replayMappings(guest, unit);
+                flush.flushGuest(guest);
+            } catch (RuntimeException e) {
+                unitProblem("unit " + unit.id() + ": cannot write guest " + guest + "'s mappings again: " + oneLine(e));
+            }
+        }
     }
 
     /** Which unit translates each device: the one with the strongest claim, first by unit id on a tie. */
@@ -690,8 +745,8 @@ public class AssignmentManager implements DeviceAssignment {
         GuestMappings.checkRange(iova, pages);
         GuestMappings.checkRange(hostAddress, pages);
         locked(() -> {
-            GuestMappings guestMappings = mappings.computeIfAbsent(guest, g -> new GuestMappings());
-            GuestMappings.Run overlap = guestMappings.overlap(iova, pages);
+            GuestMappings existing = mappings.get(guest);
+            GuestMappings.Run overlap = existing == null ? null : existing.overlap(iova, pages);
             if (overlap != null) {
                 throw new IommuException(String.format("guest %s already maps %d pages at IOVA 0x%x: unmap them first",
                         guest, overlap.pages(), overlap.iova()));
@@ -720,7 +775,7 @@ public class AssignmentManager implements DeviceAssignment {
                 journal(Journal.unmap(guest, iova, pages));
                 throw e instanceof IommuException ie ? ie : new IommuException(oneLine(e), e);
             }
-            guestMappings.add(iova, hostAddress, pages);
+            mappings.computeIfAbsent(guest, g -> new GuestMappings()).add(iova, hostAddress, pages);
             return null;
         });
     }
@@ -1012,10 +1067,10 @@ public class AssignmentManager implements DeviceAssignment {
     public StateDTO state() {
         return locked(() -> {
             StateDTO dto = new StateDTO();
-            dto.directory = journal == null ? null : stateDirectory;
+            dto.directory = journal == null || privateJournal ? null : stateDirectory;
             dto.restored = restored;
             List<String> all = new ArrayList<>(recoveryProblems);
-            if (journal != null) {
+            if (journal != null && !privateJournal) {
                 // with state kept, what units' kept tables disagreed on belongs to the recovery report
                 all.addAll(unitProblems);
             }
@@ -1045,29 +1100,87 @@ public class AssignmentManager implements DeviceAssignment {
      * journal and the units instead of guessing, then rewrites the journal as
      * a snapshot of the result.
      */
-    private void openState(String directory) {
+    private void openState(String directory, boolean activating) {
         String wanted = directory == null ? "" : directory.trim();
+        if (wanted.isEmpty()) {
+            if (!stateDirectory.isEmpty() || journal == null) {
+                openPrivateJournal(activating);
+            }
+            return;
+        }
         if (wanted.equals(stateDirectory)) {
             return;
         }
         Journal.State loaded;
         try {
-            loaded = wanted.isEmpty() ? null : Journal.read(java.nio.file.Path.of(wanted));
+            loaded = Journal.read(java.nio.file.Path.of(wanted));
         } catch (RuntimeException e) {
             recoveryProblems = List.of(oneLine(e));
             log.error("state directory {} not loaded: {}", wanted, oneLine(e));
             return;
         }
+        closeJournal();
+        stateDirectory = wanted;
+        List<String> problems = reconcile(loaded);
+        recoveryProblems = List.copyOf(problems);
+        problems.forEach(p -> log.warn("recovery from {}: {}", wanted, p));
+        journal = Journal.rewrite(java.nio.file.Path.of(wanted), attachments, mappings);
+        log.info("state kept in {}: {} attachments restored, {} disagreements reported", wanted, restored,
+                problems.size());
+    }
+
+    private void closeJournal() {
         if (journal != null) {
             journal.close();
             journal = null;
         }
-        stateDirectory = wanted;
+        privateJournal = false;
+    }
+
+    /**
+     * Without a state directory the core still journals, without forcing, in
+     * its bundle's data area: what it alone knows (a guest's pages while it
+     * holds no device, so no unit has them) then outlives a restart of the
+     * bundle, though not of the process. A journal a previous framework left
+     * there is not read.
+     */
+    private void openPrivateJournal(boolean activating) {
+        closeJournal();
+        stateDirectory = "";
         restored = 0;
         recoveryProblems = List.of();
-        if (loaded == null) {
+        if (privateDirectory == null) {
             return;
         }
+        try {
+            java.nio.file.Path owner = privateDirectory.resolve("framework");
+            boolean ours = frameworkId != null && java.nio.file.Files.exists(owner)
+                    && frameworkId.equals(java.nio.file.Files.readString(owner).trim());
+            if (activating && ours) {
+                // the bundle restarted in this framework: the journal holds what this manager knew
+                List<String> problems = reconcile(Journal.read(privateDirectory));
+                recoveryProblems = List.copyOf(problems);
+                problems.forEach(p -> log.warn("recovery after a restart of the bundle: {}", p));
+            }
+            java.nio.file.Files.createDirectories(privateDirectory);
+            java.nio.file.Files.writeString(owner, frameworkId == null ? "" : frameworkId);
+            journal = Journal.rewrite(privateDirectory, attachments, mappings, false);
+            privateJournal = true;
+        } catch (java.io.IOException | RuntimeException e) {
+            closeJournal();
+            log.error("no private journal in {}: {}; a restart of the bundle loses the pages of guests that hold no"
+                    + " device", privateDirectory, oneLine(e));
+        }
+    }
+
+    /**
+     * Replays a journal into the present state, restoring attachments whose
+     * entries the units lost (a new process, a unit that came back empty), and
+     * returns every disagreement between the journal and the units instead of
+     * guessing.
+     */
+    private List<String> reconcile(Journal.State loaded) {
+        restored = 0;
         List<String> problems = new ArrayList<>();
         for (Attachment j : loaded.attachments.values()) {
             Attachment now = attachments.get(j.device());
@@ -1116,29 +1229,43 @@ public class AssignmentManager implements DeviceAssignment {
             }
         }
         loaded.mappings.forEach((guest, runs) -> {
-            if (!mappings.containsKey(guest)) {
-                mappings.put(guest, runs);
-                for (String unitId : table.domainsOf(guest).keySet()) {
-                    IommuUnit unit = units.get(unitId);
-                    if (unit != null) {
-                        try {
-                            replayMappings(guest, unit);
-                        } catch (RuntimeException e) {
-                            problems.add("guest " + guest + ": its mappings could not be written again on unit " + unitId
-                                    + ": " + oneLine(e));
+            GuestMappings adopted = mappings.get(guest);
+            if (adopted != null && adopted.samePages(runs)) {
+                return; // the units' page tables hold what the journal says
+            }
+            if (adopted != null) {
+                problems.add("guest " + guest + ": the units' page tables map its pages otherwise than the journal ("
+                        + adopted.coalesced().size() + " runs there, " + runs.coalesced().size()
+                        + " in the journal); the journal's written again");
+            }
+            mappings.put(guest, runs);
+            for (String unitId : table.domainsOf(guest).keySet()) {
+                IommuUnit unit = units.get(unitId);
+                if (unit != null) {
+                    try {
+                        if (adopted != null) {
+                            for (GuestMappings.Run r : adopted.runs()) {
+                                unit.unmap(guest, r.iova(), r.pages());
+                            }
                         }
+                        replayMappings(guest, unit);
+                    } catch (RuntimeException e) {
+                        problems.add("guest " + guest + ": its mappings could not be written again on unit " + unitId
+                                + ": " + oneLine(e));
                     }
                 }
             }
         });
-        recoveryProblems = List.copyOf(problems);
-        problems.forEach(p -> log.warn("recovery from {}: {}", wanted, p));
+        for (GuestId guest : mappings.keySet()) {
+            if (!loaded.mappings.containsKey(guest) && !mappings.get(guest).isEmpty()) {
+                problems.add("guest " + guest + " has pages mapped in the units' page tables (" + mappings.get(guest)
+                        .coalesced().size() + " runs) that the journal does not have; kept");
+            }
+        }
         if (restored > 0) {
             reopenAllocator();
         }
-        journal = Journal.rewrite(java.nio.file.Path.of(wanted), attachments, mappings);
-        log.info("state kept in {}: {} attachments restored, {} disagreements reported", wanted, restored,
-                problems.size());
+        return problems;
     }
 
     private void count(String unitId, String counter) {

@@ -89,6 +89,32 @@ final class GuestMappings {
         return new ArrayList<>(runs.values());
     }
 
+    /** The runs with neighbours joined where both IOVA and host pages continue: the same pages, one way to say it. */
+    List<Run> coalesced() {
+        List<Run> joined = new ArrayList<>();
+        for (Run r : runs.values()) {
+            Run last = joined.isEmpty() ? null : joined.get(joined.size() - 1);
+            if (last != null && last.endPage() == r.iovaPage() && last.hostPage() + last.pages() == r.hostPage()) {
+                joined.set(joined.size() - 1, new Run(last.iovaPage(), last.hostPage(), last.pages() + r.pages()));
+            } else {
+                joined.add(r);
+            }
+        }
+        return joined;
+    }
+
+    /** Whether both map the same pages to the same host pages. */
+    boolean samePages(GuestMappings other) {
+        return coalesced().equals(other.coalesced());
+    }
+
+    /** What a unit reads back from its page table. */
+    static GuestMappings of(List<iommu.api.spi.MappedRange> ranges) {
+        GuestMappings m = new GuestMappings();
+        ranges.forEach(r -> m.add(r.iova(), r.hostAddress(), r.pages()));
+        return m;
+    }
+
     boolean isEmpty() {
         return runs.isEmpty();
     }

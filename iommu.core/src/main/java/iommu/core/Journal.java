@@ -45,10 +45,13 @@ final class Journal implements AutoCloseable {
 
     private final Path file;
     private FileChannel channel;
+    /** Whether appends are forced to disk; a journal that needs only outlive a bundle restart is not. */
+    private final boolean durable;
 
-    private Journal(Path file, FileChannel channel) {
+    private Journal(Path file, FileChannel channel, boolean durable) {
         this.file = file;
         this.channel = channel;
+        this.durable = durable;
     }
 
     /** Reads the journal in the directory (none yet: an empty state) without opening it for writing. */
@@ -169,6 +172,16 @@ final class Journal implements AutoCloseable {
      */
     static Journal rewrite(Path directory, Map<PciAddress, Attachment> attachments,
             Map<GuestId, GuestMappings> mappings) {
+        return rewrite(directory, attachments, mappings, true);
+    }
+
+    /**
+     * @param durable whether to force the snapshot and every append to disk
+     *        (a state directory), or only to hand them to the operating system,
+     *        which keeps them across a restart of the bundle (its private journal)
+     */
+    static Journal rewrite(Path directory, Map<PciAddress, Attachment> attachments,
+            Map<GuestId, GuestMappings> mappings, boolean durable) {
         try {
             Files.createDirectories(directory);
             Path file = directory.resolve(FILE);
@@ -185,7 +198,9 @@ final class Journal implements AutoCloseable {
             try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.CREATE,
                     StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
                 out.write(ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8)));
-                out.force(true);
+                if (durable) {
+                    out.force(true);
+                }
             }
             try {
                 Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -193,7 +208,7 @@ final class Journal implements AutoCloseable {
                 Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
             }
             FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-            return new Journal(file, channel);
+            return new Journal(file, channel, durable);
         } catch (IOException e) {
             throw new IommuException("cannot write the journal in " + directory + ": " + e.getMessage(), e);
         }
@@ -219,7 +234,7 @@ final class Journal implements AutoCloseable {
         return String.format("%08x %s%n", crc(payload), payload).replace(System.lineSeparator(), "\n");
     }
 
-    /** Appends the records and forces them to disk: when this returns, they survive a crash. */
+    /** Appends the records and (durable) forces them to disk: when this returns, they survive a crash. */
     void append(List<String> payloads) {
         StringBuilder text = new StringBuilder();
         payloads.forEach(p -> text.append(line(p)));
@@ -228,7 +243,9 @@ final class Journal implements AutoCloseable {
             while (buffer.hasRemaining()) {
                 channel.write(buffer);
             }
-            channel.force(false);
+            if (durable) {
+                channel.force(false);
+            }
         } catch (IOException e) {
             throw new IommuException("cannot write the journal " + file + ": " + e.getMessage(), e);
         }

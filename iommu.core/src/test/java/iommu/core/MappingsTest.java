@@ -45,6 +45,31 @@ class MappingsTest {
     }
 
     @Test
+    void aCoreRestartedWithoutAStateDirectoryTakesTheGuestsPagesBackFromTheUnits() {
+        PciAddress a = PciAddress.parse("0000:03:00.0");
+        PciAddress b = PciAddress.parse("0000:05:00.0");
+        iommu.vtd.VtdUnit u0 = iommu.vtd.StandaloneUnit.create("dmar0", FlushOrderingTest.CAP, FlushOrderingTest.ECAP,
+                List.of(a));
+        iommu.vtd.VtdUnit u1 = iommu.vtd.StandaloneUnit.create("dmar1", 0xfed9_1000L, FlushOrderingTest.CAP,
+                FlushOrderingTest.ECAP, 0x10, List.of(b));
+        AssignmentManager first = new FlushOrderingTest().platform(2_000, u0, u1);
+        first.attach(guest, List.of(a, b));
+        first.map(guest, 0x10_0000, 0x4000_0000, 4);
+        first.map(guest, 0x10_4000, 0x4000_4000, 2); // one run with the first, read back
+        first.deactivate(); // the core's bundle restarts; no state directory: nothing on disk
+
+        AssignmentManager again = new FlushOrderingTest().platform(2_000, u0, u1);
+        assertThat(again.guests()).singleElement().satisfies(g -> assertThat(g.devices).hasSize(2));
+        // the pages are known again: mapping over them is refused, unmapping them reaches both units
+        assertThatThrownBy(() -> again.map(guest, 0x10_2000, 0x9000, 1))
+                .hasMessageContaining("already maps 6 pages at IOVA 0x100000");
+        again.unmap(guest, 0x10_0000, 6);
+        assertThat(u0.translate(a, 0x10_5000).isFault()).isTrue();
+        assertThat(u1.translate(b, 0x10_0000).isFault()).isTrue();
+        assertThat(again.audit()).isEmpty();
+    }
+
+    @Test
     void badRangesAreRefused() {
         assertThatThrownBy(() -> m.map(guest, 0x1001, 0x2000, 1)).hasMessageContaining("IOVA 0x1001 is not 4 KiB aligned");
         assertThatThrownBy(() -> m.map(guest, 0x1000, 0x2000, 0)).hasMessageContaining("at least 1");
