@@ -112,6 +112,8 @@ class BundleRestartTest {
         assertThat(load.workers()).allSatisfy(w -> assertThat(w.operations).isPositive());
         assertThat(load.errors()).allSatisfy(e -> assertThat(e).doesNotContain("\n").doesNotContain("Exception"));
         assertThat(Workload.platformView(assignment)).as("after restarting %s", bsn).isEqualTo(load.attached());
+        assertThat(load.wrongTranslations(assignment, id -> Platform.unit(context, id)))
+                .as("DMA after restarting %s", bsn).isEmpty();
         assertThat(assignment.audit()).isEmpty();
         return assignment;
     }
@@ -237,6 +239,7 @@ class BundleRestartTest {
         expected.putAll(viaConsole);
         assertThat(viaConsole).hasSize(4 * 2 - 3); // four rounds attach two each, the last three detach one each
         assertThat(Workload.platformView(assignment)).as("after restarting iommu.console").isEqualTo(expected);
+        assertThat(load.wrongTranslations(assignment, id -> Platform.unit(context, id))).isEmpty();
         assertThat(assignment.audit()).isEmpty();
 
         // the console is back: its commands registered again, and they say what the service says

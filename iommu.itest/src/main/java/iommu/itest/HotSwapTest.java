@@ -150,6 +150,7 @@ class HotSwapTest extends PlatformTest {
         assertThat(load.errors()).isEmpty();
         assertThat(load.workers()).allSatisfy(w -> assertThat(w.operations).as("operations of a worker").isGreaterThan(20));
         assertThat(Workload.platformView(assignment)).isEqualTo(load.attached());
+        assertThat(load.wrongTranslations(assignment, id -> Platform.unit(context, id))).isEmpty();
         assertThat(assignment.audit()).isEmpty();
     }
 
@@ -171,6 +172,7 @@ class HotSwapTest extends PlatformTest {
         // while no strategy is bound attaches fail, clearly; nothing else may fail
         assertThat(load.errors()).allSatisfy(e -> assertThat(e).contains("no allocation strategy bound"));
         assertThat(Workload.platformView(assignment)).isEqualTo(load.attached());
+        assertThat(load.wrongTranslations(assignment, id -> Platform.unit(context, id))).isEmpty();
         assertThat(assignment.audit()).isEmpty();
     }
 }

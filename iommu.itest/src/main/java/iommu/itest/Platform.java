@@ -60,6 +60,7 @@ final class Platform {
         if (!attached.isEmpty()) {
             assignment.detach(attached);
         }
+        Workload.unmapAll(assignment);
         requestStrategy(cm, assignment, "per-unit");
         await("per-unit to be bound", () -> assignment.strategy().filter("per-unit"::equals).isPresent());
     }

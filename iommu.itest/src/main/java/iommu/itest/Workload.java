@@ -21,9 +21,10 @@ import iommu.api.IommuException;
 import iommu.api.PciAddress;
 
 /**
- * Eight workers attaching and detaching their own VFs for as long as a
- * disturbance (a swap, a bundle restart) takes; each remembers what it was
- * told succeeded, which is what the platform must still hold afterwards.
+ * Eight workers attaching and detaching their own VFs, and mapping and
+ * unmapping pages of their own guests, for as long as a disturbance (a swap, a
+ * bundle restart) takes; each remembers what it was told succeeded, which is
+ * what the platform must still hold afterwards, and what DMA must reach.
  */
 final class Workload {
 
@@ -37,6 +38,8 @@ final class Workload {
         final List<PciAddress> devices = new ArrayList<>();
         final int firstGuest;
         final Map<PciAddress, Integer> attached = new TreeMap<>();
+        /** Guest to IOVA to host address: the pages this worker was told are mapped. */
+        final Map<Integer, Map<Long, Long>> mapped = new TreeMap<>();
         final Random random;
         final AtomicBoolean stop;
         int operations;
@@ -63,22 +66,40 @@ final class Workload {
                     Thread.sleep(5);
                     continue;
                 }
+                int guest = firstGuest + i % 5;
+                long iova = PAGES_FROM + PAGE * random.nextInt(16);
+                Map<Long, Long> pages = mapped.computeIfAbsent(guest, g -> new TreeMap<>());
+                boolean pageWork = random.nextInt(3) == 0;
                 try {
-                    if (attached.containsKey(device)) {
+                    if (pageWork && pages.containsKey(iova)) {
+                        assignment.unmap(GuestId.guest(guest), iova, 1);
+                        pages.remove(iova);
+                    } else if (pageWork) {
+                        long host = 0x1_0000_0000L + ((long) guest << 24) + iova;
+                        assignment.map(GuestId.guest(guest), iova, host, 1);
+                        pages.put(iova, host);
+                    } else if (attached.containsKey(device)) {
                         assignment.detach(List.of(device));
                         attached.remove(device);
                     } else {
-                        assignment.attach(GuestId.guest(firstGuest + i % 5), List.of(device));
-                        attached.put(device, firstGuest + i % 5);
+                        assignment.attach(GuestId.guest(guest), List.of(device));
+                        attached.put(device, guest);
                     }
                     operations++;
                 } catch (IommuException e) {
-                    errors.add(device + ": " + e.getMessage());
+                    if (pageWork && e.getMessage().contains("the pages are unmapped, but")) {
+                        pages.remove(iova); // done, only its invalidation failed: the message says so
+                    }
+                    errors.add((pageWork ? "guest " + guest + " IOVA 0x" + Long.toHexString(iova) : device) + ": "
+                            + e.getMessage());
                 }
             }
             return errors;
         }
     }
+
+    static final long PAGE = 0x1000;
+    static final long PAGES_FROM = 0x40_0000;
 
     /** What the workers did. */
     record Result(List<Worker> workers, List<String> errors) {
@@ -86,6 +107,37 @@ final class Workload {
             Map<PciAddress, Integer> expected = new TreeMap<>();
             workers.forEach(w -> expected.putAll(w.attached));
             return expected;
+        }
+
+        /**
+         * DMA of every attached device, through its unit, to each of the 16
+         * pages its guest may have: a page the workers were told is mapped
+         * reaches its host address, any other faults. Returns what does not.
+         */
+        List<String> wrongTranslations(DeviceAssignment assignment,
+                java.util.function.Function<String, iommu.api.spi.IommuUnit> units) {
+            Map<Integer, Map<Long, Long>> pages = new TreeMap<>();
+            workers.forEach(w -> pages.putAll(w.mapped));
+            List<String> wrong = new ArrayList<>();
+            for (var d : assignment.devices()) {
+                if (d.guest == null || !pages.containsKey(d.guest)) {
+                    continue;
+                }
+                PciAddress device = PciAddress.parse(d.bdf);
+                iommu.api.spi.IommuUnit unit = units.apply(d.unit);
+                for (int p = 0; p < 16; p++) {
+                    long iova = PAGES_FROM + PAGE * p;
+                    Long expected = pages.get(d.guest).get(iova);
+                    var t = unit.translate(device, iova);
+                    Long seen = t.isFault() ? null : t.hostAddress().getAsLong();
+                    if (!java.util.Objects.equals(expected, seen)) {
+                        wrong.add(String.format("%s of guest %d, IOVA 0x%x: expected %s, DMA gives %s", device, d.guest,
+                                iova, expected == null ? "a fault" : "0x" + Long.toHexString(expected),
+                                seen == null ? "a fault" : "0x" + Long.toHexString(seen)));
+                    }
+                }
+            }
+            return wrong;
         }
     }
 
@@ -114,6 +166,15 @@ final class Workload {
             errors.addAll(f.get());
         }
         return new Result(workers, errors);
+    }
+
+    /** Unmaps whatever pages the workers' guests may have left mapped: a new workload starts without any. */
+    static void unmapAll(DeviceAssignment assignment) {
+        for (int w = 0; w < 8; w++) {
+            for (int g = 0; g < 5; g++) {
+                assignment.unmap(GuestId.guest(1000 + w * 20 + g), PAGES_FROM, 16);
+            }
+        }
     }
 
     /** Which guest the platform says owns each attached device. */
