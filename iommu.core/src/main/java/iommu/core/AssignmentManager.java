@@ -321,7 +321,7 @@ public class AssignmentManager implements DeviceAssignment {
             Attachment adopted = new Attachment(device, guest, unitId, did);
             record(adopted);
             adoptedAny = true;
-            if (journal != null && unit.inheritedTables()) {
+            if (journal != null && !privateJournal && unit.inheritedTables()) {
                 unitProblem("unit " + unitId + ": its kept tables give " + device + " to guest " + guest
                         + " with domain id " + did + ", which the platform had not recorded; adopted");
             }
