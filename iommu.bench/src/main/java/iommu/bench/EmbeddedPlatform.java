@@ -54,9 +54,9 @@ final class EmbeddedPlatform implements AutoCloseable {
         Map<String, String> config = new HashMap<>();
         config.put(Constants.FRAMEWORK_STORAGE, Files.createTempDirectory("iommu-bench-fw").toString());
         config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-        // shared with the benchmark: the API, and Config Admin's API so it can swap strategies
-        config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, "iommu.api;version=1.0.0,iommu.api.dto;version=1.0.0,"
-                + "iommu.api.spi;version=1.0.0,org.osgi.service.cm;version=1.6.1");
+        // shared with the benchmark: the API, at the versions the app's iommu.api bundle exports them (the
+        // benchmark's class path has the same classes), and Config Admin's API so it can swap strategies
+        config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, apiExports(jar) + ",org.osgi.service.cm;version=1.6.1");
         framework = new FrameworkFactory().newFramework(config);
         framework.start();
         context = framework.getBundleContext();
@@ -89,6 +89,25 @@ final class EmbeddedPlatform implements AutoCloseable {
         while (assignment.strategy().isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
+    }
+
+    /** The Export-Package header of the iommu.api bundle inside the app jar. */
+    static String apiExports(Path jar) throws java.io.IOException {
+        try (ZipFile zip = new ZipFile(jar.toFile())) {
+            Enumeration<? extends ZipEntry> entries = zip.entries();
+            while (entries.hasMoreElements()) {
+                ZipEntry e = entries.nextElement();
+                if (e.getName().matches("jar/iommu\\.api-[0-9][^/]*\\.jar")) {
+                    try (java.util.jar.JarInputStream in = new java.util.jar.JarInputStream(zip.getInputStream(e))) {
+                        String exports = in.getManifest().getMainAttributes().getValue(Constants.EXPORT_PACKAGE);
+                        if (exports != null) {
+                            return exports;
+                        }
+                    }
+                }
+            }
+        }
+        throw new IllegalStateException(jar + " holds no iommu.api bundle with an Export-Package header");
     }
 
     <T> T await(Class<T> type, String what) throws InterruptedException {
