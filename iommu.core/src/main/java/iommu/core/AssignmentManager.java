@@ -97,13 +97,11 @@ public class AssignmentManager implements DeviceAssignment {
     private final Map<String, Map<String, Long>> counters = new TreeMap<>();
     private final Map<AllocationStrategy, StrategyEntry> strategies = new LinkedHashMap<>();
     private Bound bound;
-    /** Null while there is none (no state directory, no private journal). */
+    /** Null while state is ephemeral. */
     private Journal journal;
-    /** Whether {@link #journal} is the private one in the bundle's data area, not a state directory's. */
-    private boolean privateJournal;
-    /** The bundle's data area for its private journal; null outside a framework. */
+    /** Where an ephemeral core keeps its state across a restart of its bundle; null outside a framework. */
     private final java.nio.file.Path privateDirectory;
-    /** The framework's launch id: a private journal of another launch is not read. */
+    /** The framework's launch id: a snapshot of another launch is not read. */
     private final String frameworkId;
     private String stateDirectory = "";
     private String configuredStateDirectory;
@@ -173,6 +171,9 @@ public class AssignmentManager implements DeviceAssignment {
         lock.lock();
         try {
             active = false;
+            if (stateDirectory.isEmpty()) {
+                saveSnapshot();
+            }
             closeJournal();
             stateDirectory = "";
         } finally {
@@ -321,7 +322,7 @@ public class AssignmentManager implements DeviceAssignment {
             Attachment adopted = new Attachment(device, guest, unitId, did);
             record(adopted);
             adoptedAny = true;
-            if (journal != null && !privateJournal && unit.inheritedTables()) {
+            if (journal != null && unit.inheritedTables()) {
                 unitProblem("unit " + unitId + ": its kept tables give " + device + " to guest " + guest
                         + " with domain id " + did + ", which the platform had not recorded; adopted");
             }
@@ -1067,10 +1068,10 @@ public class AssignmentManager implements DeviceAssignment {
     public StateDTO state() {
         return locked(() -> {
             StateDTO dto = new StateDTO();
-            dto.directory = journal == null || privateJournal ? null : stateDirectory;
+            dto.directory = journal == null ? null : stateDirectory;
             dto.restored = restored;
             List<String> all = new ArrayList<>(recoveryProblems);
-            if (journal != null && !privateJournal) {
+            if (journal != null) {
                 // with state kept, what units' kept tables disagreed on belongs to the recovery report
                 all.addAll(unitProblems);
             }
@@ -1103,8 +1104,14 @@ public class AssignmentManager implements DeviceAssignment {
     private void openState(String directory, boolean activating) {
         String wanted = directory == null ? "" : directory.trim();
         if (wanted.isEmpty()) {
-            if (!stateDirectory.isEmpty() || journal == null) {
-                openPrivateJournal(activating);
+            if (activating || !stateDirectory.isEmpty()) {
+                closeJournal();
+                stateDirectory = "";
+                restored = 0;
+                recoveryProblems = List.of();
+                if (activating) {
+                    restoreSnapshot();
+                }
             }
             return;
         }
@@ -1134,42 +1141,48 @@ public class AssignmentManager implements DeviceAssignment {
             journal.close();
             journal = null;
         }
-        privateJournal = false;
     }
 
     /**
-     * Without a state directory the core still journals, without forcing, in
-     * its bundle's data area: what it alone knows (a guest's pages while it
-     * holds no device, so no unit has them) then outlives a restart of the
-     * bundle, though not of the process. A journal a previous framework left
-     * there is not read.
+     * Without a state directory, what the core alone knows (a guest's pages
+     * while it holds no device, so no unit has them) is written to its
+     * bundle's data area when the component deactivates, and read back when
+     * it activates again in the same framework launch (a restart of the bundle,
+     * or of a bundle it needs); the process ending keeps nothing. Nothing is
+     * written per operation.
      */
-    private void openPrivateJournal(boolean activating) {
-        closeJournal();
-        stateDirectory = "";
-        restored = 0;
-        recoveryProblems = List.of();
+    private void saveSnapshot() {
         if (privateDirectory == null) {
             return;
         }
         try {
-            java.nio.file.Path owner = privateDirectory.resolve("framework");
-            boolean ours = frameworkId != null && java.nio.file.Files.exists(owner)
-                    && frameworkId.equals(java.nio.file.Files.readString(owner).trim());
-            if (activating && ours) {
-                // the bundle restarted in this framework: the journal holds what this manager knew
-                List<String> problems = reconcile(Journal.read(privateDirectory));
-                recoveryProblems = List.copyOf(problems);
-                problems.forEach(p -> log.warn("recovery after a restart of the bundle: {}", p));
-            }
             java.nio.file.Files.createDirectories(privateDirectory);
-            java.nio.file.Files.writeString(owner, frameworkId == null ? "" : frameworkId);
-            journal = Journal.rewrite(privateDirectory, attachments, mappings, false);
-            privateJournal = true;
+            java.nio.file.Files.writeString(privateDirectory.resolve("framework"), frameworkId == null ? "" : frameworkId);
+            Journal.rewrite(privateDirectory, attachments, mappings, false).close();
         } catch (java.io.IOException | RuntimeException e) {
-            closeJournal();
-            log.error("no private journal in {}: {}; a restart of the bundle loses the pages of guests that hold no"
-                    + " device", privateDirectory, oneLine(e));
+            log.error("cannot keep the state in {} across the restart: {}; the pages of guests that hold no device"
+                    + " are lost", privateDirectory, oneLine(e));
+        }
+    }
+
+    /** The snapshot {@link #saveSnapshot} left in this framework launch, reconciled with the units, then consumed. */
+    private void restoreSnapshot() {
+        if (privateDirectory == null || frameworkId == null) {
+            return;
+        }
+        try {
+            java.nio.file.Path owner = privateDirectory.resolve("framework");
+            java.nio.file.Path file = privateDirectory.resolve(Journal.FILE);
+            if (!java.nio.file.Files.exists(file) || !java.nio.file.Files.exists(owner)
+                    || !frameworkId.equals(java.nio.file.Files.readString(owner).trim())) {
+                return;
+            }
+            List<String> problems = reconcile(Journal.read(privateDirectory));
+            recoveryProblems = List.copyOf(problems);
+            problems.forEach(p -> log.warn("recovery after a restart of the bundle: {}", p));
+            java.nio.file.Files.delete(file);
+        } catch (java.io.IOException | RuntimeException e) {
+            log.error("cannot read the state kept in {} across the restart: {}", privateDirectory, oneLine(e));
         }
     }
 
