@@ -69,6 +69,54 @@ class MappingsTest {
         assertThat(again.audit()).isEmpty();
     }
 
+    /** A bundle context with a data area and a framework launch id, for the ephemeral core's snapshot. */
+    static org.osgi.framework.BundleContext bundle(java.nio.file.Path area, String launch) {
+        return (org.osgi.framework.BundleContext) java.lang.reflect.Proxy.newProxyInstance(
+                MappingsTest.class.getClassLoader(), new Class<?>[] {org.osgi.framework.BundleContext.class},
+                (proxy, method, args) -> switch (method.getName()) {
+                    case "getDataFile" -> area.resolve((String) args[0]).toFile();
+                    case "getProperty" -> org.osgi.framework.Constants.FRAMEWORK_UUID.equals(args[0]) ? launch : null;
+                    default -> throw new UnsupportedOperationException(method.getName());
+                });
+    }
+
+    AssignmentManager ephemeralCore(org.osgi.framework.BundleContext context, iommu.vtd.VtdUnit unit) {
+        DomainIdTable table = new DomainIdTable();
+        iommu.flush.FlushServiceImpl flush = new iommu.flush.FlushServiceImpl(null, table, Fixture.silentLogger(),
+                FlushOrderingTest.timeout(2_000));
+        AssignmentManager core = new AssignmentManager(context, table, flush, Fixture.silentLogger(),
+                Fixture.config("per-unit"));
+        flush.bindUnit(unit);
+        core.bindUnit(unit);
+        core.bindStrategy(new PerUnitStrategy(), java.util.Map.of("name", "per-unit"));
+        core.activate();
+        return core;
+    }
+
+    @Test
+    void anEphemeralCoreKeepsTheDevicelessGuestsPagesAcrossARestartOfItsBundleOnly(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path area) {
+        PciAddress a = PciAddress.parse("0000:03:00.0");
+        iommu.vtd.VtdUnit unit = iommu.vtd.StandaloneUnit.create("dmar0", FlushOrderingTest.CAP, FlushOrderingTest.ECAP,
+                List.of(a));
+        AssignmentManager first = ephemeralCore(bundle(area, "launch-1"), unit);
+        first.map(guest, 0x10_0000, 0x4000_0000, 2); // a guest with no device: its pages are on no unit
+        assertThat(first.state().directory).isNull();
+        first.deactivate();
+
+        AssignmentManager again = ephemeralCore(bundle(area, "launch-1"), unit); // the bundle restarted
+        assertThatThrownBy(() -> again.map(guest, 0x10_1000, 0x9000, 1))
+                .hasMessageContaining("already maps 2 pages at IOVA 0x100000");
+        again.attach(guest, List.of(a)); // and they reach the guest's first unit
+        assertThat(unit.translate(a, 0x10_1000).hostAddress()).hasValue(0x4000_1000L);
+        again.detach(List.of(a));
+        again.deactivate();
+
+        AssignmentManager nextLaunch = ephemeralCore(bundle(area, "launch-2"), unit); // a new process: nothing kept
+        nextLaunch.map(guest, 0x10_1000, 0x9000, 1);
+        assertThat(nextLaunch.state().directory).isNull();
+    }
+
     @Test
     void badRangesAreRefused() {
         assertThatThrownBy(() -> m.map(guest, 0x1001, 0x2000, 1)).hasMessageContaining("IOVA 0x1001 is not 4 KiB aligned");
