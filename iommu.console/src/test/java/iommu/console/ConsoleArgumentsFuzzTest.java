@@ -16,14 +16,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.Comparator;
 import java.util.Dictionary;
 import java.util.Hashtable;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
@@ -42,21 +39,14 @@ import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.google.gson.JsonParser;
 
-import iommu.api.DomainId;
 import iommu.api.FlushService;
 import iommu.api.GuestId;
 import iommu.api.IommuException;
-import iommu.api.PciAddress;
 import iommu.api.Quoted;
 import iommu.api.dto.DiscoveryDTO;
 import iommu.api.dto.FlushReportDTO;
 import iommu.api.dto.InvalidationDTO;
-import iommu.api.spi.AllocationStrategy;
-import iommu.api.spi.DeviceContext;
-import iommu.api.spi.IommuUnit;
 import iommu.api.spi.PlatformDiscovery;
-import iommu.api.spi.Translation;
-import iommu.api.spi.UnitDescriptor;
 
 /**
  * Coverage-guided fuzzing (Jazzer) of the console's command arguments (DESIGN
@@ -377,10 +367,10 @@ class ConsoleArgumentsFuzzTest {
             cmd.assignment = da.api();
             cmd.domainIdMap = da.map();
             cmd.flushService = Fakes.proxy(FlushService.class, new Flush());
-            cmd.unitServices = List.of(unit("dmar0"), unit("dmar1"));
+            cmd.unitServices = List.of(da.unit("dmar0"), da.unit("dmar1"));
             cmd.strategyServices = () -> List.of(
-                    new IommuCommands.StrategyService("global", "iommu.alloc.global", 0, strategy("global")),
-                    new IommuCommands.StrategyService("per-unit", "iommu.alloc.perunit", 0, strategy("per-unit")));
+                    new IommuCommands.StrategyService("global", "iommu.alloc.global", 0, Fakes.strategy("global")),
+                    new IommuCommands.StrategyService("per-unit", "iommu.alloc.perunit", 0, Fakes.strategy("per-unit")));
             cmd.discoveryServices = () -> List.of(Fakes.proxy(PlatformDiscovery.class, new Discovery()));
             cmd.configAdmin = configAdmin();
             PrintStream sink = new PrintStream(OutputStream.nullOutputStream());
@@ -395,58 +385,6 @@ class ConsoleArgumentsFuzzTest {
             da.didOf.forEach((u, m) -> dids.put(u, new TreeMap<>(m)));
             return new State(owners, dids, List.copyOf(da.mapped), List.copyOf(flushed), List.copyOf(forgotten),
                     da.bound, da.requested, da.problem, config == null ? null : new TreeMap<>(config));
-        }
-
-        /** A unit: translates IOVA 0x1000 of an attached device to 0x200000, faults elsewhere. */
-        IommuUnit unit(String id) {
-            return Fakes.proxy(IommuUnit.class, new Object() {
-                public String id() {
-                    return id;
-                }
-
-                public String vendor() {
-                    return "vt-d";
-                }
-
-                public Map<String, Object> describe() {
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    m.put("CAP.ND", 2);
-                    return m;
-                }
-
-                public Optional<DeviceContext> context(PciAddress device) {
-                    Integer g = da.owner.get(device);
-                    return g == null ? Optional.empty()
-                            : Optional.of(new DeviceContext(DomainId.of(da.didOf.get(id).get(g)), new GuestId(g)));
-                }
-
-                public Translation translate(PciAddress device, long iova) {
-                    if (da.owner.containsKey(device) && iova == 0x1000) {
-                        return Translation.hit(iova, 0x200000);
-                    }
-                    return Translation.fault(iova, 6, "PTE read access is not set");
-                }
-
-                public Map<String, Long> invalidationCounts() {
-                    return Map.of("domain", 1L);
-                }
-            });
-        }
-
-        static AllocationStrategy strategy(String name) {
-            return Fakes.proxy(AllocationStrategy.class, new Object() {
-                public String name() {
-                    return name;
-                }
-
-                public String description() {
-                    return name + " strategy";
-                }
-
-                public long capacity(Collection<UnitDescriptor> units) {
-                    return units.stream().mapToLong(UnitDescriptor::usable).sum();
-                }
-            });
         }
 
         public class Flush {

@@ -223,4 +223,47 @@ class FakeAssignment {
         owner.forEach((d, g) -> out.computeIfAbsent(g, x -> new ArrayList<>()).add(d.toString()));
         return out;
     }
+
+    /** A unit: decodes two CAP fields, translates IOVA 0x1000 of an attached device to 0x200000, faults elsewhere. */
+    iommu.api.spi.IommuUnit unit(String id) {
+        return Fakes.proxy(iommu.api.spi.IommuUnit.class, new Object() {
+            public String id() {
+                return id;
+            }
+
+            public String vendor() {
+                return "vt-d";
+            }
+
+            public Map<String, Object> describe() {
+                Map<String, Object> m = new java.util.LinkedHashMap<>();
+                m.put("CAP.ND", 2);
+                m.put("CAP.CM", false);
+                return m;
+            }
+
+            public java.util.Optional<iommu.api.spi.DeviceContext> context(PciAddress device) {
+                Integer g = owner.get(device);
+                return g == null ? java.util.Optional.empty()
+                        : java.util.Optional.of(new iommu.api.spi.DeviceContext(DomainId.of(didOf.get(id).get(g)), new GuestId(g)));
+            }
+
+            public iommu.api.spi.Translation translate(PciAddress device, long iova) {
+                if (owner.containsKey(device) && iova == 0x1000) {
+                    return iommu.api.spi.Translation.hit(iova, 0x200000);
+                }
+                return iommu.api.spi.Translation.fault(iova, 6, "PTE read access is not set");
+            }
+
+            public Map<String, Long> invalidationCounts() {
+                Map<String, Long> m = new java.util.LinkedHashMap<>();
+                m.put("device", 1L);
+                m.put("domain", 2L);
+                m.put("pages", 3L);
+                m.put("global", 0L);
+                m.put("performed.wait", 4L);
+                return m;
+            }
+        });
+    }
 }

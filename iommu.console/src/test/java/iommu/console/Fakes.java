@@ -46,4 +46,22 @@ final class Fakes {
         };
         return type.cast(Proxy.newProxyInstance(Fakes.class.getClassLoader(), new Class<?>[] {type}, h));
     }
+
+    /** A strategy named {@code name}: capacity the smallest unit's usable ids under global, their sum otherwise. */
+    static iommu.api.spi.AllocationStrategy strategy(String name) {
+        return proxy(iommu.api.spi.AllocationStrategy.class, new Object() {
+            public String name() {
+                return name;
+            }
+
+            public String description() {
+                return name + " strategy";
+            }
+
+            public long capacity(java.util.Collection<iommu.api.spi.UnitDescriptor> units) {
+                return name.equals("global") ? units.stream().mapToLong(iommu.api.spi.UnitDescriptor::usable).min().orElse(0)
+                        : units.stream().mapToLong(iommu.api.spi.UnitDescriptor::usable).sum();
+            }
+        });
+    }
 }

@@ -9,11 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,20 +19,13 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
-import iommu.api.DomainId;
 import iommu.api.FlushService;
 import iommu.api.GuestId;
 import iommu.api.IommuException;
-import iommu.api.PciAddress;
 import iommu.api.dto.DiscoveryDTO;
 import iommu.api.dto.FlushReportDTO;
 import iommu.api.dto.InvalidationDTO;
-import iommu.api.spi.AllocationStrategy;
-import iommu.api.spi.DeviceContext;
-import iommu.api.spi.IommuUnit;
 import iommu.api.spi.PlatformDiscovery;
-import iommu.api.spi.Translation;
-import iommu.api.spi.UnitDescriptor;
 
 /**
  * Every command on the fake two-unit platform: its success, its {@code --json}
@@ -57,76 +46,16 @@ class IommuCommandsTest {
         cmd.assignment = da.api();
         cmd.domainIdMap = da.map();
         cmd.flushService = Fakes.proxy(FlushService.class, new FakeFlush());
-        cmd.unitServices = List.of(unit("dmar0"), unit("dmar1"));
+        cmd.unitServices = List.of(da.unit("dmar0"), da.unit("dmar1"));
         cmd.strategyServices = () -> List.of(
-                new IommuCommands.StrategyService("global", "iommu.alloc.global", 0, strategy("global")),
-                new IommuCommands.StrategyService("per-unit", "iommu.alloc.perunit", 0, strategy("per-unit")));
+                new IommuCommands.StrategyService("global", "iommu.alloc.global", 0, Fakes.strategy("global")),
+                new IommuCommands.StrategyService("per-unit", "iommu.alloc.perunit", 0, Fakes.strategy("per-unit")));
         cmd.discoveryServices = () -> List.of(Fakes.proxy(PlatformDiscovery.class, new FakeDiscovery()));
         cmd.out = () -> new PrintStream(out, true, StandardCharsets.UTF_8);
         cmd.err = () -> new PrintStream(err, true, StandardCharsets.UTF_8);
     }
 
     // ------------------------------------------------------------ fakes
-
-    /** A unit: decodes two CAP fields, translates IOVA 0x1000 of an attached device to 0x200000, faults elsewhere. */
-    private IommuUnit unit(String id) {
-        return Fakes.proxy(IommuUnit.class, new Object() {
-            public String id() {
-                return id;
-            }
-
-            public String vendor() {
-                return "vt-d";
-            }
-
-            public Map<String, Object> describe() {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("CAP.ND", 2);
-                m.put("CAP.CM", false);
-                return m;
-            }
-
-            public Optional<DeviceContext> context(PciAddress device) {
-                Integer g = da.owner.get(device);
-                return g == null ? Optional.empty()
-                        : Optional.of(new DeviceContext(DomainId.of(da.didOf.get(id).get(g)), new GuestId(g)));
-            }
-
-            public Translation translate(PciAddress device, long iova) {
-                if (da.owner.containsKey(device) && iova == 0x1000) {
-                    return Translation.hit(iova, 0x200000);
-                }
-                return Translation.fault(iova, 6, "PTE read access is not set");
-            }
-
-            public Map<String, Long> invalidationCounts() {
-                Map<String, Long> m = new LinkedHashMap<>();
-                m.put("device", 1L);
-                m.put("domain", 2L);
-                m.put("pages", 3L);
-                m.put("global", 0L);
-                m.put("performed.wait", 4L);
-                return m;
-            }
-        });
-    }
-
-    private static AllocationStrategy strategy(String name) {
-        return Fakes.proxy(AllocationStrategy.class, new Object() {
-            public String name() {
-                return name;
-            }
-
-            public String description() {
-                return name + " strategy";
-            }
-
-            public long capacity(Collection<UnitDescriptor> units) {
-                return name.equals("global") ? units.stream().mapToLong(UnitDescriptor::usable).min().orElse(0)
-                        : units.stream().mapToLong(UnitDescriptor::usable).sum();
-            }
-        });
-    }
 
     public class FakeFlush {
         public FlushReportDTO flushGuest(GuestId guest) {
