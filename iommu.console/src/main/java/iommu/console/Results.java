@@ -85,16 +85,16 @@ public final class Results {
 
         @Override
         String text() {
-            StringBuilder b = new StringBuilder();
+            KeyValues kv = new KeyValues();
             if (directory == null) {
-                b.append("state:         ephemeral (no --state): nothing is kept after exit");
+                kv.put("state", "ephemeral (no --state): nothing is kept after exit");
             } else {
-                b.append("state:         kept in ").append(directory)
-                        .append(" (the core's journal; VT-d units' tables in vtd/)\n");
-                b.append("restored:      ").append(restored).append(restored == 1 ? " attachment" : " attachments")
-                        .append(" written again from the journal\n");
-                b.append("disagreements: ").append(problems.isEmpty() ? "none" : String.valueOf(problems.size()));
+                kv.put("state", "kept in " + directory + " (the core's journal; VT-d units' tables in vtd/)");
+                kv.put("restored", restored + (restored == 1 ? " attachment" : " attachments")
+                        + " written again from the journal");
+                kv.put("disagreements", problems.isEmpty() ? "none" : Integer.toString(problems.size()));
             }
+            StringBuilder b = new StringBuilder(kv.render());
             for (String p : problems) {
                 b.append("\n  ").append(CoreText.oneLine(p));
             }

@@ -405,16 +405,15 @@ class IommuCommandsTest {
 
     @Test
     void stateSaysWhereStateIsKeptAndListsWhatTheRecoveryFound() {
-        assertThat(cmd.state(false).toString()).isEqualTo("state:         ephemeral (no --state): nothing is kept"
-                + " after exit");
+        assertThat(cmd.state(false).toString()).isEqualTo("state  ephemeral (no --state): nothing is kept after exit");
         da.stateDirectory = "/var/lib/iommu";
         da.restored = 1;
         da.recoveryProblems.add("device 0000:05:00.0 is attached to guest 4 (domain id 7 on unit dmar0) but the"
                 + " journal does not have it; kept");
         assertThat(cmd.state(false).toString().lines()).containsExactly(
-                "state:         kept in /var/lib/iommu (the core's journal; VT-d units' tables in vtd/)",
-                "restored:      1 attachment written again from the journal",
-                "disagreements: 1",
+                "state          kept in /var/lib/iommu (the core's journal; VT-d units' tables in vtd/)",
+                "restored       1 attachment written again from the journal",
+                "disagreements  1",
                 "  device 0000:05:00.0 is attached to guest 4 (domain id 7 on unit dmar0) but the journal does not"
                         + " have it; kept");
         JsonObject j = JsonParser.parseString(cmd.state(true).toString()).getAsJsonObject();
