@@ -52,8 +52,7 @@ final class PageAllocator {
     }
 
     void free(long address) {
-        if (address < base || address >= base + (limitPages << PhysicalMemory.PAGE_SHIFT)
-                || (address & (PhysicalMemory.PAGE_SIZE - 1)) != 0) {
+        if (!inRegion(address)) {
             throw new IllegalArgumentException(String.format("page 0x%x was not allocated here", address));
         }
         memory.zeroPage(address);
@@ -69,8 +68,7 @@ final class PageAllocator {
     void inherit(java.util.Set<Long> used) {
         long high = 0;
         for (long address : used) {
-            if (address < base || address >= base + (limitPages << PhysicalMemory.PAGE_SHIFT)
-                    || (address & (PhysicalMemory.PAGE_SIZE - 1)) != 0) {
+            if (!inRegion(address)) {
                 throw new IllegalArgumentException(String.format("page 0x%x is not a page of the region", address));
             }
             high = Math.max(high, ((address - base) >>> PhysicalMemory.PAGE_SHIFT) + 1);

@@ -277,12 +277,6 @@ final class TableFile implements PhysicalMemory.PageStore {
                 + (long) (guest.value() % PhysicalMemory.QWORDS_PER_PAGE) * 8);
     }
 
-    boolean inRegion(long address) {
-        long pfn = address >>> PhysicalMemory.PAGE_SHIFT;
-        return (address & (PhysicalMemory.PAGE_SIZE - 1)) == 0 && pfn >= regionFirstPfn
-                && pfn < regionFirstPfn + regionPages;
-    }
-
     @Override
     public long read(long pfn, int index) {
         long page = filePage(pfn);
