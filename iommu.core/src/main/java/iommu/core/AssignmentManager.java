@@ -1095,11 +1095,10 @@ public class AssignmentManager implements DeviceAssignment {
     }
 
     /**
-     * Switches to the state directory: replays its journal into the present
-     * state, restoring attachments whose entries the units lost (a new process,
-     * a unit that came back empty), reports every disagreement between the
-     * journal and the units instead of guessing, then rewrites the journal as
-     * a snapshot of the result.
+     * Switches to the state directory: its journal is reconciled with the
+     * present state ({@link #reconcile}), then rewritten as a snapshot of the
+     * result. An empty one makes state ephemeral; on activation that reads the
+     * snapshot a deactivation of this launch left ({@link #restoreSnapshot}).
      */
     private void openState(String directory, boolean activating) {
         String wanted = directory == null ? "" : directory.trim();
