@@ -45,7 +45,6 @@ import iommu.api.IommuException;
 import iommu.api.Quoted;
 import iommu.api.dto.DiscoveryDTO;
 import iommu.api.dto.FlushReportDTO;
-import iommu.api.dto.InvalidationDTO;
 import iommu.api.spi.PlatformDiscovery;
 
 /**
@@ -398,18 +397,7 @@ class ConsoleArgumentsFuzzTest {
 
             private FlushReportDTO report(GuestId guest, String what, Long iova, Long pages) {
                 flushed.add(what);
-                FlushReportDTO r = new FlushReportDTO();
-                r.invalidations = new ArrayList<>();
-                da.map().domainsOf(guest).forEach((u, d) -> {
-                    InvalidationDTO i = new InvalidationDTO();
-                    i.unit = u;
-                    i.granularity = iova == null ? "domain" : "pages";
-                    i.did = d.value();
-                    i.iova = iova;
-                    i.pages = pages;
-                    r.invalidations.add(i);
-                });
-                return r;
+                return da.flushReport(guest, iova == null ? "domain" : "pages", iova, pages);
             }
         }
 

@@ -266,4 +266,20 @@ class FakeAssignment {
             }
         });
     }
+
+    /** What a flush of the guest would report: one invalidation per unit where it holds a domain id. */
+    iommu.api.dto.FlushReportDTO flushReport(GuestId guest, String granularity, Long iova, Long pages) {
+        iommu.api.dto.FlushReportDTO r = new iommu.api.dto.FlushReportDTO();
+        r.invalidations = new java.util.ArrayList<>();
+        map().domainsOf(guest).forEach((u, d) -> {
+            iommu.api.dto.InvalidationDTO i = new iommu.api.dto.InvalidationDTO();
+            i.unit = u;
+            i.granularity = granularity;
+            i.did = d.value();
+            i.iova = iova;
+            i.pages = pages;
+            r.invalidations.add(i);
+        });
+        return r;
+    }
 }

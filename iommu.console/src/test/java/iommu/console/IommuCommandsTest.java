@@ -24,7 +24,6 @@ import iommu.api.GuestId;
 import iommu.api.IommuException;
 import iommu.api.dto.DiscoveryDTO;
 import iommu.api.dto.FlushReportDTO;
-import iommu.api.dto.InvalidationDTO;
 import iommu.api.spi.PlatformDiscovery;
 
 /**
@@ -67,18 +66,7 @@ class IommuCommandsTest {
         }
 
         private FlushReportDTO report(GuestId guest, String granularity, Long iova, Long pages) {
-            FlushReportDTO r = new FlushReportDTO();
-            r.invalidations = new ArrayList<>();
-            da.map().domainsOf(guest).forEach((u, d) -> {
-                InvalidationDTO i = new InvalidationDTO();
-                i.unit = u;
-                i.granularity = granularity;
-                i.did = d.value();
-                i.iova = iova;
-                i.pages = pages;
-                r.invalidations.add(i);
-            });
-            return r;
+            return da.flushReport(guest, granularity, iova, pages);
         }
     }
 
