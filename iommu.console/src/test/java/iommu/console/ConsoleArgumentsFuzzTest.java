@@ -43,9 +43,7 @@ import iommu.api.FlushService;
 import iommu.api.GuestId;
 import iommu.api.IommuException;
 import iommu.api.Quoted;
-import iommu.api.dto.DiscoveryDTO;
 import iommu.api.dto.FlushReportDTO;
-import iommu.api.spi.PlatformDiscovery;
 
 /**
  * Coverage-guided fuzzing (Jazzer) of the console's command arguments (DESIGN
@@ -370,7 +368,7 @@ class ConsoleArgumentsFuzzTest {
             cmd.strategyServices = () -> List.of(
                     new IommuCommands.StrategyService("global", "iommu.alloc.global", 0, Fakes.strategy("global")),
                     new IommuCommands.StrategyService("per-unit", "iommu.alloc.perunit", 0, Fakes.strategy("per-unit")));
-            cmd.discoveryServices = () -> List.of(Fakes.proxy(PlatformDiscovery.class, new Discovery()));
+            cmd.discoveryServices = () -> List.of(da.discovery(forgotten));
             cmd.configAdmin = configAdmin();
             PrintStream sink = new PrintStream(OutputStream.nullOutputStream());
             cmd.out = () -> sink;
@@ -398,33 +396,6 @@ class ConsoleArgumentsFuzzTest {
             private FlushReportDTO report(GuestId guest, String what, Long iova, Long pages) {
                 flushed.add(what);
                 return da.flushReport(guest, iova == null ? "domain" : "pages", iova, pages);
-            }
-        }
-
-        public class Discovery {
-            public String vendor() {
-                return "vt-d";
-            }
-
-            public boolean recognizes(Path path) {
-                return path.toString().endsWith(".txt");
-            }
-
-            public DiscoveryDTO discover(Path path) {
-                DiscoveryDTO d = new DiscoveryDTO();
-                d.source = path.toString();
-                d.format = "platform-file";
-                d.units = List.of("dmar7");
-                d.devices = 3;
-                d.warnings = List.of("line 4: unknown keyword 'frob'");
-                return d;
-            }
-
-            public void forget(String unitId) {
-                if (da.owner.keySet().stream().anyMatch(a -> da.unitOf.get(a).equals(unitId))) {
-                    throw new IommuException("unit " + unitId + " has attached devices: detach them first");
-                }
-                forgotten.add(unitId);
             }
         }
 

@@ -282,4 +282,38 @@ class FakeAssignment {
         });
         return r;
     }
+
+    /**
+     * A VT-d discovery: recognizes {@code *.txt}, discovers one unit with a
+     * warning, forgets a unit (noted in {@code forgotten}) unless a device of
+     * it is attached.
+     */
+    iommu.api.spi.PlatformDiscovery discovery(List<String> forgotten) {
+        return Fakes.proxy(iommu.api.spi.PlatformDiscovery.class, new Object() {
+            public String vendor() {
+                return "vt-d";
+            }
+
+            public boolean recognizes(java.nio.file.Path path) {
+                return path.toString().endsWith(".txt");
+            }
+
+            public iommu.api.dto.DiscoveryDTO discover(java.nio.file.Path path) {
+                iommu.api.dto.DiscoveryDTO d = new iommu.api.dto.DiscoveryDTO();
+                d.source = path.toString();
+                d.format = "platform-file";
+                d.units = List.of("dmar7");
+                d.devices = 3;
+                d.warnings = List.of("line 4: unknown keyword 'frob'");
+                return d;
+            }
+
+            public void forget(String unitId) {
+                if (owner.keySet().stream().anyMatch(a -> unitOf.get(a).equals(unitId))) {
+                    throw new iommu.api.IommuException("unit " + unitId + " has attached devices: detach them first");
+                }
+                forgotten.add(unitId);
+            }
+        });
+    }
 }

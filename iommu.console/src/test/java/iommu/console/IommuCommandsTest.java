@@ -22,9 +22,7 @@ import com.google.gson.JsonParser;
 import iommu.api.FlushService;
 import iommu.api.GuestId;
 import iommu.api.IommuException;
-import iommu.api.dto.DiscoveryDTO;
 import iommu.api.dto.FlushReportDTO;
-import iommu.api.spi.PlatformDiscovery;
 
 /**
  * Every command on the fake two-unit platform: its success, its {@code --json}
@@ -49,7 +47,7 @@ class IommuCommandsTest {
         cmd.strategyServices = () -> List.of(
                 new IommuCommands.StrategyService("global", "iommu.alloc.global", 0, Fakes.strategy("global")),
                 new IommuCommands.StrategyService("per-unit", "iommu.alloc.perunit", 0, Fakes.strategy("per-unit")));
-        cmd.discoveryServices = () -> List.of(Fakes.proxy(PlatformDiscovery.class, new FakeDiscovery()));
+        cmd.discoveryServices = () -> List.of(da.discovery(forgotten));
         cmd.out = () -> new PrintStream(out, true, StandardCharsets.UTF_8);
         cmd.err = () -> new PrintStream(err, true, StandardCharsets.UTF_8);
     }
@@ -67,33 +65,6 @@ class IommuCommandsTest {
 
         private FlushReportDTO report(GuestId guest, String granularity, Long iova, Long pages) {
             return da.flushReport(guest, granularity, iova, pages);
-        }
-    }
-
-    public class FakeDiscovery {
-        public String vendor() {
-            return "vt-d";
-        }
-
-        public boolean recognizes(Path path) {
-            return path.getFileName().toString().endsWith(".txt");
-        }
-
-        public DiscoveryDTO discover(Path path) {
-            DiscoveryDTO d = new DiscoveryDTO();
-            d.source = path.toString();
-            d.format = "platform-file";
-            d.units = List.of("dmar7");
-            d.devices = 3;
-            d.warnings = List.of("line 4: unknown keyword 'frob'");
-            return d;
-        }
-
-        public void forget(String unitId) {
-            if (da.owner.keySet().stream().anyMatch(a -> da.unitOf.get(a).equals(unitId))) {
-                throw new IommuException("unit " + unitId + " has attached devices: detach them first");
-            }
-            forgotten.add(unitId);
         }
     }
 
