@@ -6,10 +6,12 @@
  *
  * <p>Services here are implemented by the platform only, so they are
  * {@code @ProviderType}: adding a method is a minor change for their
- * callers.
+ * callers. 1.1 added {@link iommu.api.CoreConfiguration} (the core's PID and
+ * property names) and the {@link iommu.api.RenumberingListener} whiteboard
+ * with its {@link iommu.api.RenumberingProgress}.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package iommu.api;
 
 import org.osgi.annotation.bundle.Export;

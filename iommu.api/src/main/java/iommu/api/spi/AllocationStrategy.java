@@ -1,6 +1,7 @@
 package iommu.api.spi;
 
 import java.util.Collection;
+import java.util.List;
 
 import org.osgi.annotation.versioning.ConsumerType;
 
@@ -38,4 +39,28 @@ public interface AllocationStrategy {
      * on these units, ignoring which device sits under which unit.
      */
     long capacity(Collection<UnitDescriptor> units);
+
+    /**
+     * The what-if planner's question ({@code iommu:capacity}): how many guests
+     * this strategy admits on these units when every guest has
+     * {@code devicesPerGuest} devices, all under one unit. The default knows
+     * no placement rule: it bounds {@link #capacity} by the guests the devices
+     * can make, {@code min(capacity, sum over units of floor(devices / N))};
+     * a strategy that knows better says so.
+     *
+     * @param units each unit with the devices it translates
+     * @param devicesPerGuest N, at least 1
+     * @since 1.2
+     */
+    default CapacityEstimate admits(Collection<UnitLoad> units, int devicesPerGuest) {
+        if (devicesPerGuest < 1) {
+            throw new IllegalArgumentException("devices per guest " + devicesPerGuest + " out of range: expected 1 or more");
+        }
+        List<UnitDescriptor> descriptors = units.stream().map(UnitLoad::unit).toList();
+        long capacity = capacity(descriptors);
+        long fit = UnitLoad.fitSum(units, devicesPerGuest);
+        return new CapacityEstimate(Math.min(capacity, fit), "min(its capacity() " + capacity
+                + ", sum over units of floor(devices / " + devicesPerGuest + ") = " + fit
+                + "); placement rules not given by the strategy");
+    }
 }

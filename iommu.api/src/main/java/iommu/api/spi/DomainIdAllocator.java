@@ -1,6 +1,8 @@
 package iommu.api.spi;
 
 import java.util.BitSet;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 
 import org.osgi.annotation.versioning.ConsumerType;
@@ -51,4 +53,18 @@ public interface DomainIdAllocator {
 
     /** How many more guests could get an id on the unit now. */
     int free(String unitId);
+
+    /**
+     * The rules of this strategy that the assignments break, beyond what the
+     * platform checks itself (one guest per id and one id per guest on each
+     * unit, the bitmaps agreeing with the map): one line each, naming the
+     * guest, the units and the rule; empty when they keep them. The platform's
+     * audit ({@code iommu:verify}) reports these lines with its own.
+     *
+     * @param assignments every guest's domain id on every unit, as the platform holds them
+     * @since 1.2
+     */
+    default List<String> check(Collection<Assignment> assignments) {
+        return List.of();
+    }
 }

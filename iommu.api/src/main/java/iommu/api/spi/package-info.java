@@ -5,10 +5,14 @@
  * {@code @ConsumerType}: adding an abstract method to them is a major change;
  * 1.1 added three with defaults ({@code IommuUnit.inheritedTables},
  * {@code IommuUnit.mappings}, {@code PlatformDiscovery.keepTablesIn}), which
- * older implementations keep, and the {@code MappedRange} record.
+ * older implementations keep, and the {@code MappedRange} record. 1.2 added
+ * two more with defaults ({@code DomainIdAllocator.check}, the strategy's own
+ * rules for the audit, and {@code AllocationStrategy.admits}, its answer to
+ * the capacity planner) with the {@code UnitLoad} and {@code CapacityEstimate}
+ * records, so that neutral bundles never decide by a strategy's name.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package iommu.api.spi;
 
 import org.osgi.annotation.bundle.Export;

@@ -1,0 +1,25 @@
+package iommu.api;
+
+/**
+ * The configuration of the platform's core (the bundle providing
+ * {@link DeviceAssignment}), for clients that write it through Config Admin:
+ * its PID and property names, in one place instead of literals in every
+ * bundle that configures it.
+ */
+public final class CoreConfiguration {
+
+    /** The core's configuration PID. */
+    public static final String PID = "iommu.core";
+
+    /** Name of the allocation strategy to bind: the {@code name} property of an AllocationStrategy service. */
+    public static final String STRATEGY = "strategy";
+
+    /** How long an operation waits for another one or a strategy swap (milliseconds). */
+    public static final String OPERATION_WAIT_MILLIS = "operationWaitMillis";
+
+    /** Directory of the journal that keeps assignments and mappings; empty keeps state in memory. */
+    public static final String STATE_DIRECTORY = "stateDirectory";
+
+    private CoreConfiguration() {
+    }
+}

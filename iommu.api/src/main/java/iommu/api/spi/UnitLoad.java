@@ -1,0 +1,36 @@
+package iommu.api.spi;
+
+import java.util.Collection;
+import java.util.Objects;
+
+/**
+ * A unit as the capacity planner sees it: what the strategy knows of it and
+ * how many devices it translates.
+ *
+ * @since 1.2
+ */
+public record UnitLoad(UnitDescriptor unit, int devices) {
+
+    public UnitLoad {
+        Objects.requireNonNull(unit, "unit");
+        if (devices < 0) {
+            throw new IllegalArgumentException("unit " + unit.unitId() + ": " + devices
+                    + " devices out of range: expected 0 or more");
+        }
+    }
+
+    /** How many guests of {@code devicesPerGuest} devices, all under this unit, its devices make. */
+    public long fit(int devicesPerGuest) {
+        return devices / devicesPerGuest;
+    }
+
+    /** What guests of {@code devicesPerGuest} devices each this unit admits on its own ids: min(usable, fit). */
+    public long admitsAlone(int devicesPerGuest) {
+        return Math.min(unit.usable(), fit(devicesPerGuest));
+    }
+
+    /** The sum over units of {@link #fit}: no strategy admits more guests than the devices make. */
+    public static long fitSum(Collection<UnitLoad> units, int devicesPerGuest) {
+        return units.stream().mapToLong(u -> u.fit(devicesPerGuest)).sum();
+    }
+}
