@@ -48,6 +48,10 @@ import iommu.api.spi.DomainIdAllocator;
 import iommu.api.spi.IommuUnit;
 import iommu.api.spi.ScopeMatch;
 import iommu.api.spi.UnitDescriptor;
+import iommu.core.assign.Attachment;
+import iommu.core.assign.GuestMappings;
+import iommu.core.assign.UndoLog;
+import iommu.core.recovery.Journal;
 
 /**
  * Attaches devices to guests. The domain id comes from the bound strategy's

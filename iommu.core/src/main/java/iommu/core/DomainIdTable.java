@@ -74,13 +74,13 @@ public class DomainIdTable implements DomainIdMap {
         return Set.copyOf(byGuest.keySet());
     }
 
-    int usedOn(String unitId) {
+    public int usedOn(String unitId) {
         UnitIds ids = byUnit.get(unitId);
         return ids == null ? 0 : ids.used.get();
     }
 
     /** Records the guest's domain id on the unit; on that unit neither may be taken already. */
-    void put(GuestId guest, String unitId, DomainId did) {
+    public void put(GuestId guest, String unitId, DomainId did) {
         UnitIds ids = byUnit.computeIfAbsent(unitId, u -> new UnitIds());
         GuestId holder = ids.holders.get(did.value());
         if (holder != null && !holder.equals(guest)) {
@@ -102,7 +102,7 @@ public class DomainIdTable implements DomainIdMap {
      * Forgets the guest's domain id on the unit: the id-to-guest entry first, so
      * no reader sees an id that looks free still mapped (Xen XSA-399 order).
      */
-    void remove(GuestId guest, String unitId, DomainId did) {
+    public void remove(GuestId guest, String unitId, DomainId did) {
         UnitIds ids = byUnit.get(unitId);
         GuestId holder = ids == null ? null : ids.holders.get(did.value());
         // compareAndSet compares references: pass the instance held, once it is known to be this guest
@@ -117,7 +117,7 @@ public class DomainIdTable implements DomainIdMap {
         }
     }
 
-    void clear() {
+    public void clear() {
         byUnit.clear();
         byGuest.clear();
     }

@@ -14,6 +14,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import iommu.alloc.perunit.PerUnitStrategy;
+import iommu.core.recovery.Journal;
+import iommu.core.assign.Attachment;
+import iommu.core.assign.GuestMappings;
 import iommu.api.DomainId;
 import iommu.api.GuestId;
 import iommu.api.PciAddress;

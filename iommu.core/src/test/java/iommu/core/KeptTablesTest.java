@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import iommu.alloc.perunit.PerUnitStrategy;
+import iommu.core.recovery.Journal;
 import iommu.api.DomainId;
 import iommu.api.GuestId;
 import iommu.api.PciAddress;

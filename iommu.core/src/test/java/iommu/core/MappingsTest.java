@@ -8,6 +8,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 import iommu.alloc.perunit.PerUnitStrategy;
+import iommu.core.assign.GuestMappings;
 import iommu.api.GuestId;
 import iommu.api.PciAddress;
 

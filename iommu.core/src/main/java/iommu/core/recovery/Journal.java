@@ -1,4 +1,4 @@
-package iommu.core;
+package iommu.core.recovery;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -21,6 +21,9 @@ import iommu.api.DomainId;
 import iommu.api.GuestId;
 import iommu.api.IommuException;
 import iommu.api.PciAddress;
+import iommu.core.assign.Attachment;
+import iommu.core.assign.OneLine;
+import iommu.core.assign.GuestMappings;
 
 /**
  * The core's write-ahead record of assignments and mappings: one line per
@@ -31,16 +34,16 @@ import iommu.api.PciAddress;
  * <p>A torn last line (the process died while writing it) was never
  * acknowledged and is dropped; a damaged line anywhere else is refused.
  */
-final class Journal implements AutoCloseable {
+public final class Journal implements AutoCloseable {
 
-    static final String FILE = "journal";
-    static final int FORMAT = 1;
-    static final String HEADER = "iommu-journal " + FORMAT;
+    public static final String FILE = "journal";
+    public static final int FORMAT = 1;
+    public static final String HEADER = "iommu-journal " + FORMAT;
 
     /** What a journal describes. */
-    static final class State {
-        final Map<PciAddress, Attachment> attachments = new TreeMap<>();
-        final Map<GuestId, GuestMappings> mappings = new TreeMap<>();
+    public static final class State {
+        public final Map<PciAddress, Attachment> attachments = new TreeMap<>();
+        public final Map<GuestId, GuestMappings> mappings = new TreeMap<>();
     }
 
     private final Path file;
@@ -55,7 +58,7 @@ final class Journal implements AutoCloseable {
     }
 
     /** Reads the journal in the directory (none yet: an empty state) without opening it for writing. */
-    static State read(Path directory) {
+    public static State read(Path directory) {
         Path file = directory.resolve(FILE);
         State state = new State();
         if (!Files.exists(file)) {
@@ -91,7 +94,7 @@ final class Journal implements AutoCloseable {
             try {
                 apply(state, payload);
             } catch (RuntimeException e) {
-                throw new IommuException(file + ":" + (i + 1) + ": " + AssignmentManager.oneLine(e));
+                throw new IommuException(file + ":" + (i + 1) + ": " + OneLine.of(e));
             }
         }
         return state;
@@ -170,7 +173,7 @@ final class Journal implements AutoCloseable {
      * Writes a snapshot of the state as the new journal (atomically: a
      * temporary file, forced, then renamed) and opens it for appending.
      */
-    static Journal rewrite(Path directory, Map<PciAddress, Attachment> attachments,
+    public static Journal rewrite(Path directory, Map<PciAddress, Attachment> attachments,
             Map<GuestId, GuestMappings> mappings) {
         return rewrite(directory, attachments, mappings, true);
     }
@@ -180,7 +183,7 @@ final class Journal implements AutoCloseable {
      *        (a state directory), or only to hand them to the operating system,
      *        which keeps them across a restart of the bundle (its private journal)
      */
-    static Journal rewrite(Path directory, Map<PciAddress, Attachment> attachments,
+    public static Journal rewrite(Path directory, Map<PciAddress, Attachment> attachments,
             Map<GuestId, GuestMappings> mappings, boolean durable) {
         try {
             Files.createDirectories(directory);
@@ -214,19 +217,19 @@ final class Journal implements AutoCloseable {
         }
     }
 
-    static String attach(Attachment a) {
+    public static String attach(Attachment a) {
         return "attach " + a.guest() + " " + a.unitId() + " " + a.domainId() + " " + a.device();
     }
 
-    static String detach(PciAddress device) {
+    public static String detach(PciAddress device) {
         return "detach " + device;
     }
 
-    static String map(GuestId guest, long iova, long hostAddress, long pages) {
+    public static String map(GuestId guest, long iova, long hostAddress, long pages) {
         return String.format("map %s %x %x %d", guest, iova, hostAddress, pages);
     }
 
-    static String unmap(GuestId guest, long iova, long pages) {
+    public static String unmap(GuestId guest, long iova, long pages) {
         return String.format("unmap %s %x %d", guest, iova, pages);
     }
 
@@ -235,7 +238,7 @@ final class Journal implements AutoCloseable {
     }
 
     /** Appends the records and (durable) forces them to disk: when this returns, they survive a crash. */
-    void append(List<String> payloads) {
+    public void append(List<String> payloads) {
         StringBuilder text = new StringBuilder();
         payloads.forEach(p -> text.append(line(p)));
         try {
@@ -251,7 +254,7 @@ final class Journal implements AutoCloseable {
         }
     }
 
-    Path file() {
+    public Path file() {
         return file;
     }
 
@@ -264,7 +267,7 @@ final class Journal implements AutoCloseable {
         }
     }
 
-    static List<String> payloads(String... payloads) {
+    public static List<String> payloads(String... payloads) {
         return new ArrayList<>(List.of(payloads));
     }
 }

@@ -1,4 +1,4 @@
-package iommu.core;
+package iommu.core.assign;
 
 import iommu.api.DomainId;
 import iommu.api.GuestId;
@@ -6,13 +6,13 @@ import iommu.api.PciAddress;
 import iommu.api.spi.DeviceContext;
 
 /** A device attached to a guest: the unit that translates it and the domain id its context entry holds. */
-record Attachment(PciAddress device, GuestId guest, String unitId, DomainId domainId) {
+public record Attachment(PciAddress device, GuestId guest, String unitId, DomainId domainId) {
 
-    DeviceContext context() {
+    public DeviceContext context() {
         return new DeviceContext(domainId, guest);
     }
 
-    Attachment withDomainId(DomainId did) {
+    public Attachment withDomainId(DomainId did) {
         return new Attachment(device, guest, unitId, did);
     }
 }

@@ -1,4 +1,4 @@
-package iommu.core;
+package iommu.core.assign;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,19 +12,19 @@ import iommu.api.IommuException;
  * mapping of a million pages costs one entry. The platform replays them onto
  * every unit the guest reaches.
  */
-final class GuestMappings {
+public final class GuestMappings {
 
     /** {@code pages} pages from I/O page {@code iovaPage} to host page {@code hostPage}. */
-    record Run(long iovaPage, long hostPage, long pages) {
-        long iova() {
+    public record Run(long iovaPage, long hostPage, long pages) {
+        public long iova() {
             return iovaPage << 12;
         }
 
-        long hostAddress() {
+        public long hostAddress() {
             return hostPage << 12;
         }
 
-        long endPage() {
+        public long endPage() {
             return iovaPage + pages;
         }
     }
@@ -32,7 +32,7 @@ final class GuestMappings {
     private final TreeMap<Long, Run> runs = new TreeMap<>();
 
     /** Checks a range argument: aligned, non-empty, inside a 64-bit I/O space. */
-    static void checkRange(long iova, long pages) {
+    public static void checkRange(long iova, long pages) {
         if ((iova & 0xFFF) != 0) {
             throw new IommuException(String.format("IOVA 0x%x is not 4 KiB aligned: expected a multiple of 0x1000", iova));
         }
@@ -47,7 +47,7 @@ final class GuestMappings {
     }
 
     /** The first mapped page overlapping the range, if any. */
-    Run overlap(long iova, long pages) {
+    public Run overlap(long iova, long pages) {
         long first = iova >>> 12;
         long end = first + pages;
         Map.Entry<Long, Run> before = runs.floorEntry(first);
@@ -58,12 +58,12 @@ final class GuestMappings {
         return after != null && after.getKey() < end ? after.getValue() : null;
     }
 
-    void add(long iova, long hostAddress, long pages) {
+    public void add(long iova, long hostAddress, long pages) {
         runs.put(iova >>> 12, new Run(iova >>> 12, hostAddress >>> 12, pages));
     }
 
     /** Removes the mapped parts of the range, splitting runs at its edges. */
-    void remove(long iova, long pages) {
+    public void remove(long iova, long pages) {
         long first = iova >>> 12;
         long end = first + pages;
         Map.Entry<Long, Run> before = runs.floorEntry(first);
@@ -85,12 +85,12 @@ final class GuestMappings {
         }
     }
 
-    List<Run> runs() {
+    public List<Run> runs() {
         return new ArrayList<>(runs.values());
     }
 
     /** The runs with neighbours joined where both IOVA and host pages continue: the same pages, one way to say it. */
-    List<Run> coalesced() {
+    public List<Run> coalesced() {
         List<Run> joined = new ArrayList<>();
         for (Run r : runs.values()) {
             Run last = joined.isEmpty() ? null : joined.get(joined.size() - 1);
@@ -104,18 +104,18 @@ final class GuestMappings {
     }
 
     /** Whether both map the same pages to the same host pages. */
-    boolean samePages(GuestMappings other) {
+    public boolean samePages(GuestMappings other) {
         return coalesced().equals(other.coalesced());
     }
 
     /** What a unit reads back from its page table. */
-    static GuestMappings of(List<iommu.api.spi.MappedRange> ranges) {
+    public static GuestMappings of(List<iommu.api.spi.MappedRange> ranges) {
         GuestMappings m = new GuestMappings();
         ranges.forEach(r -> m.add(r.iova(), r.hostAddress(), r.pages()));
         return m;
     }
 
-    boolean isEmpty() {
+    public boolean isEmpty() {
         return runs.isEmpty();
     }
 }

@@ -1,4 +1,4 @@
-package iommu.core;
+package iommu.core.assign;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -7,20 +7,20 @@ import java.util.Deque;
  * Steps to take back, newest first, when an operation fails midway: what an
  * operation did is undone so that a failed call changes nothing.
  */
-final class UndoLog {
+public final class UndoLog {
 
-    interface Step {
+    public interface Step {
         void run() throws Exception;
     }
 
     private final Deque<Step> steps = new ArrayDeque<>();
 
-    void push(Step step) {
+    public void push(Step step) {
         steps.push(step);
     }
 
     /** Runs every step, newest first; a failing step is added to {@code failure} and the rest still run. */
-    void rollBack(Throwable failure) {
+    public void rollBack(Throwable failure) {
         while (!steps.isEmpty()) {
             try {
                 steps.pop().run();
