@@ -28,7 +28,6 @@ import iommu.api.GuestId;
 import iommu.api.PciAddress;
 import iommu.api.dto.FlushReportDTO;
 import iommu.api.dto.GuestDTO;
-import iommu.core.CoreAccess;
 
 /**
  * End to end, outside a framework: attach and detach through the core's
@@ -104,7 +103,7 @@ public class AttachDetachBenchmark {
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
-                CoreAccess.useStateDirectory(platform.assignment, "per-unit", stateDirectory.toString());
+                CoreRig.useStateDirectory(platform.assignment, "per-unit", stateDirectory.toString());
             }
             default -> throw new IllegalArgumentException("state " + state + ": expected memory or journal");
         }
@@ -112,7 +111,7 @@ public class AttachDetachBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() throws IOException {
-        CoreAccess.deactivate(platform.assignment);
+        CoreRig.deactivate(platform.assignment);
         if (stateDirectory != null) {
             try (Stream<Path> files = Files.walk(stateDirectory)) {
                 for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {

@@ -24,8 +24,7 @@ import iommu.api.DomainId;
 import iommu.api.GuestId;
 import iommu.api.spi.DomainIdAllocator;
 import iommu.api.spi.UnitDescriptor;
-import iommu.core.CoreAccess;
-import iommu.core.DomainIdTable;
+import iommu.core.assign.DomainIdTable;
 
 /**
  * One unit's domain ids, the seed's algorithm ({@link SeedUnit}) against the
@@ -106,7 +105,7 @@ public class DomainIdBenchmark {
                 GuestId guest = GuestId.guest(g);
                 DomainId did = allocator.allocate(guest, UNIT);
                 check(did.value() == g, "platform gave guest " + g + " DID " + did);
-                CoreAccess.put(table, guest, UNIT, did);
+                CoreRig.put(table, guest, UNIT, did);
             }
             for (int k = 0; k < heldWithoutGuest; k++) {
                 allocator.allocate(newcomer, UNIT); // the allocator records no guest: an id held out of use
@@ -154,8 +153,8 @@ public class DomainIdBenchmark {
         GuestId guest = newcomer;
         Optional<DomainId> held = table.domainId(guest, UNIT);
         DomainId did = held.isPresent() ? held.get() : allocator.allocate(guest, UNIT);
-        CoreAccess.put(table, guest, UNIT, did);
-        CoreAccess.remove(table, guest, UNIT, did);
+        CoreRig.put(table, guest, UNIT, did);
+        CoreRig.remove(table, guest, UNIT, did);
         allocator.release(guest, UNIT, did);
         return did.value();
     }

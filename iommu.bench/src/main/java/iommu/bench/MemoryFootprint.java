@@ -9,7 +9,6 @@ import java.util.Locale;
 
 import iommu.api.GuestId;
 import iommu.api.PciAddress;
-import iommu.core.CoreAccess;
 
 /**
  * Retained heap of the platform's state for a large platform: by default 64
@@ -70,7 +69,7 @@ public final class MemoryFootprint {
             long total = after - before;
             long held = 0;
             for (FakeUnit u : platform.units) {
-                held += CoreAccess.usedOn(platform.table, u.id());
+                held += CoreRig.usedOn(platform.table, u.id());
             }
             if (held != devices) {
                 throw new IllegalStateException(held + " domain ids in use after attaching, expected " + devices);

@@ -8,9 +8,7 @@ import iommu.api.FlushService;
 import iommu.api.GuestId;
 import iommu.api.PciAddress;
 import iommu.core.AssignmentManager;
-import iommu.core.CoreAccess;
-import iommu.core.DomainIdTable;
-import iommu.flush.FlushAccess;
+import iommu.core.assign.DomainIdTable;
 
 /**
  * The platform's services wired by hand as the framework would wire them:
@@ -31,8 +29,8 @@ final class Platform {
         }
         this.units = List.copyOf(list);
         this.table = new DomainIdTable();
-        this.flush = FlushAccess.flushService(table, CoreAccess.silentLogger(), units);
-        this.assignment = CoreAccess.manager(table, flush, units, new PerUnitStrategy());
+        this.flush = FlushRig.flushService(table, CoreRig.silentLogger(), units);
+        this.assignment = CoreRig.manager(table, flush, units, new PerUnitStrategy());
     }
 
     void attach(int guest, List<PciAddress> devices) {

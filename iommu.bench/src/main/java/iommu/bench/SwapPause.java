@@ -8,7 +8,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import iommu.alloc.global.GlobalStrategy;
 import iommu.api.GuestId;
 import iommu.api.PciAddress;
-import iommu.core.CoreAccess;
 
 /**
  * Issue 9's swap figure: how long an attach waits while a swap from per-unit
@@ -38,7 +37,7 @@ public final class SwapPause {
             p.attach(g, List.of(unit.devices().get(g / units)));
         }
         GlobalStrategy global = new GlobalStrategy();
-        CoreAccess.bindStrategy(p.assignment, global, 200L);
+        CoreRig.bindStrategy(p.assignment, global, 200L);
 
         PciAddress probeDevice = p.units.get(0).devices().get(guests / units + 10);
         List<Long> pauses = Collections.synchronizedList(new ArrayList<>());
@@ -55,7 +54,7 @@ public final class SwapPause {
         probe.start();
         Thread.sleep(200);
         long t0 = System.nanoTime();
-        CoreAccess.useStateDirectory(p.assignment, "global", "");
+        CoreRig.useStateDirectory(p.assignment, "global", "");
         long swap = System.nanoTime() - t0;
         Thread.sleep(200);
         stop.set(true);

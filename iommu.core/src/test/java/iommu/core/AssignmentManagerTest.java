@@ -8,6 +8,7 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import iommu.core.assign.DomainIdTable;
 import iommu.alloc.global.GlobalStrategy;
 import iommu.alloc.perunit.PerUnitStrategy;
 import iommu.api.DomainId;

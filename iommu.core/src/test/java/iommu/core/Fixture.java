@@ -10,16 +10,17 @@ import java.util.Map;
 import org.osgi.framework.Constants;
 import org.osgi.service.log.Logger;
 
+import iommu.core.assign.DomainIdTable;
 import iommu.api.spi.AllocationStrategy;
 
 /** Builds an assignment manager the way SCR would: constructor, binds, activate. */
-final class Fixture {
+public final class Fixture {
     final List<String> events = Collections.synchronizedList(new ArrayList<>());
     final DomainIdTable table = new DomainIdTable();
     final RecordingFlush flush = new RecordingFlush(events);
     private long nextServiceId = 100;
 
-    static Logger silentLogger() {
+    public static Logger silentLogger() {
         return (Logger) Proxy.newProxyInstance(Logger.class.getClassLoader(), new Class<?>[] {Logger.class},
                 (proxy, method, args) -> method.getReturnType() == boolean.class ? false : null);
     }

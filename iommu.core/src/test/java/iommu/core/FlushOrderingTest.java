@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
+import iommu.core.assign.DomainIdTable;
 import iommu.alloc.perunit.PerUnitStrategy;
 import iommu.api.DomainId;
 import iommu.api.GuestId;

@@ -10,6 +10,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import iommu.core.assign.DomainIdTable;
 import iommu.alloc.perunit.PerUnitStrategy;
 import iommu.core.recovery.Journal;
 import iommu.api.DomainId;

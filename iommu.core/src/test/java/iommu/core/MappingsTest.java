@@ -7,6 +7,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
+import iommu.core.assign.DomainIdTable;
 import iommu.alloc.perunit.PerUnitStrategy;
 import iommu.core.assign.GuestMappings;
 import iommu.api.GuestId;

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import iommu.core.assign.DomainIdTable;
 import iommu.alloc.global.GlobalStrategy;
 import iommu.alloc.perunit.PerUnitStrategy;
 import iommu.api.GuestId;

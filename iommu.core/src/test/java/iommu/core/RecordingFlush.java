@@ -10,11 +10,11 @@ import iommu.api.PciAddress;
 import iommu.api.dto.FlushReportDTO;
 
 /** Records every flush in the shared event list; can be told to fail. */
-class RecordingFlush implements FlushService {
-    final List<String> events;
-    volatile boolean failing;
+public class RecordingFlush implements FlushService {
+    public final List<String> events;
+    public volatile boolean failing;
 
-    RecordingFlush(List<String> events) {
+    public RecordingFlush(List<String> events) {
         this.events = events;
     }
 

@@ -21,28 +21,28 @@ import iommu.api.spi.ScopeMatch;
 import iommu.api.spi.Translation;
 
 /** A unit that claims an explicit list of endpoints and keeps context entries the way a unit would. */
-class TestUnit implements IommuUnit {
-    final String id;
+public class TestUnit implements IommuUnit {
+    public final String id;
     final int dids;
-    final Set<PciAddress> endpoints = new TreeSet<>();
-    final Map<PciAddress, DeviceContext> contexts = new TreeMap<>();
-    final List<String> events;
+    public final Set<PciAddress> endpoints = new TreeSet<>();
+    public final Map<PciAddress, DeviceContext> contexts = new TreeMap<>();
+    public final List<String> events;
 
-    TestUnit(String id, int dids, List<String> events) {
+    public TestUnit(String id, int dids, List<String> events) {
         this.id = id;
         this.dids = dids;
         this.events = events;
     }
 
     /** Adds {@code count} functions on {@code bus}, 8 per device number. */
-    TestUnit withDevices(int bus, int count) {
+    public TestUnit withDevices(int bus, int count) {
         for (int i = 0; i < count; i++) {
             endpoints.add(new PciAddress(0, bus + i / 256, (i % 256) >> 3, i & 7));
         }
         return this;
     }
 
-    List<PciAddress> deviceList() {
+    public List<PciAddress> deviceList() {
         return new ArrayList<>(endpoints);
     }
 
@@ -60,7 +60,7 @@ class TestUnit implements IommuUnit {
     }
 
     @Override public List<PciAddress> devices() { return deviceList(); }
-    final Set<PciAddress> reservedMemory = new TreeSet<>();
+    public final Set<PciAddress> reservedMemory = new TreeSet<>();
     @Override public boolean hasReservedMemory(PciAddress device) { return reservedMemory.contains(device); }
 
     @Override

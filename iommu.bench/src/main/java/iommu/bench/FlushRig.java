@@ -1,4 +1,4 @@
-package iommu.flush;
+package iommu.bench;
 
 import java.lang.annotation.Annotation;
 import java.util.Collection;
@@ -7,15 +7,17 @@ import org.osgi.service.log.Logger;
 
 import iommu.api.DomainIdMap;
 import iommu.api.spi.IommuUnit;
+import iommu.flush.FlushConfig;
+import iommu.flush.FlushServiceImpl;
 
 /**
- * The benchmarks' door to the real flush service outside a framework: built
+ * The real flush service outside a framework (its public constructor and binds): built
  * and bound as SCR would, without a bundle context (so no registry lookup of
  * units it was not bound to; the benchmarks bind every unit first).
  */
-public final class FlushAccess {
+public final class FlushRig {
 
-    private FlushAccess() {
+    private FlushRig() {
     }
 
     public static FlushServiceImpl flushService(DomainIdMap map, Logger log, Collection<? extends IommuUnit> units) {

@@ -1,4 +1,4 @@
-package iommu.core;
+package iommu.core.assign;
 
 import java.util.Collections;
 import java.util.Map;

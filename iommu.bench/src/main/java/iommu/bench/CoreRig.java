@@ -1,4 +1,4 @@
-package iommu.core;
+package iommu.bench;
 
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Proxy;
@@ -12,15 +12,19 @@ import iommu.api.FlushService;
 import iommu.api.GuestId;
 import iommu.api.spi.AllocationStrategy;
 import iommu.api.spi.IommuUnit;
+import iommu.core.AssignmentManager;
+import iommu.core.CoreConfig;
+import iommu.core.assign.DomainIdTable;
 
 /**
- * The benchmarks' door into the core's package-private writers, in the core's
- * package on the plain class path (no framework). Calls exactly what the core
- * itself calls; changes nothing in the core.
+ * The benchmarks build the core on the plain class path (no framework) the way
+ * SCR does: its public constructor and lifecycle methods, and the map's
+ * writers, public in the bundle's private packages (no other bundle sees
+ * them). Calls exactly what the core itself calls.
  */
-public final class CoreAccess {
+public final class CoreRig {
 
-    private CoreAccess() {
+    private CoreRig() {
     }
 
     /** {@link DomainIdTable#put}, as the core records a newly allocated domain id. */

@@ -1,0 +1,91 @@
+package iommu.core.assign;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import iommu.api.DomainId;
+import iommu.api.GuestId;
+import iommu.api.PciAddress;
+import iommu.api.dto.DeviceDTO;
+import iommu.api.dto.GuestDTO;
+import iommu.api.dto.GuestDeviceDTO;
+import iommu.api.dto.UnitDTO;
+import iommu.api.spi.IommuUnit;
+
+/**
+ * The API's DTOs, read from the topology, the attachments and the map.
+ * Not thread-safe; called under the component's lock.
+ */
+public final class Listings {
+
+    private final DomainIdTable table;
+    private final Topology topology;
+    private final Attachments attachments;
+
+    public Listings(DomainIdTable table, Topology topology, Attachments attachments) {
+        this.table = table;
+        this.topology = topology;
+        this.attachments = attachments;
+    }
+
+    public List<GuestDTO> guests() {
+        return attachments.guests().stream().map(this::guest).toList();
+    }
+
+    public Optional<GuestDTO> guestIfAny(GuestId guest) {
+        return attachments.holds(guest) ? Optional.of(guest(guest)) : Optional.empty();
+    }
+
+    /** The guest with its devices, by address (none when it holds none). */
+    public GuestDTO guest(GuestId guest) {
+        GuestDTO dto = new GuestDTO();
+        dto.guest = guest.value();
+        dto.devices = attachments.of(guest).values().stream()
+                .flatMap(Set::stream)
+                .sorted()
+                .map(attachments::get)
+                .map(a -> {
+                    GuestDeviceDTO d = new GuestDeviceDTO();
+                    d.bdf = a.device().toString();
+                    d.unit = a.unitId();
+                    d.did = a.domainId().value();
+                    return d;
+                })
+                .toList();
+        return dto;
+    }
+
+    /** Every device the units translate, and every attached one (its unit may be away). */
+    public List<DeviceDTO> devices() {
+        Map<PciAddress, String> all = topology.deviceUnits();
+        attachments.all().forEach(a -> all.put(a.device(), a.unitId()));
+        return all.entrySet().stream().map(e -> {
+            DeviceDTO dto = new DeviceDTO();
+            dto.bdf = e.getKey().toString();
+            dto.unit = e.getValue();
+            Attachment a = attachments.get(e.getKey());
+            dto.guest = a == null ? null : a.guest().value();
+            IommuUnit unit = topology.unit(e.getValue());
+            dto.reservedMemory = unit != null && unit.hasReservedMemory(e.getKey());
+            return dto;
+        }).toList();
+    }
+
+    public List<UnitDTO> units() {
+        return topology.units().stream().map(u -> {
+            UnitDTO dto = new UnitDTO();
+            dto.id = u.id();
+            dto.vendor = u.vendor();
+            dto.segment = u.segment();
+            dto.registerBase = u.registerBase();
+            dto.includePciAll = u.includePciAll();
+            dto.domainIds = u.domainIdCount();
+            dto.reserved = u.reservedDomainIds().stream().mapToInt(DomainId::value).sorted().toArray();
+            dto.usedDomainIds = table.usedOn(u.id());
+            dto.devices = topology.deviceCount(u.id());
+            return dto;
+        }).toList();
+    }
+}

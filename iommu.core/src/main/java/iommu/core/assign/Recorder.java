@@ -1,0 +1,39 @@
+package iommu.core.assign;
+
+import java.util.Collection;
+import java.util.List;
+
+import iommu.api.GuestId;
+import iommu.api.PciAddress;
+
+/**
+ * Where the operations record what they did before they acknowledge it (the
+ * journal, when state is kept; nowhere when it is ephemeral). Each call is one
+ * durable write: when it returns, the records survive a crash.
+ */
+public interface Recorder {
+
+    void attached(Collection<Attachment> attachments);
+
+    void detached(Collection<PciAddress> devices);
+
+    void mapped(GuestId guest, List<GuestMappings.Run> runs);
+
+    void unmapped(GuestId guest, long iova, long pages);
+
+    /** Whether records outlive the process (a state directory), not only the component. */
+    boolean durable();
+
+    default void mapped(GuestId guest, long iova, long hostAddress, long pages) {
+        mapped(guest, List.of(new GuestMappings.Run(iova >>> 12, hostAddress >>> 12, pages)));
+    }
+
+    /** Records nothing: state is ephemeral. */
+    Recorder NONE = new Recorder() {
+        @Override public void attached(Collection<Attachment> attachments) { }
+        @Override public void detached(Collection<PciAddress> devices) { }
+        @Override public void mapped(GuestId guest, List<GuestMappings.Run> runs) { }
+        @Override public void unmapped(GuestId guest, long iova, long pages) { }
+        @Override public boolean durable() { return false; }
+    };
+}

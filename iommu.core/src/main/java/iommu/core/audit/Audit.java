@@ -1,0 +1,112 @@
+package iommu.core.audit;
+
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Optional;
+
+import iommu.api.DomainId;
+import iommu.api.GuestId;
+import iommu.api.PciAddress;
+import iommu.api.spi.Assignment;
+import iommu.api.spi.DeviceContext;
+import iommu.api.spi.DomainIdAllocator;
+import iommu.api.spi.IommuUnit;
+import iommu.core.assign.Attachment;
+import iommu.core.assign.Attachments;
+import iommu.core.assign.DomainIdTable;
+import iommu.core.assign.Quarantine;
+import iommu.core.assign.Topology;
+
+/**
+ * Whether the map, the bound strategy's bitmaps and the units' context
+ * entries agree (DESIGN 7.3 and 7.5): one line per disagreement, empty when
+ * they do. A pure function of the state it is given: it changes nothing.
+ */
+public final class Audit {
+
+    /** The bound strategy as the audit sees it: its name and allocator, or why none is bound. */
+    public record Strategy(String name, DomainIdAllocator allocator, String problem) {
+    }
+
+    private Audit() {
+    }
+
+    public static List<String> of(Topology topology, Attachments attachments, DomainIdTable table,
+            Quarantine quarantine, Strategy strategy) {
+        List<String> problems = new ArrayList<>();
+        attachments.all().forEach(a -> checkAttachment(a, topology, table, problems));
+        for (GuestId guest : table.guests()) {
+            table.domainsOf(guest).forEach((unitId, did) -> {
+                if (attachments.of(guest, unitId).isEmpty()) {
+                    problems.add("the map gives guest " + guest + " domain id " + did + " on unit " + unitId
+                            + " but none of its devices is attached there");
+                }
+            });
+        }
+        for (IommuUnit unit : topology.units()) {
+            for (PciAddress device : unit.devices()) {
+                if (!attachments.contains(device) && unit.context(device).isPresent()) {
+                    problems.add("unit " + unit.id() + " has a present context entry for " + device
+                            + " (domain id " + unit.context(device).get().domainId() + ") that no assignment records");
+                }
+            }
+        }
+        if (strategy.allocator() == null) {
+            problems.add("no allocation strategy bound: " + (strategy.problem() == null ? "none requested"
+                    : strategy.problem()));
+            return problems;
+        }
+        checkBitmaps(topology, table, quarantine, strategy, problems);
+        // the strategy's own rules (global: one id on every unit), as it states them, over the map
+        List<Assignment> held = new ArrayList<>();
+        for (GuestId guest : table.guests()) {
+            table.domainsOf(guest).forEach((unitId, did) -> held.add(new Assignment(guest, unitId, did)));
+        }
+        problems.addAll(strategy.allocator().check(held));
+        return problems;
+    }
+
+    private static void checkAttachment(Attachment a, Topology topology, DomainIdTable table, List<String> problems) {
+        String what = "device " + a.device() + " of guest " + a.guest() + " on unit " + a.unitId();
+        IommuUnit unit = topology.unit(a.unitId());
+        if (unit == null) {
+            problems.add(what + ": the unit is absent (its entry is written again when it returns)");
+        } else {
+            Optional<DeviceContext> entry = unit.context(a.device());
+            if (entry.isEmpty()) {
+                problems.add(what + ": the unit's context entry is not present; expected domain id " + a.domainId());
+            } else if (!entry.get().equals(a.context())) {
+                problems.add(what + ": the unit's context entry holds domain id " + entry.get().domainId()
+                        + " of guest " + entry.get().guest() + "; expected domain id " + a.domainId());
+            }
+        }
+        if (!table.domainId(a.guest(), a.unitId()).equals(Optional.of(a.domainId()))) {
+            problems.add(what + ": the map gives the guest " + table.domainId(a.guest(), a.unitId())
+                    .map(DomainId::toString).orElse("no domain id") + " there; expected " + a.domainId());
+        }
+        if (!table.guest(a.unitId(), a.domainId()).equals(Optional.of(a.guest()))) {
+            problems.add(what + ": the map gives domain id " + a.domainId() + " to " + table.guest(a.unitId(),
+                    a.domainId()).map(g -> "guest " + g).orElse("nobody") + "; expected guest " + a.guest());
+        }
+    }
+
+    /** On every unit the allocator knows, its bitmap marks exactly the ids the map and the quarantine hold. */
+    private static void checkBitmaps(Topology topology, DomainIdTable table, Quarantine quarantine, Strategy strategy,
+            List<String> problems) {
+        for (String unitId : topology.describedUnits()) {
+            BitSet expected = new BitSet();
+            table.domainsOn(unitId).keySet().forEach(did -> expected.set(did.value()));
+            quarantine.ids(unitId).forEach(did -> expected.set(did.value()));
+            BitSet marked = strategy.allocator().inUse(unitId);
+            if (!marked.equals(expected)) {
+                BitSet extra = (BitSet) marked.clone();
+                extra.andNot(expected);
+                BitSet missing = (BitSet) expected.clone();
+                missing.andNot(marked);
+                problems.add("unit " + unitId + ": strategy " + strategy.name() + " marks ids " + extra
+                        + " in use that the map does not hold, and not ids " + missing + " that it does");
+            }
+        }
+    }
+}
