@@ -24,6 +24,7 @@ import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.util.tracker.ServiceTracker;
 
+import iommu.api.CoreConfiguration;
 import iommu.api.DeviceAssignment;
 import iommu.api.spi.PlatformDiscovery;
 
@@ -122,9 +123,9 @@ final class EmbeddedPlatform implements AutoCloseable {
 
     /** Writes the core's strategy and waits until it is bound (or refused). */
     void swapTo(String strategy) throws Exception {
-        Configuration c = configAdmin.getConfiguration("iommu.core", "?");
+        Configuration c = configAdmin.getConfiguration(CoreConfiguration.PID, "?");
         Dictionary<String, Object> p = c.getProperties() == null ? new Hashtable<>() : c.getProperties();
-        p.put("strategy", strategy);
+        p.put(CoreConfiguration.STRATEGY, strategy);
         c.update(p);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!(strategy.equals(assignment.requestedStrategy())

@@ -5,7 +5,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 @ObjectClassDefinition(name = "IOMMU core", description = "Device assignment and the domain-id allocation strategy.")
 public @interface CoreConfig {
-    String PID = "iommu.core";
+    String PID = iommu.api.CoreConfiguration.PID;
 
     @AttributeDefinition(name = "Strategy",
             description = "Name of the allocation strategy to bind (the 'name' property of an AllocationStrategy service), e.g. per-unit or global.")

@@ -235,8 +235,16 @@ class AssignmentManagerTest {
         m.attach(g(5), List.of(b0));           // dmar1: 1
         m.attach(g(6), List.of(a0));           // dmar0: 1
         m.attach(g(6), List.of(dmar1.deviceList().get(1))); // dmar1: 2
+        List<iommu.api.RenumberingProgress> told = new java.util.ArrayList<>();
+        m.bindListener(told::add);
+        m.bindListener(p -> {
+            throw new IllegalStateException("a listener that fails is logged, and the swap goes on");
+        });
         m.modified(Fixture.config("global"));
         assertThat(m.strategyProblem()).isEmpty();
+        assertThat(told).extracting(iommu.api.RenumberingProgress::strategy).containsOnly("global");
+        assertThat(told).extracting(iommu.api.RenumberingProgress::written).first().isEqualTo(0);
+        assertThat(told.get(told.size() - 1).done()).isTrue();
         assertThat(m.strategy()).contains("global");
         DomainId six = f.table.domainId(g(6), "dmar0").orElseThrow();
         assertThat(f.table.domainId(g(6), "dmar1")).contains(six);

@@ -35,6 +35,7 @@ import org.osgi.util.tracker.ServiceTracker;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonParser;
 
+import iommu.api.CoreConfiguration;
 import iommu.api.DeviceAssignment;
 import iommu.api.PciAddress;
 
@@ -135,11 +136,11 @@ class BundleRestartTest {
         org.osgi.service.log.LogListener listener = e -> log.add(e.getLogLevel() + " " + e.getMessage());
         reader.addLogListener(listener);
         org.osgi.service.cm.Configuration vtd = cm.getConfiguration("iommu.vtd.platform", "?");
-        org.osgi.service.cm.Configuration core = cm.getConfiguration("iommu.core", "?");
+        org.osgi.service.cm.Configuration core = cm.getConfiguration(CoreConfiguration.PID, "?");
         try {
             vtd.update(new java.util.Hashtable<>(Map.of("stateDirectory", state.toString())));
             java.util.Dictionary<String, Object> coreProps = core.getProperties();
-            coreProps.put("stateDirectory", state.toString());
+            coreProps.put(CoreConfiguration.STATE_DIRECTORY, state.toString());
             core.update(coreProps);
             Platform.await("the units to keep their tables in " + state, () -> vtdUnits().size() == 5
                     && vtdUnits().stream().allMatch(u -> String.valueOf(u.describe().get("tables"))
@@ -154,7 +155,7 @@ class BundleRestartTest {
             reader.removeLogListener(listener);
             context.ungetService(readerRef);
             java.util.Dictionary<String, Object> coreProps = core.getProperties();
-            coreProps.put("stateDirectory", "");
+            coreProps.put(CoreConfiguration.STATE_DIRECTORY, "");
             core.update(coreProps);
             vtd.delete();
             Platform.await("the units back on the heap", () -> vtdUnits().size() == 5 && vtdUnits().stream()

@@ -14,6 +14,7 @@ import org.osgi.framework.ServiceReference;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 
+import iommu.api.CoreConfiguration;
 import iommu.api.DeviceAssignment;
 import iommu.api.PciAddress;
 import iommu.api.dto.DeviceDTO;
@@ -45,9 +46,9 @@ final class Platform {
 
     /** Writes the core's strategy configuration and waits until core reports the outcome. */
     static void requestStrategy(ConfigurationAdmin cm, DeviceAssignment assignment, String name) throws IOException {
-        Configuration config = cm.getConfiguration("iommu.core", "?");
+        Configuration config = cm.getConfiguration(CoreConfiguration.PID, "?");
         Dictionary<String, Object> props = config.getProperties() == null ? new Hashtable<>() : config.getProperties();
-        props.put("strategy", name);
+        props.put(CoreConfiguration.STRATEGY, name);
         config.update(props);
         await("core to act on strategy '" + name + "'", () -> name.equals(assignment.requestedStrategy())
                 && (assignment.strategy().filter(name::equals).isPresent() || assignment.strategyProblem().isPresent()));
