@@ -7,8 +7,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 import org.osgi.framework.BundleContext;
@@ -28,7 +26,6 @@ import org.osgi.service.metatype.annotations.Designate;
 import iommu.api.DeviceAssignment;
 import iommu.api.FlushService;
 import iommu.api.GuestId;
-import iommu.api.IommuException;
 import iommu.api.PciAddress;
 import iommu.api.RenumberingListener;
 import iommu.api.RenumberingProgress;
@@ -42,10 +39,13 @@ import iommu.core.assign.AllocationCounters;
 import iommu.core.assign.Attachments;
 import iommu.core.assign.CurrentAssignments;
 import iommu.core.assign.DomainIdTable;
+import iommu.core.assign.GuestMappings;
 import iommu.core.assign.GuestPages;
 import iommu.core.assign.Listings;
+import iommu.core.assign.OneLine;
 import iommu.core.assign.Operations;
 import iommu.core.assign.Quarantine;
+import iommu.core.assign.Recorder;
 import iommu.core.assign.Topology;
 import iommu.core.audit.Audit;
 import iommu.core.recovery.Reconciliation;
@@ -72,7 +72,7 @@ import iommu.core.strategy.StrategyBinding;
 @Designate(ocd = CoreConfig.class)
 public class AssignmentManager implements DeviceAssignment {
 
-    private final ReentrantLock lock = new ReentrantLock(true);
+    private final OperationLock lock;
     private final Logger log;
     private final DomainIdTable table;
     private final List<RenumberingListener> listeners = new CopyOnWriteArrayList<>();
@@ -88,9 +88,7 @@ public class AssignmentManager implements DeviceAssignment {
     private final Operations operations;
     private final Listings listings;
     private final UnitChanges unitChanges;
-    private String configuredStateDirectory;
-    private long waitMillis;
-    private boolean active;
+    private final String configuredStateDirectory;
 
     /** Outside a framework (tests): no private snapshot. */
     public AssignmentManager(DomainIdTable table, FlushService flush, Logger log, CoreConfig config) {
@@ -109,7 +107,7 @@ public class AssignmentManager implements DeviceAssignment {
         this.quarantine = new Quarantine(flush, counters, log);
         this.store = new StateStore(attachments, pages, new Reconciliation(table, flush, topology, attachments, pages),
                 log, privateDirectory, frameworkId);
-        Supplier<iommu.core.assign.Recorder> recorder = () -> store;
+        Supplier<Recorder> recorder = () -> store;
         Renumbering renumbering = new Renumbering(table, flush, topology, attachments, quarantine, recorder,
                 this::tell, log);
         this.strategies = new StrategyBinding(topology,
@@ -118,16 +116,15 @@ public class AssignmentManager implements DeviceAssignment {
         this.operations = new Operations(table, flush, topology, attachments, pages, quarantine, counters, recorder);
         this.listings = new Listings(table, topology, attachments);
         this.unitChanges = new UnitChanges(topology, attachments, quarantine, strategies, adoption, store, log);
-        this.waitMillis = config.operationWaitMillis();
+        this.lock = new OperationLock(config.operationWaitMillis());
         this.configuredStateDirectory = config.stateDirectory();
     }
 
     @Activate
     public void activate() {
-        lock.lock();
-        try {
+        lock.always(() -> {
             table.clear();
-            active = true;
+            lock.active(true);
             for (IommuUnit unit : List.copyOf(topology.units())) {
                 store.unitProblems(adoption.adopt(unit).problems());
             }
@@ -138,69 +135,48 @@ public class AssignmentManager implements DeviceAssignment {
             }
             log.info("core active: {} units, {} attached devices, strategy {}", topology.units().size(),
                     attachments.size(), strategies.boundName().orElse("none (" + strategies.problem().orElse("") + ")"));
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     @Modified
     public void modified(CoreConfig config) {
-        lock.lock();
-        try {
-            waitMillis = config.operationWaitMillis();
+        lock.always(() -> {
+            lock.waitAtMost(config.operationWaitMillis());
             strategies.request(config.strategy());
             strategies.reselect();
             if (store.open(config.stateDirectory(), false)) {
                 strategies.reopen();
             }
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     @Deactivate
     public void deactivate() {
-        lock.lock();
-        try {
-            active = false;
+        lock.always(() -> {
+            lock.active(false);
             store.deactivate();
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     @Reference(name = "units", cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     public void bindUnit(IommuUnit unit) {
-        lock.lock();
-        try {
-            unitChanges.arrived(unit, active);
-        } finally {
-            lock.unlock();
-        }
+        lock.always(() -> unitChanges.arrived(unit, lock.isActive()));
     }
 
     public void unbindUnit(IommuUnit unit) {
-        lock.lock();
-        try {
-            unitChanges.departed(unit, active);
-        } finally {
-            lock.unlock();
-        }
+        lock.always(() -> unitChanges.departed(unit, lock.isActive()));
     }
 
     @Reference(name = "strategies", cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     public void bindStrategy(AllocationStrategy strategy, Map<String, Object> properties) {
-        lock.lock();
-        try {
+        lock.always(() -> {
             strategies.add(strategy, properties);
-            if (active) {
+            if (lock.isActive()) {
                 strategies.reselect();
             }
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     public void updatedStrategy(AllocationStrategy strategy, Map<String, Object> properties) {
@@ -208,15 +184,12 @@ public class AssignmentManager implements DeviceAssignment {
     }
 
     public void unbindStrategy(AllocationStrategy strategy) {
-        lock.lock();
-        try {
+        lock.always(() -> {
             strategies.remove(strategy);
-            if (active) {
+            if (lock.isActive()) {
                 strategies.reselect();
             }
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     @Reference(name = "renumberingListeners", cardinality = ReferenceCardinality.MULTIPLE,
@@ -229,12 +202,13 @@ public class AssignmentManager implements DeviceAssignment {
         listeners.remove(listener);
     }
 
+    /** Renumbering progress to every listener; one that fails is logged and the swap goes on. */
     private void tell(RenumberingProgress progress) {
         for (RenumberingListener l : listeners) {
             try {
                 l.progress(progress);
             } catch (RuntimeException e) {
-                log.warn("renumbering listener {} failed: {}", l, iommu.core.assign.OneLine.of(e));
+                log.warn("renumbering listener {} failed: {}", l, OneLine.of(e));
             }
         }
     }
@@ -243,7 +217,7 @@ public class AssignmentManager implements DeviceAssignment {
     public GuestDTO attach(GuestId guest, List<PciAddress> devices, boolean allowReservedMemory) {
         Operations.requireGuest(guest);
         Set<PciAddress> wanted = Operations.distinct(devices);
-        return locked(() -> {
+        return lock.call(() -> {
             quarantine.retry(strategies.allocator(), topology.unitIds());
             operations.attach(strategies.requireAllocator(), guest, wanted, allowReservedMemory);
             return listings.guest(guest);
@@ -253,115 +227,75 @@ public class AssignmentManager implements DeviceAssignment {
     @Override
     public void detach(List<PciAddress> devices) {
         Set<PciAddress> wanted = Operations.distinct(devices);
-        locked(() -> {
+        lock.run(() -> {
             quarantine.retry(strategies.allocator(), topology.unitIds());
             operations.detach(strategies.allocator(), wanted);
-            return null;
         });
     }
 
     @Override
     public void map(GuestId guest, long iova, long hostAddress, long pageCount) {
         Operations.requireGuest(guest);
-        iommu.core.assign.GuestMappings.checkRange(iova, pageCount);
-        iommu.core.assign.GuestMappings.checkRange(hostAddress, pageCount);
-        locked(() -> {
-            operations.map(guest, iova, hostAddress, pageCount);
-            return null;
-        });
+        GuestMappings.checkRange(iova, pageCount);
+        GuestMappings.checkRange(hostAddress, pageCount);
+        lock.run(() -> operations.map(guest, iova, hostAddress, pageCount));
     }
 
     @Override
     public void unmap(GuestId guest, long iova, long pageCount) {
         Operations.requireGuest(guest);
-        iommu.core.assign.GuestMappings.checkRange(iova, pageCount);
-        locked(() -> {
-            operations.unmap(guest, iova, pageCount);
-            return null;
-        });
+        GuestMappings.checkRange(iova, pageCount);
+        lock.run(() -> operations.unmap(guest, iova, pageCount));
     }
 
     @Override
     public List<GuestDTO> guests() {
-        return locked(listings::guests);
+        return lock.call(listings::guests);
     }
 
     @Override
     public Optional<GuestDTO> guest(GuestId guest) {
-        return locked(() -> listings.guestIfAny(guest));
+        return lock.call(() -> listings.guestIfAny(guest));
     }
 
     @Override
     public List<DeviceDTO> devices() {
-        return locked(listings::devices);
+        return lock.call(listings::devices);
     }
 
     @Override
     public List<UnitDTO> units() {
-        return locked(listings::units);
+        return lock.call(listings::units);
     }
 
     @Override
     public StateDTO state() {
-        return locked(store::report);
+        return lock.call(store::report);
     }
 
     @Override
     public Map<String, Map<String, Long>> allocationCounts() {
-        return locked(() -> counters.snapshot(topology.describedUnits()));
+        return lock.call(() -> counters.snapshot(topology.describedUnits()));
     }
 
     @Override
     public List<String> audit() {
-        return locked(() -> Audit.of(topology, attachments, table, quarantine, new Audit.Strategy(
+        return lock.call(() -> Audit.of(topology, attachments, table, quarantine, new Audit.Strategy(
                 strategies.boundName().orElse(null), strategies.allocator(), strategies.problem().orElse(null))));
     }
 
     @Override
     public Optional<String> strategy() {
-        return unchecked(strategies::boundName);
+        return lock.always(strategies::boundName);
     }
 
     @Override
     public String requestedStrategy() {
-        return unchecked(strategies::requested);
+        return lock.always(strategies::requested);
     }
 
     @Override
     public Optional<String> strategyProblem() {
-        return unchecked(strategies::problem);
-    }
-
-    /** Under the lock, waiting for it at most the configured time, while active. */
-    private <T> T locked(Supplier<T> operation) {
-        boolean acquired;
-        try {
-            acquired = lock.tryLock(waitMillis, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IommuException("interrupted while waiting for another operation to finish");
-        }
-        if (!acquired) {
-            throw new IommuException("timed out after " + waitMillis
-                    + " ms waiting for another operation or a strategy swap to finish");
-        }
-        try {
-            if (!active) {
-                throw new IommuException("the device assignment service is stopping");
-            }
-            return operation.get();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Under the lock, however long it takes and whether active or not (what the strategy is). */
-    private <T> T unchecked(Supplier<T> read) {
-        lock.lock();
-        try {
-            return read.get();
-        } finally {
-            lock.unlock();
-        }
+        return lock.always(strategies::problem);
     }
 }

@@ -9,7 +9,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 
-import iommu.api.ContextChange;
 import iommu.api.DomainId;
 import iommu.api.FlushService;
 import iommu.api.GuestId;
@@ -142,16 +141,7 @@ public final class Operations {
         }
         UndoLog undo = new UndoLog();
         try {
-            for (Attachment a : leaving) {
-                IommuUnit unit = topology.unit(a.unitId());
-                unit.clearContext(a.device());
-                undo.push(() -> {
-                    unit.setContext(a.device(), a.context());
-                    flush.flushDeviceContext(a.unitId(), a.device(), a.domainId(), true);
-                });
-            }
-            flush.flushContextChanges(leaving.stream()
-                    .map(a -> new ContextChange(a.unitId(), a.device(), a.domainId(), false)).toList());
+            ContextEntries.clearAndFlush(leaving, topology, flush, undo);
             recorder.get().detached(leaving.stream().map(Attachment::device).toList());
         } catch (RuntimeException e) {
             undo.rollBack(e);

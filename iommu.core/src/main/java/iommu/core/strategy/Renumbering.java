@@ -19,6 +19,7 @@ import iommu.api.spi.DomainIdAllocator;
 import iommu.api.spi.IommuUnit;
 import iommu.core.assign.Attachment;
 import iommu.core.assign.Attachments;
+import iommu.core.assign.ContextEntries;
 import iommu.core.assign.DomainIdTable;
 import iommu.core.assign.OneLine;
 import iommu.core.assign.Quarantine;
@@ -71,7 +72,8 @@ public final class Renumbering {
         report(strategyName, plan.size(), 0, moved.size());
         UndoLog undo = new UndoLog();
         try {
-            clearAndFlush(moved, undo);
+            // every entry that moves is cleared and its old id invalidated, in one batch per unit...
+            ContextEntries.clearAndFlush(moved, topology, flush, undo);
             writeAndFlush(strategyName, plan, moved, undo);
         } catch (RuntimeException e) {
             undo.rollBack(e);
@@ -87,20 +89,6 @@ public final class Renumbering {
             attachments.of(a.guest(), a.unitId()).forEach(d -> moved.add(attachments.get(d)));
         }
         return moved;
-    }
-
-    /** Every entry that moves is cleared and its old id invalidated, in one batch per unit... */
-    private void clearAndFlush(List<Attachment> moved, UndoLog undo) {
-        for (Attachment a : moved) {
-            IommuUnit unit = topology.present(a.unitId());
-            unit.clearContext(a.device());
-            undo.push(() -> {
-                unit.setContext(a.device(), a.context());
-                flush.flushDeviceContext(a.unitId(), a.device(), a.domainId(), true);
-            });
-        }
-        flush.flushContextChanges(moved.stream()
-                .map(a -> new ContextChange(a.unitId(), a.device(), a.domainId(), false)).toList());
     }
 
     /** ...before any new entry is written, so no id is live twice on a unit. */
