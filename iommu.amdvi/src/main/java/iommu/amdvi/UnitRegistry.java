@@ -8,7 +8,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import iommu.api.PciAddress;
-import iommu.api.spi.ScopeMatch;
+import iommu.api.spi.support.UnitClaims;
 
 /**
  * Every AMD-Vi unit of this bundle. Readers see an immutable snapshot and
@@ -52,18 +52,17 @@ final class UnitRegistry implements UnitDirectory {
         return units().stream().filter(u -> u.id().equals(id)).findFirst();
     }
 
+    /**
+     * The unit whose IVHD claims the device most strongly, by the platform's
+     * one rule ({@link UnitClaims#best}): the strongest {@link iommu.api.spi.ScopeMatch},
+     * and between equal claims the unit id that sorts first, not the unit
+     * registered first, so the core and this bundle agree whatever the order
+     * units came in (the rule Linux {@code dmar_find_matched_drhd_unit},
+     * drivers/iommu/intel/dmar.c, follows for scopes before INCLUDE_PCI_ALL).
+     */
     @Override
     public Optional<AmdViUnit> bestClaimant(PciAddress device) {
-        AmdViUnit best = null;
-        ScopeMatch bestMatch = ScopeMatch.NONE;
-        for (Entry e : entries) {
-            ScopeMatch m = e.unit().definition().scopeOf(device);
-            if (m.compareTo(bestMatch) > 0) {
-                best = e.unit();
-                bestMatch = m;
-            }
-        }
-        return Optional.ofNullable(best);
+        return UnitClaims.best(units(), AmdViUnit::id, unit -> unit.definition().scopeOf(device));
     }
 
     @Override
