@@ -54,11 +54,13 @@ final class UnitRegistry implements UnitDirectory {
 
     /**
      * The unit whose IVHD claims the device most strongly, by the platform's
-     * one rule ({@link UnitClaims#best}): the strongest {@link iommu.api.spi.ScopeMatch},
-     * and between equal claims the unit id that sorts first, not the unit
-     * registered first, so the core and this bundle agree whatever the order
-     * units came in (the rule Linux {@code dmar_find_matched_drhd_unit},
-     * drivers/iommu/intel/dmar.c, follows for scopes before INCLUDE_PCI_ALL).
+     * one rule ({@link UnitClaims#best}): a device the IVHD names over its ALL
+     * entry, and between equal claims the unit id that sorts first, not the
+     * unit registered first, so the core and this bundle agree whatever the
+     * order units came in. Linux's AMD driver fills its rlookup table IVHD by
+     * IVHD (init_iommu_from_acpi, drivers/iommu/amd/init.c), so there a later
+     * IVHD naming a device again would take it; firmware names each device
+     * once, and none of the IVRS tables here ties.
      */
     @Override
     public Optional<AmdViUnit> bestClaimant(PciAddress device) {
