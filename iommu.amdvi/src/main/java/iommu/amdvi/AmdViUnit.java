@@ -416,7 +416,7 @@ public final class AmdViUnit implements IommuUnit {
     }
 
     /** Maps with the given rights; at least one of them. */
-    public void map(GuestId guest, long iova, long hostAddress, long pages, boolean read, boolean write) {
+    void map(GuestId guest, long iova, long hostAddress, long pages, boolean read, boolean write) {
         checkRange("map", guest, iova, pages);
         if ((hostAddress & 0xFFF) != 0 || hostAddress < 0
                 || (hostAddress >>> 12) + pages > 1L << (Memory.ADDRESS_BITS - 12)) {
@@ -486,7 +486,7 @@ public final class AmdViUnit implements IommuUnit {
      * IVHD alias, if any): the host address, or a fault with its event code
      * (IO_PAGE_FAULT 2, ILLEGAL_DEV_TABLE_ENTRY 1), logged in the event log.
      */
-    public Translation translate(PciAddress device, long iova, boolean write) {
+    Translation translate(PciAddress device, long iova, boolean write) {
         Objects.requireNonNull(device, "device");
         boolean attachedNow;
         synchronized (lock) {
@@ -515,7 +515,7 @@ public final class AmdViUnit implements IommuUnit {
     }
 
     /** The events the hardware logged, oldest first (the last 256), as the driver read them from the event log. */
-    public List<Event> events() {
+    List<Event> events() {
         synchronized (lock) {
             drainEvents();
             return List.copyOf(events);
@@ -604,17 +604,17 @@ public final class AmdViUnit implements IommuUnit {
         return f;
     }
 
-    // ---- test hooks
+    // ---- test hooks (this module's tests only)
 
     /** Test hook: the hardware stops processing commands; stages stay incomplete until {@link #releaseInvalidations()}. */
-    public void holdInvalidations() {
+    void holdInvalidations() {
         synchronized (lock) {
             hardware.hold();
         }
     }
 
     /** Test hook: the hardware processes what was held; the finished batches' stages complete. */
-    public void releaseInvalidations() {
+    void releaseInvalidations() {
         List<Runnable> completions = new ArrayList<>();
         synchronized (lock) {
             hardware.release();
@@ -623,21 +623,9 @@ public final class AmdViUnit implements IommuUnit {
         completions.forEach(Runnable::run);
     }
 
-    public int pendingInvalidationBatches() {
+    int pendingInvalidationBatches() {
         synchronized (lock) {
             return commands.pendingBatches();
-        }
-    }
-
-    public int iotlbEntries() {
-        synchronized (lock) {
-            return hardware.iotlbSize();
-        }
-    }
-
-    public int dteCacheEntries() {
-        synchronized (lock) {
-            return hardware.dteCacheSize();
         }
     }
 

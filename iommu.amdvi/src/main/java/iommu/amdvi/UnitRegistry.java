@@ -8,7 +8,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import iommu.api.PciAddress;
-import iommu.api.spi.ScopeMatch;
+import iommu.api.spi.support.UnitClaims;
 
 /**
  * Every AMD-Vi unit of this bundle. Readers see an immutable snapshot and
@@ -52,18 +52,19 @@ final class UnitRegistry implements UnitDirectory {
         return units().stream().filter(u -> u.id().equals(id)).findFirst();
     }
 
+    /**
+     * The unit whose IVHD claims the device most strongly, by the platform's
+     * one rule ({@link UnitClaims#best}): a device the IVHD names over its ALL
+     * entry, and between equal claims the unit id that sorts first, not the
+     * unit registered first, so the core and this bundle agree whatever the
+     * order units came in. Linux's AMD driver fills its rlookup table IVHD by
+     * IVHD (init_iommu_from_acpi, drivers/iommu/amd/init.c), so there a later
+     * IVHD naming a device again would take it; firmware names each device
+     * once, and none of the IVRS tables here ties.
+     */
     @Override
     public Optional<AmdViUnit> bestClaimant(PciAddress device) {
-        AmdViUnit best = null;
-        ScopeMatch bestMatch = ScopeMatch.NONE;
-        for (Entry e : entries) {
-            ScopeMatch m = e.unit().definition().scopeOf(device);
-            if (m.compareTo(bestMatch) > 0) {
-                best = e.unit();
-                bestMatch = m;
-            }
-        }
-        return Optional.ofNullable(best);
+        return UnitClaims.best(units(), AmdViUnit::id, unit -> unit.definition().scopeOf(device));
     }
 
     @Override

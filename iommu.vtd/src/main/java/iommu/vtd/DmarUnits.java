@@ -3,7 +3,6 @@ package iommu.vtd;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -81,16 +80,6 @@ public final class DmarUnits {
         build.crossChecks();
         build.summarizeUnresolved();
         return new Platform(table.source(), format, units, topology, reserved, build.warnings);
-    }
-
-    /** Where the DRHD at {@code index} of {@link Platform#units()} came from: the map of unit id to DRHD. */
-    public static Map<String, Drhd> drhdsByUnitId(DmarTable table, Platform platform) {
-        Map<String, Drhd> byId = new LinkedHashMap<>();
-        for (UnitDefinition unit : platform.units()) {
-            table.drhds().stream().filter(d -> d.registerBase() == unit.registerBase()).findFirst()
-                    .ifPresent(d -> byId.put(unit.id(), d));
-        }
-        return byId;
     }
 
     /** A scope walked through the topology: the resolved scope, or why not. */

@@ -43,11 +43,6 @@ public record Platform(String source, String format, List<UnitDefinition> units,
         return new Platform(newSource, format, units, inventory, reserved, warnings);
     }
 
-    /** The same platform with other units (renumbered, or some left out). */
-    public Platform withUnits(List<UnitDefinition> newUnits) {
-        return new Platform(source, format, newUnits, inventory, reserved, warnings);
-    }
-
     /** Whether a reserved memory region names the device. */
     public boolean hasReservedMemory(PciAddress device) {
         return reserved.stream().anyMatch(r -> r.covers(device));

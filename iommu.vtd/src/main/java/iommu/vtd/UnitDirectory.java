@@ -14,7 +14,8 @@ interface UnitDirectory {
 
     /**
      * The unit with the strongest claim on the device (endpoint over bridge
-     * over INCLUDE_PCI_ALL; the earlier registered one on a tie), or empty.
+     * over INCLUDE_PCI_ALL; on a tie the unit id that sorts first, by
+     * {@link iommu.api.spi.support.UnitClaims}), or empty.
      */
     Optional<VtdUnit> bestClaimant(PciAddress device);
 

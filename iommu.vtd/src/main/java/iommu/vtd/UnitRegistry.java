@@ -13,6 +13,7 @@ import iommu.api.IommuException;
 import iommu.api.PciAddress;
 import iommu.api.spi.DeviceContext;
 import iommu.api.spi.ScopeMatch;
+import iommu.api.spi.support.UnitClaims;
 
 /**
  * Every VT-d unit of this bundle, from the platform, from discovery and from
@@ -86,18 +87,20 @@ final class UnitRegistry implements UnitDirectory {
         return entries.stream().map(e -> e.unit).filter(u -> u.id().equals(id)).findFirst();
     }
 
+    /**
+     * The unit whose scope claims the device most strongly, by the platform's
+     * one rule ({@link UnitClaims#best}): an endpoint scope, else a bridge
+     * scope, else the segment's INCLUDE_PCI_ALL unit, as Linux
+     * {@code dmar_find_matched_drhd_unit} (drivers/iommu/intel/dmar.c) takes a
+     * unit by its device scopes before the INCLUDE_PCI_ALL one it keeps last.
+     * Between equal claims (two bridge scopes over one bus: the only tie
+     * {@link UnitDefinition#conflictWith} lets in) the unit id that sorts
+     * first wins, not the unit registered first, so the core and this bundle
+     * agree whatever the order units came in.
+     */
     @Override
     public Optional<VtdUnit> bestClaimant(PciAddress device) {
-        VtdUnit best = null;
-        ScopeMatch bestMatch = ScopeMatch.NONE;
-        for (Entry entry : entries) {
-            ScopeMatch match = entry.unit.definition().scopeOf(device);
-            if (match.compareTo(bestMatch) > 0) {
-                best = entry.unit;
-                bestMatch = match;
-            }
-        }
-        return Optional.ofNullable(best);
+        return UnitClaims.best(units(), VtdUnit::id, unit -> unit.definition().scopeOf(device));
     }
 
     /**

@@ -612,7 +612,7 @@ public final class VtdUnit implements IommuUnit {
      * Maps with the given rights (the API's map grants both); a page with
      * neither would be not present, so at least one is needed.
      */
-    public void map(GuestId guest, long iova, long hostAddress, long pages, boolean read, boolean write) {
+    void map(GuestId guest, long iova, long hostAddress, long pages, boolean read, boolean write) {
         checkRange("map", guest, iova, pages);
         if ((hostAddress & PAGE_MASK) != 0 || hostAddress < 0
                 || (hostAddress >>> PAGE_SHIFT) + pages > 1L << (HOST_ADDRESS_BITS - PAGE_SHIFT)) {
@@ -702,7 +702,7 @@ public final class VtdUnit implements IommuUnit {
      * recorded in the fault recording registers (FSTS.PPF, FRI) unless the
      * context entry disables fault processing.
      */
-    public Translation translate(PciAddress device, long iova, boolean write) {
+    Translation translate(PciAddress device, long iova, boolean write) {
         Objects.requireNonNull(device, "device");
         boolean present;
         synchronized (lock) {
@@ -741,21 +741,21 @@ public final class VtdUnit implements IommuUnit {
     }
 
     /** How many translations the IOTLB holds now. */
-    public int iotlbEntries() {
+    int iotlbEntries() {
         synchronized (lock) {
             return hardware.iotlbSize();
         }
     }
 
     /** How many context entries the context cache holds now. */
-    public int contextCacheEntries() {
+    int contextCacheEntries() {
         synchronized (lock) {
             return hardware.contextCacheSize();
         }
     }
 
     /** {@code queued} (ECAP.QI) or {@code register}; {@code none} on VT-d 6+ without QI. */
-    public String invalidationMechanism() {
+    String invalidationMechanism() {
         return invalidator == null ? "none" : invalidator.mechanism();
     }
 
@@ -766,7 +766,7 @@ public final class VtdUnit implements IommuUnit {
      * 8), as the hardware answers: GCMD reads 0, GSTS shows the state,
      * FSTS.PPF and FRI reflect the fault records, reserved offsets read 0.
      */
-    public long readRegister(int offset, int size) {
+    long readRegister(int offset, int size) {
         synchronized (lock) {
             return hardware.readRegister(offset, size);
         }
@@ -778,7 +778,7 @@ public final class VtdUnit implements IommuUnit {
      * write-1-to-clear). The driver side then looks at what completed.
      * Writing behind the driver's back can break it, as on real hardware.
      */
-    public void writeRegister(int offset, int size, long value) {
+    void writeRegister(int offset, int size, long value) {
         List<Runnable> completions = new ArrayList<>();
         synchronized (lock) {
             hardware.writeRegister(offset, size, value);
@@ -790,6 +790,8 @@ public final class VtdUnit implements IommuUnit {
     }
 
     // ---- hooks for tests: a slow or failing unit ------------------------------
+    // Public because iommu.core's FlushOrderingTest drives them through
+    // StandaloneUnit (a test-scoped dependency); the package is not exported.
 
     /**
      * Test hook: from now on the hardware processes no invalidation (queued

@@ -110,6 +110,42 @@ class ScopeMatchingTest {
         assertThat(endpointUnit.context(gpu)).isEmpty();
     }
 
+    /**
+     * Two bridge scopes over one bus claim its devices equally (the one tie a
+     * platform may hold): the unit whose id sorts first takes them, whichever
+     * was registered first (UnitClaims, the rule the core follows too).
+     */
+    @Test
+    void equalClaimsGoToTheUnitWhoseIdSortsFirstWhateverTheOrder() {
+        UnitDefinition first = unit("dmar1", 0xfed93000L, false, DeviceScope.bridge(bdf("00:1c.0"), 2, 4));
+        UnitDefinition second = unit("dmar2", 0xfed94000L, false, DeviceScope.bridge(bdf("00:1c.0"), 3, 3));
+        PciAddress device = bdf("03:00.0");
+        assertThat(first.scopeOf(device)).isEqualTo(second.scopeOf(device)).isEqualTo(ScopeMatch.BRIDGE);
+        for (List<UnitDefinition> order : List.of(List.of(first, second), List.of(second, first))) {
+            UnitRegistry registry = new UnitRegistry(inventory, UnitPublisher.NONE);
+            registry.addAll(order, "test");
+            assertThat(registry.bestClaimant(device).orElseThrow().id()).as("order %s", order).isEqualTo("dmar1");
+            assertThat(registry.unit("dmar1").orElseThrow().devices()).containsExactly(device, bdf("03:00.1"));
+            assertThat(registry.unit("dmar2").orElseThrow().devices()).isEmpty();
+        }
+        // ids compare as strings: dmar10 sorts before dmar2
+        UnitRegistry registry = new UnitRegistry(inventory, UnitPublisher.NONE);
+        registry.addAll(List.of(second, first.withId("dmar10")), "test");
+        assertThat(registry.bestClaimant(device).orElseThrow().id()).isEqualTo("dmar10");
+    }
+
+    /** A unit added later with an id that sorts first takes the tied devices; removing it hands them back. */
+    @Test
+    void aLaterUnitWhoseIdSortsFirstTakesTheTiedDevices() {
+        UnitRegistry registry = new UnitRegistry(inventory, UnitPublisher.NONE);
+        registry.addAll(List.of(unit("dmar2", 0xfed94000L, false, DeviceScope.bridge(bdf("00:1c.0"), 2, 4))), "test");
+        VtdUnit later = registry.add(unit("dmar1", 0xfed93000L, false, DeviceScope.bridge(bdf("00:1c.0"), 2, 4)),
+                "configuration");
+        assertThat(registry.bestClaimant(bdf("03:00.0"))).containsSame(later);
+        registry.remove(later);
+        assertThat(registry.bestClaimant(bdf("03:00.0")).orElseThrow().id()).isEqualTo("dmar2");
+    }
+
     /** For any device and any bridge range: the best claimant is the strongest scope that covers it. */
     @Property
     void theBestClaimIsTheStrongestCoveringScope(

@@ -1,13 +1,16 @@
 package iommu.alloc.global;
 
 import java.util.Collection;
+import java.util.List;
 
 import org.osgi.service.component.annotations.Component;
 
 import iommu.api.spi.AllocationStrategy;
 import iommu.api.spi.Assignment;
+import iommu.api.spi.CapacityEstimate;
 import iommu.api.spi.DomainIdAllocator;
 import iommu.api.spi.UnitDescriptor;
+import iommu.api.spi.UnitLoad;
 
 /**
  * The historic design: one domain-id space shared by every unit, sized by the
@@ -37,5 +40,21 @@ public class GlobalStrategy implements AllocationStrategy {
     @Override
     public long capacity(Collection<UnitDescriptor> units) {
         return GlobalAllocator.sharedSpace(units).usable();
+    }
+
+    /**
+     * The shared space bounds the guests, and so do the devices: a guest of N
+     * devices under one unit takes N of that unit's devices, whatever its id.
+     */
+    @Override
+    public CapacityEstimate admits(Collection<UnitLoad> units, int devicesPerGuest) {
+        if (devicesPerGuest < 1) {
+            throw new IllegalArgumentException("devices per guest " + devicesPerGuest + " out of range: expected 1 or more");
+        }
+        List<UnitDescriptor> descriptors = units.stream().map(UnitLoad::unit).toList();
+        long shared = capacity(descriptors);
+        long fit = UnitLoad.fitSum(units, devicesPerGuest);
+        return new CapacityEstimate(Math.min(shared, fit), "min(shared ids " + shared
+                + ", sum over units of floor(devices / " + devicesPerGuest + ") = " + fit + ")");
     }
 }

@@ -6,8 +6,10 @@ import org.osgi.service.component.annotations.Component;
 
 import iommu.api.spi.AllocationStrategy;
 import iommu.api.spi.Assignment;
+import iommu.api.spi.CapacityEstimate;
 import iommu.api.spi.DomainIdAllocator;
 import iommu.api.spi.UnitDescriptor;
+import iommu.api.spi.UnitLoad;
 
 /**
  * One domain-id space per unit: a guest gets an id from the unit of each
@@ -36,5 +38,18 @@ public class PerUnitStrategy implements AllocationStrategy {
     @Override
     public long capacity(Collection<UnitDescriptor> units) {
         return units.stream().mapToLong(UnitDescriptor::usable).sum();
+    }
+
+    /**
+     * A guest of N devices all under one unit takes one id of that unit only,
+     * so each unit admits on its own what its ids and its devices allow.
+     */
+    @Override
+    public CapacityEstimate admits(Collection<UnitLoad> units, int devicesPerGuest) {
+        if (devicesPerGuest < 1) {
+            throw new IllegalArgumentException("devices per guest " + devicesPerGuest + " out of range: expected 1 or more");
+        }
+        long admits = units.stream().mapToLong(u -> u.admitsAlone(devicesPerGuest)).sum();
+        return new CapacityEstimate(admits, "sum over units of min(usable, floor(devices / " + devicesPerGuest + "))");
     }
 }
