@@ -58,8 +58,10 @@ final class UnitRegistry implements UnitDirectory {
      * entry, and between equal claims the unit id that sorts first, not the
      * unit registered first, so the core and this bundle agree whatever the
      * order units came in. Linux's AMD driver fills its rlookup table IVHD by
-     * IVHD (init_iommu_from_acpi, drivers/iommu/amd/init.c), so there a later
-     * IVHD naming a device again would take it; firmware names each device
+     * IVHD (init_iommu_from_acpi calls set_iommu_for_device, now
+     * amd_iommu_set_rlookup_table, drivers/iommu/amd/init.c: {@code
+     * rlookup_table[devid] = iommu}), so there a later IVHD naming a device
+     * again would take it; firmware names each device
      * once, and none of the IVRS tables here ties.
      */
     @Override
