@@ -68,19 +68,19 @@ class FlushOrderingTest {
         AssignmentManager m = platform(5_000, dmar0);
         m.attach(GuestId.guest(1), List.of(a));
 
-        dmar0.holdInvalidations(); // the unit's queue completes late
+        StandaloneUnit.holdInvalidations(dmar0); // the unit's queue completes late
         CompletableFuture<Void> detach = CompletableFuture.runAsync(() -> m.detach(List.of(a)));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (dmar0.pendingInvalidationBatches() == 0 && System.nanoTime() < deadline) {
+        while (StandaloneUnit.pendingInvalidationBatches(dmar0) == 0 && System.nanoTime() < deadline) {
             Thread.sleep(5);
         }
-        assertThat(dmar0.pendingInvalidationBatches()).isPositive();
+        assertThat(StandaloneUnit.pendingInvalidationBatches(dmar0)).isPositive();
         Thread.sleep(100);
         assertThat(detach).isNotDone();
         // the id is still the guest's: nothing can hand it out
         assertThat(table.guest("dmar0", DomainId.of(1))).contains(GuestId.guest(1));
 
-        dmar0.releaseInvalidations();
+        StandaloneUnit.releaseInvalidations(dmar0);
         detach.get(5, TimeUnit.SECONDS);
         assertThat(table.guest("dmar0", DomainId.of(1))).isEmpty();
         // only now does the next guest get id 1
@@ -93,10 +93,10 @@ class FlushOrderingTest {
         VtdUnit dmar0 = StandaloneUnit.create("dmar0", CAP, ECAP, List.of(a, b));
         AssignmentManager m = platform(200, dmar0);
         m.attach(GuestId.guest(1), List.of(a));
-        dmar0.holdInvalidations();
+        StandaloneUnit.holdInvalidations(dmar0);
         assertThatThrownBy(() -> m.detach(List.of(a)))
                 .hasMessage("detach failed, nothing changed: invalidation on unit dmar0 did not complete within 200 ms");
-        dmar0.releaseInvalidations();
+        StandaloneUnit.releaseInvalidations(dmar0);
         assertThat(m.guest(GuestId.guest(1))).isPresent();
         assertThat(table.guest("dmar0", DomainId.of(1))).contains(GuestId.guest(1));
         m.detach(List.of(a));
@@ -112,7 +112,7 @@ class FlushOrderingTest {
         m.map(GuestId.guest(1), 0x1000, 0x9000, 1);
         assertThat(dmar0.translate(a, 0x1000).hostAddress()).hasValue(0x9000L);
 
-        dmar0.injectInvalidationErrors(1);
+        StandaloneUnit.injectInvalidationErrors(dmar0, 1);
         assertThatThrownBy(() -> m.detach(List.of(a))).hasMessageStartingWith("detach failed, nothing changed:")
                 .hasMessageContaining("invalidation on unit dmar0 failed");
         // the device is still the guest's, its DMA still works, the id is not free
@@ -134,7 +134,7 @@ class FlushOrderingTest {
         m.map(GuestId.guest(1), 0x1000, 0x9000, 1);
         assertThat(dmar0.translate(a, 0x1000).hostAddress()).hasValue(0x9000L); // now in the IOTLB
 
-        dmar0.injectInvalidationErrors(1);
+        StandaloneUnit.injectInvalidationErrors(dmar0, 1);
         assertThatThrownBy(() -> m.unmap(GuestId.guest(1), 0x1000, 1)).isInstanceOf(iommu.api.IommuException.class)
                 .hasMessageStartingWith("unmap of 1 pages at IOVA 0x1000 of guest 1: the pages are unmapped, but"
                         + " their invalidation failed, so a unit may still cache them until a flush of the guest"
@@ -155,7 +155,7 @@ class FlushOrderingTest {
         VtdUnit dmar0 = StandaloneUnit.create("dmar0", CAP_CACHING_MODE, ECAP, List.of(a, b));
         AssignmentManager m = platform(2_000, dmar0);
         // caching mode: the attach itself must invalidate; that fails, and so does undoing it
-        dmar0.injectInvalidationErrors(2);
+        StandaloneUnit.injectInvalidationErrors(dmar0, 2);
         assertThatThrownBy(() -> m.attach(GuestId.guest(1), List.of(a))).hasMessageContaining("invalidation on unit dmar0 failed");
         assertThat(dmar0.context(a)).isEmpty();
         assertThat(m.guests()).isEmpty();

@@ -790,8 +790,8 @@ public final class VtdUnit implements IommuUnit {
     }
 
     // ---- hooks for tests: a slow or failing unit ------------------------------
-    // Public because iommu.core's FlushOrderingTest drives them through
-    // StandaloneUnit (a test-scoped dependency); the package is not exported.
+    // Package-private: tests reach them directly, and other modules' tests through
+    // StandaloneUnit in this module's test jar.
 
     /**
      * Test hook: from now on the hardware processes no invalidation (queued
@@ -800,7 +800,7 @@ public final class VtdUnit implements IommuUnit {
      * incomplete until {@link #releaseInvalidations()}; translations meanwhile
      * still see what the caches hold.
      */
-    public void holdInvalidations() {
+    void holdInvalidations() {
         synchronized (lock) {
             hardware.hold();
         }
@@ -811,7 +811,7 @@ public final class VtdUnit implements IommuUnit {
      * holding; the stages of the finished batches complete (in this thread,
      * after the unit's lock is released).
      */
-    public void releaseInvalidations() {
+    void releaseInvalidations() {
         List<Runnable> completions = new ArrayList<>();
         synchronized (lock) {
             hardware.release();
@@ -829,14 +829,14 @@ public final class VtdUnit implements IommuUnit {
      * one completes exceptionally with an {@link InvalidationException}, its
      * remaining invalidations not carried out; other batches are unaffected.
      */
-    public void injectInvalidationErrors(int n) {
+    void injectInvalidationErrors(int n) {
         synchronized (lock) {
             hardware.injectInvalidationErrors(n);
         }
     }
 
     /** Batches handed to the hardware whose completion was not seen yet. */
-    public int pendingInvalidationBatches() {
+    int pendingInvalidationBatches() {
         synchronized (lock) {
             return invalidator == null ? 0 : invalidator.pendingBatches();
         }

@@ -8,11 +8,9 @@ import iommu.api.PciAddress;
 /**
  * A VT-d unit model on its own, outside any platform: one INCLUDE_PCI_ALL
  * unit of segment 0 translating the given endpoints. For the plain unit tests
- * of other modules (the flush service, the core) that need the real model and
- * its test hooks ({@link VtdUnit#holdInvalidations()},
- * {@link VtdUnit#releaseInvalidations()},
- * {@link VtdUnit#injectInvalidationErrors(int)}) with a test-scoped
- * dependency on this module; the package is not exported to other bundles.
+ * of this module and of others (the core) that need the real model and its
+ * fault hooks (a unit whose invalidations complete late or fail); it ships in
+ * this module's test jar, never in the bundle.
  */
 public final class StandaloneUnit {
 
@@ -51,6 +49,30 @@ public final class StandaloneUnit {
             java.nio.file.Path tablesDirectory) {
         return create(id, registerBase, cap, ecap, VtdUnit.DEFAULT_VERSION, endpoints,
                 java.util.Objects.requireNonNull(tablesDirectory, "tablesDirectory"));
+    }
+
+    /**
+     * From now on the unit's hardware processes no invalidation, so every
+     * stage its invalidate returns stays incomplete until
+     * {@link #releaseInvalidations}; translations still see what the caches hold.
+     */
+    public static void holdInvalidations(VtdUnit unit) {
+        unit.holdInvalidations();
+    }
+
+    /** The hardware processes what it held back and stops holding. */
+    public static void releaseInvalidations(VtdUnit unit) {
+        unit.releaseInvalidations();
+    }
+
+    /** The next {@code n} invalidation requests the hardware fetches raise an error (IQE / a failed command). */
+    public static void injectInvalidationErrors(VtdUnit unit, int n) {
+        unit.injectInvalidationErrors(n);
+    }
+
+    /** Batches handed to the hardware whose completion was not seen yet. */
+    public static int pendingInvalidationBatches(VtdUnit unit) {
+        return unit.pendingInvalidationBatches();
     }
 
     /** Closes the unit's table file (what unregistering the unit does). */
