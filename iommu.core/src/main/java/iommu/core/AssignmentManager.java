@@ -107,7 +107,7 @@ public class AssignmentManager implements DeviceAssignment {
         this.quarantine = new Quarantine(flush, counters, log);
         this.store = new StateStore(attachments, pages, new Reconciliation(table, flush, topology, attachments, pages),
                 log, privateDirectory, frameworkId);
-        Supplier<Recorder> recorder = () -> store;
+        Recorder recorder = store;
         Renumbering renumbering = new Renumbering(table, flush, topology, attachments, quarantine, recorder,
                 this::tell, log);
         this.strategies = new StrategyBinding(topology,

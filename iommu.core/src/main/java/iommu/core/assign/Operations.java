@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Supplier;
 
 import iommu.api.DomainId;
 import iommu.api.FlushService;
@@ -36,10 +35,10 @@ public final class Operations {
     private final GuestPages pages;
     private final Quarantine quarantine;
     private final AllocationCounters counters;
-    private final Supplier<Recorder> recorder;
+    private final Recorder recorder;
 
     public Operations(DomainIdTable table, FlushService flush, Topology topology, Attachments attachments,
-            GuestPages pages, Quarantine quarantine, AllocationCounters counters, Supplier<Recorder> recorder) {
+            GuestPages pages, Quarantine quarantine, AllocationCounters counters, Recorder recorder) {
         this.table = table;
         this.flush = flush;
         this.topology = topology;
@@ -77,7 +76,7 @@ public final class Operations {
                 attachOne(allocator, guest, e.getKey(), e.getValue(), undo);
             }
             // durable before it is acknowledged
-            recorder.get().attached(unitOf.keySet().stream().map(attachments::get).toList());
+            recorder.attached(unitOf.keySet().stream().map(attachments::get).toList());
         } catch (RuntimeException e) {
             undo.rollBack(e);
             throw e instanceof IommuException ie ? ie : new IommuException(OneLine.of(e), e);
@@ -142,7 +141,7 @@ public final class Operations {
         UndoLog undo = new UndoLog();
         try {
             ContextEntries.clearAndFlush(leaving, topology, flush, undo);
-            recorder.get().detached(leaving.stream().map(Attachment::device).toList());
+            recorder.detached(leaving.stream().map(Attachment::device).toList());
         } catch (RuntimeException e) {
             undo.rollBack(e);
             throw new IommuException("detach failed, nothing changed: " + OneLine.of(e), e);
@@ -167,7 +166,7 @@ public final class Operations {
         }
         // recorded before any table has the pages: a unit's kept tables never map what the journal
         // does not (a kill before the tables are written replays the map, which was not acknowledged)
-        recorder.get().mapped(guest, iova, hostAddress, count);
+        recorder.mapped(guest, iova, hostAddress, count);
         UndoLog undo = new UndoLog();
         boolean cachingMode = false;
         try {
@@ -186,7 +185,7 @@ public final class Operations {
             }
         } catch (RuntimeException e) {
             undo.rollBack(e);
-            recorder.get().unmapped(guest, iova, count);
+            recorder.unmapped(guest, iova, count);
             throw e instanceof IommuException ie ? ie : new IommuException(OneLine.of(e), e);
         }
         pages.add(guest, iova, hostAddress, count);
@@ -213,7 +212,7 @@ public final class Operations {
         }
         pages.remove(guest, iova, count);
         // the pages are gone from the tables, and the journal says so whatever the flush does
-        recorder.get().unmapped(guest, iova, count);
+        recorder.unmapped(guest, iova, count);
         try {
             // they are gone from the caches once this returns
             flush.flushPages(guest, iova, count);

@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.Supplier;
 
 import org.osgi.service.log.Logger;
 
@@ -45,11 +44,11 @@ public final class UnitAdoption {
     private final Topology topology;
     private final Attachments attachments;
     private final GuestPages pages;
-    private final Supplier<Recorder> recorder;
+    private final Recorder recorder;
     private final Logger log;
 
     public UnitAdoption(DomainIdTable table, FlushService flush, Topology topology, Attachments attachments,
-            GuestPages pages, Supplier<Recorder> recorder, Logger log) {
+            GuestPages pages, Recorder recorder, Logger log) {
         this.table = table;
         this.flush = flush;
         this.topology = topology;
@@ -95,12 +94,12 @@ public final class UnitAdoption {
             Attachment adopted = new Attachment(device, guest, unitId, did);
             attachments.record(adopted);
             adoptedAny = true;
-            if (recorder.get().durable() && unit.inheritedTables()) {
+            if (recorder.durable() && unit.inheritedTables()) {
                 problem(problems, "unit " + unitId + ": its kept tables give " + device + " to guest " + guest
                         + " with domain id " + did + ", which the platform had not recorded; adopted");
             }
             log.info("unit {}: adopted {} attached to guest {} with domain id {}", unitId, device, guest, did);
-            recorder.get().attached(List.of(adopted));
+            recorder.attached(List.of(adopted));
             adoptedGuests.add(guest);
         }
         adoptedGuests.forEach(guest -> adoptMappings(unit, guest, problems));
@@ -182,7 +181,7 @@ public final class UnitAdoption {
             if (!found.isEmpty()) {
                 pages.put(guest, found);
                 log.info("unit {}: adopted {} mapped runs of guest {}", unit.id(), found.runs().size(), guest);
-                recorder.get().mapped(guest, found.runs());
+                recorder.mapped(guest, found.runs());
             }
         } else if (!recorded.samePages(found)) {
             problem(problems, "unit " + unit.id() + ": its page table maps guest " + guest + "'s pages otherwise than"

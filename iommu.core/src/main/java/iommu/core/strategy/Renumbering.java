@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 
 import org.osgi.service.log.Logger;
 
@@ -45,12 +44,12 @@ public final class Renumbering {
     private final Topology topology;
     private final Attachments attachments;
     private final Quarantine quarantine;
-    private final Supplier<Recorder> recorder;
+    private final Recorder recorder;
     private final Consumer<RenumberingProgress> progress;
     private final Logger log;
 
     public Renumbering(DomainIdTable table, FlushService flush, Topology topology, Attachments attachments,
-            Quarantine quarantine, Supplier<Recorder> recorder, Consumer<RenumberingProgress> progress, Logger log) {
+            Quarantine quarantine, Recorder recorder, Consumer<RenumberingProgress> progress, Logger log) {
         this.table = table;
         this.flush = flush;
         this.topology = topology;
@@ -135,7 +134,7 @@ public final class Renumbering {
             renumbered.add(r);
         }
         allocator.commitRenumbering();
-        recorder.get().attached(renumbered);
+        recorder.attached(renumbered);
     }
 
     private void report(String strategy, int domainIds, int written, int entries) {

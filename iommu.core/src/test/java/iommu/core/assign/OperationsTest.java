@@ -42,7 +42,7 @@ class OperationsTest {
         @Override public boolean durable() { return true; }
     };
     private final Operations operations = new Operations(table, flush, topology, attachments, pages, quarantine,
-            counters, () -> recorder);
+            counters, recorder);
     private final TestUnit dmar0 = new TestUnit("dmar0", 4, events).withDevices(0x18, 8);
     private final TestUnit dmar1 = new TestUnit("dmar1", 4, events).withDevices(0x3b, 8);
     private final PciAddress a = dmar0.deviceList().get(0);

@@ -30,7 +30,7 @@ class UnitAdoptionTest {
     private final Attachments attachments = new Attachments();
     private final TestUnit dmar0 = new TestUnit("dmar0", 16, events).withDevices(0x18, 4);
     private final UnitAdoption adoption = new UnitAdoption(table, new RecordingFlush(events), topology, attachments,
-            new GuestPages(), () -> Recorder.NONE, Fixture.silentLogger());
+            new GuestPages(), Recorder.NONE, Fixture.silentLogger());
     private final PciAddress a = dmar0.deviceList().get(0);
     private final PciAddress b = dmar0.deviceList().get(1);
     private final PciAddress c = dmar0.deviceList().get(2);

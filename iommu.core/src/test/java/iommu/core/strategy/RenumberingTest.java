@@ -40,7 +40,7 @@ class RenumberingTest {
     private final Attachments attachments = new Attachments();
     private final TestUnit dmar0 = new TestUnit("dmar0", 16, events).withDevices(0x18, 2);
     private final Renumbering renumbering = new Renumbering(table, flush, topology, attachments,
-            new Quarantine(flush, new AllocationCounters(), Fixture.silentLogger()), () -> Recorder.NONE,
+            new Quarantine(flush, new AllocationCounters(), Fixture.silentLogger()), Recorder.NONE,
             progress::add, Fixture.silentLogger());
     private final PciAddress a = dmar0.deviceList().get(0);
     private final PciAddress b = dmar0.deviceList().get(1);

@@ -42,7 +42,7 @@ class StrategyBindingTest {
         DomainIdTable table = new DomainIdTable();
         Attachments attachments = new Attachments();
         Renumbering renumbering = new Renumbering(table, flush, topology, attachments,
-                new Quarantine(flush, new AllocationCounters(), Fixture.silentLogger()), () -> Recorder.NONE,
+                new Quarantine(flush, new AllocationCounters(), Fixture.silentLogger()), Recorder.NONE,
                 p -> { }, Fixture.silentLogger());
         binding = new StrategyBinding(topology, () -> current, renumbering, Fixture.silentLogger(), "per-unit");
     }
