@@ -34,7 +34,6 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
-import org.osgi.service.log.LogReaderService;
 
 import iommu.api.DeviceAssignment;
 import iommu.api.DomainId;
@@ -51,11 +50,13 @@ import iommu.api.dto.GuestDTO;
 import iommu.api.dto.GuestDeviceDTO;
 import iommu.api.dto.UnitDTO;
 import iommu.api.spi.AllocationStrategy;
+import iommu.api.spi.CapacityEstimate;
 import iommu.api.spi.DeviceContext;
 import iommu.api.spi.IommuUnit;
 import iommu.api.spi.PlatformDiscovery;
 import iommu.api.spi.Translation;
 import iommu.api.spi.UnitDescriptor;
+import iommu.api.spi.UnitLoad;
 
 /**
  * The Gogo commands of scope {@code iommu} (DESIGN section 8). The console
@@ -163,10 +164,6 @@ public class IommuCommands {
             policyOption = ReferencePolicyOption.GREEDY)
     volatile ConfigurationAdmin configAdmin;
 
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    volatile LogReaderService logReader;
-
     private volatile ComponentContext componentContext;
 
     /** A strategy service as the console shows it. */
@@ -182,6 +179,11 @@ public class IommuCommands {
     @Activate
     void activate(ComponentContext context) {
         this.componentContext = context;
+    }
+
+    private org.osgi.framework.BundleContext bundleContext() {
+        ComponentContext cc = componentContext;
+        return cc == null ? null : cc.getBundleContext();
     }
 
     // ================================================================ listings
@@ -558,7 +560,7 @@ public class IommuCommands {
         StrategySwitch sw = strategySwitch();
         String shown = Quoted.of(name == null ? null : name.trim());
         try (Progress progress = Progress.start(err.get(), "switching to strategy " + shown);
-                LogTap tap = LogTap.open(logReader, "iommu.core", progress::status)) {
+                RenumberingTap tap = RenumberingTap.open(bundleContext(), progress::status)) {
             return sw.switchTo(name);
         }
     }
@@ -582,8 +584,8 @@ public class IommuCommands {
 
     @Descriptor("plan: how many guests each strategy admits on the platform as it is now, when every guest has N devices"
             + " all under one unit. Per unit, usable = domain ids - reserved and fit = floor(devices / N);"
-            + " per-unit admits the sum over units of min(usable, fit); global admits min(its shared ids"
-            + " (the smallest unit's usable ids), the sum over units of fit). Prints the inputs and the results")
+            + " each strategy says what it admits on these units and how (AllocationStrategy.admits)."
+            + " Prints the inputs and the results")
     public Results.Capacity capacity(
             @Descriptor("print JSON (inputs per unit and the result per strategy) instead of tables")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
@@ -591,23 +593,19 @@ public class IommuCommands {
             @Parameter(names = "--devices-per-guest", absentValue = "1") String devicesPerGuest) {
         int n = Numbers.positiveInt("devices per guest", devicesPerGuest);
         List<UnitDTO> units = requireAssignment().units();
-        List<CapacityPlan.UnitInput> inputs = new ArrayList<>();
-        for (UnitDTO u : units) {
-            inputs.add(new CapacityPlan.UnitInput(u.id, u.domainIds, u.reserved == null ? 0 : u.reserved.length, u.devices));
-        }
-        CapacityPlan plan = new CapacityPlan(inputs, n);
         List<UnitDescriptor> descriptors = descriptors(units);
+        List<UnitLoad> loads = new ArrayList<>();
+        for (int i = 0; i < units.size(); i++) {
+            loads.add(new UnitLoad(descriptors.get(i), units.get(i).devices));
+        }
+        CapacityPlan plan = new CapacityPlan(loads, n);
         List<CapacityPlan.StrategyRow> rows = new ArrayList<>();
         Set<String> seen = new LinkedHashSet<>();
         for (StrategyService s : strategyServices.get()) {
-            if (!seen.add(s.name())) {
-                continue;
+            if (seen.add(s.name())) {
+                CapacityEstimate e = s.service().admits(plan.loads, n);
+                rows.add(new CapacityPlan.StrategyRow(s.name(), e.admits(), CoreText.oneLine(e.model())));
             }
-            rows.add(switch (s.name()) {
-                case "per-unit" -> plan.perUnit(s.name());
-                case "global" -> plan.global(s.name(), s.service().capacity(descriptors));
-                default -> plan.other(s.name(), s.service().capacity(descriptors));
-            });
         }
         return new Results.Capacity(plan, rows, json);
     }

@@ -35,6 +35,7 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 
+import iommu.api.CoreConfiguration;
 import iommu.api.DeviceAssignment;
 import iommu.api.dto.DiscoveryDTO;
 import iommu.api.spi.AllocationStrategy;
@@ -308,10 +309,10 @@ public class LauncherMain implements Callable<Integer> {
             throw new Exit(FAILED, "--state: no Configuration Admin service to pass the state directory to iommu.core");
         }
         try {
-            org.osgi.service.cm.Configuration config = ca.getConfiguration("iommu.core", "?");
+            org.osgi.service.cm.Configuration config = ca.getConfiguration(CoreConfiguration.PID, "?");
             java.util.Dictionary<String, Object> props = config.getProperties() == null ? new java.util.Hashtable<>()
                     : config.getProperties();
-            props.put("stateDirectory", wanted);
+            props.put(CoreConfiguration.STATE_DIRECTORY, wanted);
             config.update(props);
         } catch (java.io.IOException e) {
             throw new Exit(FAILED, "--state: cannot configure iommu.core: " + e.getMessage());

@@ -645,10 +645,10 @@ public final class Results {
             Table t = new Table("UNIT", "DIDS", "RESERVED", "USABLE", "DEVICES", "FIT", "PER-UNIT")
                     .alignRight(1, 2, 3, 4, 5, 6);
             for (CapacityPlan.UnitRow r : plan.units) {
-                t.row(r.input().unit(), r.input().domainIds(), r.input().reserved(), r.input().usable(),
-                        r.input().devices(), r.fit(), r.perUnit());
+                t.row(r.unit(), r.load().unit().domainIdCount(), r.load().unit().reserved().size(),
+                        r.load().unit().usable(), r.load().devices(), r.fit(), r.perUnit());
             }
-            t.row("total", null, null, null, plan.units.stream().mapToInt(r -> r.input().devices()).sum(), plan.fitSum,
+            t.row("total", null, null, null, plan.units.stream().mapToInt(r -> r.load().devices()).sum(), plan.fitSum,
                     plan.perUnitSum);
             sb.append(t.render()).append("\n\n");
             Table s = new Table("STRATEGY", "ADMITS", "HOW").alignRight(1);
@@ -666,11 +666,11 @@ public final class Results {
             List<Map<String, Object>> units = new ArrayList<>();
             for (CapacityPlan.UnitRow r : plan.units) {
                 Map<String, Object> u = new LinkedHashMap<>();
-                u.put("unit", r.input().unit());
-                u.put("domainIds", r.input().domainIds());
-                u.put("reserved", r.input().reserved());
-                u.put("usable", r.input().usable());
-                u.put("devices", r.input().devices());
+                u.put("unit", r.unit());
+                u.put("domainIds", r.load().unit().domainIdCount());
+                u.put("reserved", r.load().unit().reserved().size());
+                u.put("usable", r.load().unit().usable());
+                u.put("devices", r.load().devices());
                 u.put("fit", r.fit());
                 u.put("perUnit", r.perUnit());
                 units.add(u);

@@ -412,7 +412,7 @@ class ConsoleArgumentsFuzzTest {
                                 String k = keys.nextElement();
                                 config.put(k, props.get(k));
                             }
-                            Object s = config.get(StrategySwitch.STRATEGY_PROPERTY);
+                            Object s = config.get(iommu.api.CoreConfiguration.STRATEGY);
                             String name = s == null ? "per-unit" : s.toString();
                             da.requested = name;
                             if (name.equals("global") || name.equals("per-unit")) {
@@ -423,8 +423,8 @@ class ConsoleArgumentsFuzzTest {
                             }
                             yield null;
                         }
-                        case "getPid" -> StrategySwitch.CORE_PID;
-                        case "toString" -> "fake configuration " + StrategySwitch.CORE_PID;
+                        case "getPid" -> iommu.api.CoreConfiguration.PID;
+                        case "toString" -> "fake configuration " + iommu.api.CoreConfiguration.PID;
                         case "hashCode" -> System.identityHashCode(proxy);
                         case "equals" -> proxy == args[0];
                         default -> throw new UnsupportedOperationException(method.getName());
