@@ -198,6 +198,7 @@ final class InteractiveShell {
                     }
                 } catch (Exception e) {
                     session.put("exception", e);
+                    ProblemsException.of(e).forEach(terminal.writer()::println);
                     printError(terminal, e, debug);
                 }
                 terminal.writer().flush();
@@ -268,7 +269,7 @@ final class InteractiveShell {
         Map<String, List<CompletionData>> out = new HashMap<>();
         Map<String, Set<String>> seen = new HashMap<>();
         for (Method m : commands.getMethods()) {
-            if (!IommuCommands.USAGE.containsKey(m.getName())) {
+            if (!CommandList.USAGE.containsKey(m.getName())) {
                 continue;
             }
             String key = scope + ":" + m.getName();
@@ -340,7 +341,7 @@ final class InteractiveShell {
                 return;
             }
             List<String> typed = line.words().subList(1, line.wordIndex());
-            for (IommuCommands.Candidate c : commands.candidates(function, typed)) {
+            for (Completion.Candidate c : commands.candidates(function, typed)) {
                 candidates.add(new Candidate(c.value(), c.value(), null, c.description(), null, null, true));
             }
         }

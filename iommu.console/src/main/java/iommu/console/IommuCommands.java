@@ -1,10 +1,7 @@
 package iommu.console;
 
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -24,12 +21,15 @@ import java.util.function.Supplier;
 import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
+import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.ComponentContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -48,6 +48,7 @@ import iommu.api.dto.DiscoveryDTO;
 import iommu.api.dto.FlushReportDTO;
 import iommu.api.dto.GuestDTO;
 import iommu.api.dto.GuestDeviceDTO;
+import iommu.api.dto.StateDTO;
 import iommu.api.dto.UnitDTO;
 import iommu.api.spi.AllocationStrategy;
 import iommu.api.spi.CapacityEstimate;
@@ -57,84 +58,45 @@ import iommu.api.spi.PlatformDiscovery;
 import iommu.api.spi.Translation;
 import iommu.api.spi.UnitDescriptor;
 import iommu.api.spi.UnitLoad;
+import iommu.console.dto.AdmitsDTO;
+import iommu.console.dto.CapacityDTO;
+import iommu.console.dto.ContextEntryDTO;
+import iommu.console.dto.DeviceListDTO;
+import iommu.console.dto.DiscoveredDTO;
+import iommu.console.dto.DomainDTO;
+import iommu.console.dto.FaultDTO;
+import iommu.console.dto.FlushDTO;
+import iommu.console.dto.GuestDetailDTO;
+import iommu.console.dto.GuestListDTO;
+import iommu.console.dto.StatsDTO;
+import iommu.console.dto.StrategyDTO;
+import iommu.console.dto.StrategyListDTO;
+import iommu.console.dto.TranslationDTO;
+import iommu.console.dto.UnitCapacityDTO;
+import iommu.console.dto.UnitDetailDTO;
+import iommu.console.dto.UnitDomainsDTO;
+import iommu.console.dto.UnitListDTO;
+import iommu.console.dto.UnitStatsDTO;
 
 /**
- * The Gogo commands of scope {@code iommu} (DESIGN section 8). The console
- * only observes and calls: every platform service is an optional, dynamic
- * reference, and a command whose service is missing fails with one line
- * saying which.
+ * The Gogo commands of scope {@code iommu} (DESIGN section 8), as Felix SCR's
+ * commands are: each returns a DTO ({@code iommu.api.dto}, or
+ * {@code iommu.console.dto} where the API has none), and the shell picks the
+ * form: its format's table ({@link Formats}), or its JSON when the command
+ * was given {@code --json} ({@link Json}). The console only observes and
+ * calls: every platform service is an optional, dynamic reference, and a
+ * command whose service is missing fails with one line saying which. Every
+ * failure is an exception whose message is one line saying what was wrong and
+ * what was expected; the shell or the launcher prints it ({@link Errors}).
  *
- * <p>Commands return objects ({@link Results}) that print as aligned tables,
- * or as JSON with {@code --json}. Every failure is an exception whose message
- * is one line saying what was wrong and what was expected; the shell or the
- * launcher prints it ({@link Errors}).
+ * <p>The command names are {@link CommandList}'s: the component registers
+ * itself for Gogo under them when it activates.
  */
-@Component(service = IommuCommands.class, property = {
-        "osgi.command.scope=iommu",
-        "osgi.command.function=units",
-        "osgi.command.function=unit",
-        "osgi.command.function=devices",
-        "osgi.command.function=guests",
-        "osgi.command.function=guest",
-        "osgi.command.function=attach",
-        "osgi.command.function=detach",
-        "osgi.command.function=domains",
-        "osgi.command.function=ctx",
-        "osgi.command.function=map",
-        "osgi.command.function=unmap",
-        "osgi.command.function=translate",
-        "osgi.command.function=flush",
-        "osgi.command.function=stats",
-        "osgi.command.function=discover",
-        "osgi.command.function=forget",
-        "osgi.command.function=strategy",
-        "osgi.command.function=strategies",
-        "osgi.command.function=capacity",
-        "osgi.command.function=verify",
-        "osgi.command.function=state",
-        "osgi.command.function=occupancy"
-})
+@Component(service = IommuCommands.class, immediate = true)
 public class IommuCommands {
 
     /** How long {@code strategy NAME} waits for iommu.core to bind the strategy. */
     static final Duration SWITCH_TIMEOUT = Duration.ofSeconds(10);
-
-    /** Each command's synopsis, for errors about its arguments and for the README. */
-    static final Map<String, String> USAGE;
-
-    static {
-        Map<String, String> u = new LinkedHashMap<>();
-        u.put("units", "units [--json]");
-        u.put("unit", "unit [--json] ID");
-        u.put("devices", "devices [--json]");
-        u.put("guests", "guests [--json]");
-        u.put("guest", "guest [--json] ID");
-        u.put("attach", "attach [--allow-reserved-memory] GUEST BDF...");
-        u.put("detach", "detach BDF...");
-        u.put("domains", "domains [--json] UNIT");
-        u.put("ctx", "ctx [--json] BDF");
-        u.put("map", "map GUEST IOVA HPA [PAGES]");
-        u.put("unmap", "unmap GUEST IOVA [PAGES]");
-        u.put("translate", "translate [--json] BDF IOVA");
-        u.put("flush", "flush [--json] GUEST [IOVA PAGES]");
-        u.put("stats", "stats [--json]");
-        u.put("discover", "discover [--json] PATH");
-        u.put("forget", "forget UNIT");
-        u.put("strategy", "strategy [NAME]");
-        u.put("strategies", "strategies [--json]");
-        u.put("capacity", "capacity [--json] [--devices-per-guest N]");
-        u.put("verify", "verify");
-        u.put("state", "state [--json]");
-        u.put("occupancy", "occupancy [UNIT]");
-        USAGE = Collections.unmodifiableMap(u);
-    }
-
-    /** How much of a path an error shows: more than of other input, since the end of a path says most. */
-    static final int PATH_SHOWN = 256;
-
-    /** What {@code discover} and {@code --platform} accept, for the error when nothing recognizes a path. */
-    static final String ACCEPTED_FORMATS = "an ACPI DMAR table (binary, signature 'DMAR'), a sysfs-shaped directory"
-            + " (class/iommu/dmar*/intel-iommu/...) or a platform file (first line 'iommu-platform 1')";
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -174,14 +136,30 @@ public class IommuCommands {
     Supplier<List<StrategyService>> strategyServices = this::registeredStrategies;
     Supplier<List<PlatformDiscovery>> discoveryServices = this::registeredDiscoveries;
     Supplier<PrintStream> err = IommuCommands::stderr;
-    Supplier<PrintStream> out = IommuCommands::stdout;
+
+    private volatile ServiceRegistration<?> gogo;
 
     @Activate
     void activate(ComponentContext context) {
         this.componentContext = context;
+        this.gogo = context.getBundleContext().registerService(Object.class.getName(), this,
+                CommandList.serviceProperties());
     }
 
-    private org.osgi.framework.BundleContext bundleContext() {
+    @Deactivate
+    void deactivate() {
+        ServiceRegistration<?> r = gogo;
+        gogo = null;
+        if (r != null) {
+            try {
+                r.unregister();
+            } catch (IllegalStateException e) {
+                // gone with the bundle
+            }
+        }
+    }
+
+    private BundleContext bundleContext() {
         ComponentContext cc = componentContext;
         return cc == null ? null : cc.getBundleContext();
     }
@@ -189,50 +167,67 @@ public class IommuCommands {
     // ================================================================ listings
 
     @Descriptor("list the IOMMU units: id, vendor, segment, register base, domain ids (total, reserved, used, free) and devices")
-    public Results.Units units(
+    public Object units(
             @Descriptor("print JSON (an array of units) instead of a table")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
-        return new Results.Units(requireAssignment().units(), json);
+        UnitListDTO r = new UnitListDTO();
+        r.units = List.copyOf(requireAssignment().units());
+        return Json.or(json, r);
     }
 
     @Descriptor("show one unit: its registers and capabilities decoded by name (VT-d: VER, CAP, ECAP) and its domain-id usage")
-    public Results.Unit unit(
+    public Object unit(
             @Descriptor("print JSON (one object) instead of text")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor("unit id, e.g. dmar0, or a unique part of one, e.g. 0") String id) {
         DeviceAssignment da = requireAssignment();
         UnitDTO u = findUnit(da.units(), id);
-        Map<String, Object> decoded = unitService(u.id).map(IommuUnit::describe).orElse(Map.of());
-        Map<Integer, Integer> domains = new TreeMap<>();
+        Set<Integer> guests = new TreeSet<>();
         DomainIdMap map = domainIdMap;
         if (map != null) {
-            map.domainsOn(u.id).forEach((did, g) -> domains.put(did.value(), g.value()));
+            map.domainsOn(u.id).values().forEach(g -> guests.add(g.value()));
         }
-        int attached = (int) da.devices().stream().filter(d -> u.id.equals(d.unit) && d.guest != null).count();
-        return new Results.Unit(u, new LinkedHashMap<>(decoded), domains, attached, json);
+        UnitDetailDTO r = new UnitDetailDTO();
+        r.id = u.id;
+        r.vendor = u.vendor;
+        r.segment = u.segment;
+        r.registerBase = u.registerBase;
+        r.includePciAll = u.includePciAll;
+        r.domainIds = u.domainIds;
+        r.reserved = u.reserved == null ? new int[0] : u.reserved.clone();
+        r.usedDomainIds = u.usedDomainIds;
+        r.freeDomainIds = UnitsFormat.free(u);
+        r.devices = u.devices;
+        r.attachedDevices = (int) da.devices().stream().filter(d -> u.id.equals(d.unit) && d.guest != null).count();
+        r.guests = List.copyOf(guests);
+        r.decoded = new LinkedHashMap<>(unitService(u.id).map(IommuUnit::describe).orElse(Map.of()));
+        return Json.or(json, r);
     }
 
     @Descriptor("list the PCI devices: address, the unit translating it, its guest (- when unattached), whether firmware reserves memory for it (RMRR/IVMD)")
-    public Results.Devices devices(
+    public Object devices(
             @Descriptor("print JSON (an array of devices, guest null when unattached) instead of a table")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
-        return new Results.Devices(requireAssignment().devices(), json);
+        DeviceListDTO r = new DeviceListDTO();
+        r.devices = List.copyOf(requireAssignment().devices());
+        return Json.or(json, r);
     }
 
     @Descriptor("list the guests holding devices, with each device's unit and domain id")
-    public Results.Guests guests(
+    public Object guests(
             @Descriptor("print JSON (an array of guests with their devices) instead of a table")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
-        return new Results.Guests(requireAssignment().guests(), json);
+        GuestListDTO r = new GuestListDTO();
+        r.guests = List.copyOf(requireAssignment().guests());
+        return Json.or(json, r);
     }
 
     @Descriptor("show one guest: its devices and its domain id on each unit")
-    public Results.Guest guest(
+    public Object guest(
             @Descriptor("print JSON (one object) instead of text")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor("guest id, e.g. 7, or a unique part of one") String id) {
-        DeviceAssignment da = requireAssignment();
-        List<GuestDTO> guests = da.guests();
+        List<GuestDTO> guests = requireAssignment().guests();
         if (id != null && !id.isBlank() && !id.trim().matches("[0-9]+")) {
             GuestId.parse(id); // says what a guest id looks like
         }
@@ -242,22 +237,20 @@ public class IommuCommands {
         }
         String found = Matching.one("guest", id, ids);
         GuestDTO g = guests.stream().filter(x -> Integer.toString(x.guest).equals(found)).findFirst().orElseThrow();
-        return new Results.Guest(g, domainIdsOf(g), json);
+        return Json.or(json, guestDetail(g));
     }
 
     // ================================================================ attach, detach
 
     @Descriptor("attach PCI devices to a guest (all or none); prints the guest's devices with their domain ids")
-    public Results.Guest attach(
+    public GuestDetailDTO attach(
             @Descriptor("also attach devices for which firmware reserves memory (RMRR/IVMD), which are refused otherwise")
             @Parameter(names = "--allow-reserved-memory", presentValue = "true", absentValue = "false") boolean allowReservedMemory,
             @Descriptor("guest id, a decimal number 1..32751") String guest,
             @Descriptor("PCI addresses of the devices, SSSS:BB:DD.F in hexadecimal, e.g. 0000:3b:00.1") String... devices) {
         GuestId id = GuestId.parse(guest);
         List<PciAddress> addresses = parseDevices("attach", devices);
-        DeviceAssignment da = requireAssignment();
-        GuestDTO result = da.attach(id, addresses, allowReservedMemory);
-        return new Results.Guest(result, domainIdsOf(result), false);
+        return guestDetail(requireAssignment().attach(id, addresses, allowReservedMemory));
     }
 
     @Descriptor("detach PCI devices from their guests (all or none); prints what was detached")
@@ -316,7 +309,7 @@ public class IommuCommands {
     // ================================================================ one unit's tables
 
     @Descriptor("list a unit's domain ids in use: DID, the guest holding it and its devices there")
-    public Results.Domains domains(
+    public Object domains(
             @Descriptor("print JSON (one object with a domains array) instead of a table")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor("unit id, e.g. dmar0, or a unique part of one") String unit) {
@@ -333,22 +326,34 @@ public class IommuCommands {
                 }
             }
         }
-        List<Results.DomainRow> rows = new ArrayList<>();
-        on.forEach((did, g) -> rows.add(new Results.DomainRow(did.value(), g.value(),
-                devicesOf.getOrDefault(g.value(), List.of()))));
-        return new Results.Domains(u.id, u.domainIds, u.reserved, rows, json);
+        UnitDomainsDTO r = new UnitDomainsDTO();
+        r.unit = u.id;
+        r.domainIds = u.domainIds;
+        r.reserved = u.reserved == null ? new int[0] : u.reserved.clone();
+        r.domains = new ArrayList<>();
+        on.forEach((did, g) -> {
+            DomainDTO row = new DomainDTO();
+            row.did = did.value();
+            row.guest = g.value();
+            row.devices = devicesOf.getOrDefault(g.value(), List.of());
+            r.domains.add(row);
+        });
+        return Json.or(json, r);
     }
 
     @Descriptor("show a device's context entry as its unit holds it, decoded (VT-d: present, TT, AW, SLPTPTR, DID, the raw bits)")
-    public Results.Context ctx(
+    public Object ctx(
             @Descriptor("print JSON (one object) instead of text")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor("PCI address of the device, SSSS:BB:DD.F, e.g. 0000:3b:00.2") String bdf) {
         PciAddress device = PciAddress.parse(bdf);
         DeviceDTO d = findDevice(device);
-        IommuUnit unit = requireUnitService(d.unit);
-        return new Results.Context(device.toString(), d.unit, d.guest, new LinkedHashMap<>(unit.describeContext(device)),
-                json);
+        ContextEntryDTO r = new ContextEntryDTO();
+        r.bdf = device.toString();
+        r.unit = d.unit;
+        r.guest = d.guest;
+        r.context = new LinkedHashMap<>(requireUnitService(d.unit).describeContext(device));
+        return Json.or(json, r);
     }
 
     // ================================================================ guest I/O pages
@@ -397,7 +402,7 @@ public class IommuCommands {
     }
 
     @Descriptor("simulate a device's DMA to an I/O virtual address: prints the host-physical address, or the fault and its reason (a fault is a result, not a failure)")
-    public Results.Translated translate(
+    public Object translate(
             @Descriptor("print JSON (one object; hostAddress null and fault set on a fault) instead of text")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor("PCI address of the device, SSSS:BB:DD.F") String bdf,
@@ -408,22 +413,33 @@ public class IommuCommands {
         IommuUnit unit = requireUnitService(d.unit);
         Translation t = unit.translate(device, address);
         Optional<DeviceContext> c = unit.context(device);
-        return new Results.Translated(device.toString(), d.unit, c.map(x -> x.guest().value()).orElse(null),
-                c.map(x -> x.domainId().value()).orElse(null), t, json);
+        TranslationDTO r = new TranslationDTO();
+        r.bdf = device.toString();
+        r.unit = d.unit;
+        r.guest = c.map(x -> x.guest().value()).orElse(null);
+        r.did = c.map(x -> x.domainId().value()).orElse(null);
+        r.iova = t.iova();
+        if (t.isFault()) {
+            r.fault = new FaultDTO();
+            r.fault.reason = t.faultReason();
+            r.fault.description = t.fault();
+        } else {
+            r.hostAddress = t.hostAddress().getAsLong();
+        }
+        return Json.or(json, r);
     }
 
     @Descriptor("invalidate everything a guest may have cached, on every unit where it holds a domain id; prints what was issued per unit and granularity")
-    public Results.Flushed flush(
+    public Object flush(
             @Descriptor("print JSON (the invalidations issued) instead of a table")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor("guest id, 1..32751") String guest) {
         GuestId g = GuestId.parse(guest);
-        FlushReportDTO report = requireFlush().flushGuest(g);
-        return new Results.Flushed(g.value(), report, json);
+        return Json.or(json, flushed(g, requireFlush().flushGuest(g)));
     }
 
     @Descriptor("invalidate a range of a guest's I/O pages on every unit where it holds a domain id (page-selective where the unit allows); prints what was issued")
-    public Results.Flushed flush(
+    public Object flush(
             @Descriptor("print JSON (the invalidations issued) instead of a table")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor("guest id, 1..32751") String guest,
@@ -432,36 +448,47 @@ public class IommuCommands {
         GuestId g = GuestId.parse(guest);
         long from = Numbers.parse("IOVA", iova);
         long n = Numbers.pages(pages);
-        FlushReportDTO report = requireFlush().flushPages(g, from, n);
-        return new Results.Flushed(g.value(), report, json);
+        return Json.or(json, flushed(g, requireFlush().flushPages(g, from, n)));
+    }
+
+    private static FlushDTO flushed(GuestId g, FlushReportDTO report) {
+        FlushDTO r = new FlushDTO();
+        r.guest = g.value();
+        r.invalidations = report == null || report.invalidations == null ? List.of() : List.copyOf(report.invalidations);
+        return r;
     }
 
     @Descriptor("per unit: domain ids (total, reserved, used, free) and the invalidations it received by granularity (device, domain, pages, global)")
-    public Results.Stats stats(
+    public Object stats(
             @Descriptor("print JSON (an array of units, every counter the unit reports under invalidations) instead of a table")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
-        List<Results.StatsRow> rows = new ArrayList<>();
         DeviceAssignment da = requireAssignment();
         Map<String, Map<String, Long>> allocations = da.allocationCounts();
+        StatsDTO r = new StatsDTO();
+        r.units = new ArrayList<>();
         for (UnitDTO u : da.units()) {
-            int reserved = u.reserved == null ? 0 : u.reserved.length;
-            Map<String, Long> counts = new LinkedHashMap<>();
-            unitService(u.id).ifPresent(s -> counts.putAll(s.invalidationCounts()));
-            rows.add(new Results.StatsRow(u.id, u.domainIds, reserved, u.usedDomainIds,
-                    Math.max(0, u.domainIds - reserved - u.usedDomainIds), allocations.getOrDefault(u.id, Map.of()),
-                    counts));
+            UnitStatsDTO s = new UnitStatsDTO();
+            s.unit = u.id;
+            s.domainIds = u.domainIds;
+            s.reserved = u.reserved == null ? new int[0] : u.reserved.clone();
+            s.used = u.usedDomainIds;
+            s.free = UnitsFormat.free(u);
+            s.allocations = new LinkedHashMap<>(allocations.getOrDefault(u.id, Map.of()));
+            s.invalidations = new LinkedHashMap<>();
+            unitService(u.id).ifPresent(x -> s.invalidations.putAll(x.invalidationCounts()));
+            r.units.add(s);
         }
-        return new Results.Stats(rows, json);
+        return Json.or(json, r);
     }
 
     // ================================================================ discovery
 
     @Descriptor("read a platform (ACPI DMAR table, sysfs-shaped directory or platform file) and register its units; prints the units, devices and warnings")
-    public Results.Discovered discover(CommandSession session,
+    public Object discover(CommandSession session,
             @Descriptor("print JSON (one object) instead of text")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor("path of the DMAR table, sysfs directory or platform file") String path) {
-        Path p = resolve(session, path);
+        Path p = Discoveries.resolve(session, path);
         PlatformDiscovery d = discoveryFor(p);
         Set<String> before = presentUnitIds();
         DiscoveryDTO dto;
@@ -469,7 +496,14 @@ public class IommuCommands {
                 () -> newUnits(before) + " units registered so far")) {
             dto = d.discover(p);
         }
-        return new Results.Discovered(d.vendor(), dto, json);
+        DiscoveredDTO r = new DiscoveredDTO();
+        r.source = dto.source;
+        r.format = dto.format;
+        r.vendor = d.vendor();
+        r.units = dto.units == null ? List.of() : List.copyOf(dto.units);
+        r.devices = dto.devices;
+        r.warnings = dto.warnings == null ? List.of() : List.copyOf(dto.warnings);
+        return Json.or(json, r);
     }
 
     @Descriptor("unregister a unit that has no attached device (its vendor's discovery forgets it)")
@@ -485,52 +519,7 @@ public class IommuCommands {
 
     /** The discovery that reads the path: the first (highest ranking) that recognizes it. */
     PlatformDiscovery discoveryFor(Path p) {
-        if (!Files.exists(p)) {
-            throw new IllegalArgumentException(Quoted.of(p.toString(), PATH_SHOWN) + " not found: expected "
-                    + ACCEPTED_FORMATS);
-        }
-        List<PlatformDiscovery> all = discoveryServices.get();
-        if (all.isEmpty()) {
-            throw new IommuException("no platform discovery service is present: expected a vendor bundle (iommu.vtd)"
-                    + " to register PlatformDiscovery");
-        }
-        for (PlatformDiscovery d : all) {
-            if (d.recognizes(p)) {
-                return d;
-            }
-        }
-        throw new UnrecognizedPlatformException(Quoted.of(p.toString(), PATH_SHOWN) + " is not a platform any discovery reads ("
-                + String.join(", ", all.stream().map(PlatformDiscovery::vendor).toList()) + "): expected "
-                + ACCEPTED_FORMATS);
-    }
-
-    /** No discovery recognizes a path: the launcher exits 2 for it. */
-    static final class UnrecognizedPlatformException extends IllegalArgumentException {
-        private static final long serialVersionUID = 1L;
-
-        UnrecognizedPlatformException(String message) {
-            super(message);
-        }
-    }
-
-    private static Path resolve(CommandSession session, String path) {
-        if (path == null || path.isBlank()) {
-            throw new IllegalArgumentException("missing path: expected " + ACCEPTED_FORMATS);
-        }
-        Path p;
-        try {
-            p = Paths.get(path.trim());
-        } catch (InvalidPathException e) {
-            throw new IllegalArgumentException("malformed path " + Quoted.of(path, PATH_SHOWN) + ": " + e.getReason()
-                    + ": expected " + ACCEPTED_FORMATS);
-        }
-        if (!p.isAbsolute() && session != null) {
-            Path dir = session.currentDir();
-            if (dir != null) {
-                p = dir.resolve(p);
-            }
-        }
-        return p.normalize();
+        return Discoveries.recognizing(discoveryServices.get(), p);
     }
 
     Set<String> presentUnitIds() {
@@ -566,27 +555,33 @@ public class IommuCommands {
     }
 
     @Descriptor("list the allocation strategy services: name, bundle, service ranking, whether bound, the capacity it would give on the units present")
-    public Results.Strategies strategies(
+    public Object strategies(
             @Descriptor("print JSON (an array of strategies) instead of a table")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
         DeviceAssignment da = assignment;
         Optional<String> bound = da == null ? Optional.empty() : da.strategy();
         List<UnitDescriptor> descriptors = da == null ? List.of() : descriptors(da.units());
-        List<Results.StrategyRow> rows = new ArrayList<>();
+        StrategyListDTO r = new StrategyListDTO();
+        r.strategies = new ArrayList<>();
         Set<String> boundShown = new LinkedHashSet<>();
         for (StrategyService s : strategyServices.get()) {
-            boolean isBound = bound.isPresent() && bound.get().equals(s.name()) && boundShown.add(s.name());
-            rows.add(new Results.StrategyRow(s.name(), s.bundle(), s.ranking(), isBound,
-                    s.service().capacity(descriptors), CoreText.oneLine(s.service().description())));
+            StrategyDTO row = new StrategyDTO();
+            row.name = s.name();
+            row.bundle = s.bundle();
+            row.ranking = s.ranking();
+            row.bound = bound.isPresent() && bound.get().equals(s.name()) && boundShown.add(s.name());
+            row.capacity = s.service().capacity(descriptors);
+            row.description = CoreText.oneLine(s.service().description());
+            r.strategies.add(row);
         }
-        return new Results.Strategies(rows, json);
+        return Json.or(json, r);
     }
 
     @Descriptor("plan: how many guests each strategy admits on the platform as it is now, when every guest has N devices"
             + " all under one unit. Per unit, usable = domain ids - reserved and fit = floor(devices / N);"
             + " each strategy says what it admits on these units and how (AllocationStrategy.admits)."
             + " Prints the inputs and the results")
-    public Results.Capacity capacity(
+    public Object capacity(
             @Descriptor("print JSON (inputs per unit and the result per strategy) instead of tables")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor("devices each guest gets, all under one unit (default 1, e.g. one SR-IOV VF per guest)")
@@ -599,15 +594,34 @@ public class IommuCommands {
             loads.add(new UnitLoad(descriptors.get(i), units.get(i).devices));
         }
         CapacityPlan plan = new CapacityPlan(loads, n);
-        List<CapacityPlan.StrategyRow> rows = new ArrayList<>();
+        CapacityDTO r = new CapacityDTO();
+        r.devicesPerGuest = n;
+        r.units = new ArrayList<>();
+        for (int i = 0; i < plan.units.size(); i++) {
+            CapacityPlan.UnitRow row = plan.units.get(i);
+            UnitCapacityDTO u = new UnitCapacityDTO();
+            u.unit = row.unit();
+            u.domainIds = row.load().unit().domainIdCount();
+            u.reserved = units.get(i).reserved == null ? new int[0] : units.get(i).reserved.clone();
+            u.usable = row.load().unit().usable();
+            u.devices = row.load().devices();
+            u.fit = row.fit();
+            u.perUnit = row.perUnit();
+            r.units.add(u);
+        }
+        r.strategies = new ArrayList<>();
         Set<String> seen = new LinkedHashSet<>();
         for (StrategyService s : strategyServices.get()) {
             if (seen.add(s.name())) {
                 CapacityEstimate e = s.service().admits(plan.loads, n);
-                rows.add(new CapacityPlan.StrategyRow(s.name(), e.admits(), CoreText.oneLine(e.model())));
+                AdmitsDTO a = new AdmitsDTO();
+                a.strategy = s.name();
+                a.admits = e.admits();
+                a.model = CoreText.oneLine(e.model());
+                r.strategies.add(a);
             }
         }
-        return new Results.Capacity(plan, rows, json);
+        return Json.or(json, r);
     }
 
     // ================================================================ checks and pictures
@@ -621,13 +635,9 @@ public class IommuCommands {
             return "ok: map, strategy bitmaps and " + units + (units == 1 ? " unit's" : " units'")
                     + " context entries agree";
         }
-        PrintStream o = out.get();
-        for (String p : problems) {
-            o.println(CoreText.oneLine(p));
-        }
-        o.flush();
-        throw new IommuException("verify: " + problems.size() + (problems.size() == 1 ? " disagreement" : " disagreements")
-                + " between the map, the strategy's bitmaps and the units' context entries (listed above)");
+        throw new ProblemsException("verify: " + problems.size()
+                + (problems.size() == 1 ? " disagreement" : " disagreements")
+                + " between the map, the strategy's bitmaps and the units' context entries (listed above)", problems);
     }
 
     @Descriptor("show where state is kept (--state DIR: the journal and the units' table files) and what the last"
@@ -636,7 +646,12 @@ public class IommuCommands {
     public Object state(
             @Parameter(names = "--json", absentValue = "false", presentValue = "true")
             @Descriptor("print JSON (one object) instead of text") boolean json) {
-        return new Results.State(requireAssignment().state(), json);
+        StateDTO s = requireAssignment().state();
+        StateDTO r = new StateDTO();
+        r.directory = s.directory;
+        r.restored = s.restored;
+        r.problems = s.problems == null ? List.of() : List.copyOf(s.problems);
+        return Json.or(json, r);
     }
 
     @Descriptor("a picture of every unit's domain ids: # used, r reserved, . free, 64 cells a row")
@@ -668,101 +683,9 @@ public class IommuCommands {
 
     // ================================================================ completion
 
-    /** A tab-completion candidate and what it is. */
-    record Candidate(String value, String description) {
-    }
-
-    /** Options that take a value (their value is not a positional argument). */
-    private static final Set<String> VALUED_OPTIONS = Set.of("--devices-per-guest");
-
-    /**
-     * Candidates for the next argument of an {@code iommu} command: unit ids,
-     * BDFs, guest ids or strategy names, depending on the command and the
-     * argument's position. Empty when nothing is known or a service is missing.
-     *
-     * @param function the command without scope, e.g. {@code attach}
-     * @param typed the words typed after the command, before the one being completed
-     */
-    List<Candidate> candidates(String function, List<String> typed) {
-        int position = 0;
-        for (int i = 0; i < typed.size(); i++) {
-            String w = typed.get(i);
-            if (w.startsWith("--")) {
-                if (VALUED_OPTIONS.contains(w)) {
-                    i++;
-                }
-                continue;
-            }
-            position++;
-        }
-        DeviceAssignment da = assignment;
-        if (da == null) {
-            return List.of();
-        }
-        try {
-            return switch (function) {
-                case "unit", "domains", "occupancy", "forget" -> position == 0 ? unitCandidates(da) : List.of();
-                case "guest", "map", "unmap", "flush" -> position == 0 ? guestCandidates(da, false) : List.of();
-                case "ctx", "translate" -> position == 0 ? deviceCandidates(da, typed, d -> true) : List.of();
-                case "attach" -> position == 0 ? guestCandidates(da, true)
-                        : deviceCandidates(da, typed, d -> d.guest == null);
-                case "detach" -> deviceCandidates(da, typed, d -> d.guest != null);
-                case "strategy" -> position == 0 ? strategyCandidates() : List.of();
-                default -> List.of();
-            };
-        } catch (RuntimeException e) {
-            return List.of(); // a completion never fails the prompt
-        }
-    }
-
-    private static List<Candidate> unitCandidates(DeviceAssignment da) {
-        List<Candidate> out = new ArrayList<>();
-        for (UnitDTO u : da.units()) {
-            out.add(new Candidate(u.id, u.vendor + ", " + u.devices + " devices, " + u.usedDomainIds + "/" + u.domainIds
-                    + " domain ids used"));
-        }
-        return out;
-    }
-
-    private static List<Candidate> guestCandidates(DeviceAssignment da, boolean offerNew) {
-        List<Candidate> out = new ArrayList<>();
-        int max = 0;
-        for (GuestDTO g : da.guests()) {
-            int n = g.devices == null ? 0 : g.devices.size();
-            out.add(new Candidate(Integer.toString(g.guest), "guest with " + n + (n == 1 ? " device" : " devices")));
-            max = Math.max(max, g.guest);
-        }
-        if (offerNew && max < GuestId.MAX) {
-            out.add(new Candidate(Integer.toString(max + 1), "a new guest"));
-        }
-        return out;
-    }
-
-    private static List<Candidate> deviceCandidates(DeviceAssignment da, List<String> typed,
-            java.util.function.Predicate<DeviceDTO> which) {
-        Set<String> already = new TreeSet<>();
-        for (String t : typed) {
-            already.add(t.toLowerCase());
-        }
-        List<Candidate> out = new ArrayList<>();
-        for (DeviceDTO d : da.devices()) {
-            if (which.test(d) && !already.contains(d.bdf.toLowerCase())) {
-                out.add(new Candidate(d.bdf, d.unit + (d.guest == null ? ", host" : ", guest " + d.guest)
-                        + (d.reservedMemory ? ", reserved memory" : "")));
-            }
-        }
-        return out;
-    }
-
-    private List<Candidate> strategyCandidates() {
-        List<Candidate> out = new ArrayList<>();
-        Set<String> seen = new TreeSet<>();
-        for (StrategyService s : strategyServices.get()) {
-            if (seen.add(s.name())) {
-                out.add(new Candidate(s.name(), CoreText.oneLine(s.service().description())));
-            }
-        }
-        return out;
+    /** Tab-completion candidates for the next argument of an {@code iommu} command ({@link Completion}). */
+    List<Completion.Candidate> candidates(String function, List<String> typed) {
+        return new Completion(this).candidates(function, typed);
     }
 
     // ================================================================ services and lookups
@@ -838,6 +761,14 @@ public class IommuCommands {
             out.add(new UnitDescriptor(u.id, u.domainIds, reserved));
         }
         return out;
+    }
+
+    private GuestDetailDTO guestDetail(GuestDTO g) {
+        GuestDetailDTO r = new GuestDetailDTO();
+        r.guest = g.guest;
+        r.devices = g.devices == null ? List.of() : List.copyOf(g.devices);
+        r.dids = domainIdsOf(g);
+        return r;
     }
 
     private Map<String, Integer> domainIdsOf(GuestDTO g) {
@@ -932,18 +863,5 @@ public class IommuCommands {
             // not inside a Gogo command
         }
         return System.err;
-    }
-
-    /** Standard output of the running command, else the process's. */
-    static PrintStream stdout() {
-        try {
-            org.apache.felix.service.command.Process p = org.apache.felix.service.command.Process.Utils.current();
-            if (p != null) {
-                return p.out();
-            }
-        } catch (RuntimeException | LinkageError e) {
-            // not inside a Gogo command
-        }
-        return System.out;
     }
 }

@@ -229,7 +229,7 @@ public class LauncherMain implements Callable<Integer> {
         PlatformDiscovery discovery;
         try {
             discovery = commands.discoveryFor(path);
-        } catch (IommuCommands.UnrecognizedPlatformException e) {
+        } catch (Discoveries.UnrecognizedPlatformException e) {
             throw new Exit(BAD_ARGUMENTS, "--platform " + e.getMessage());
         } catch (RuntimeException e) {
             throw new Exit(FAILED, "--platform " + Quoted.of(path.toString(), 256) + ": " + Errors.message(e));
@@ -434,6 +434,7 @@ public class LauncherMain implements Callable<Integer> {
                     Object result = session.execute(cmd.text());
                     print(session, out, result);
                 } catch (Exception | LinkageError e) {
+                    ProblemsException.of(e).forEach(out::println);
                     out.flush();
                     err.println(cmd.where() + Errors.message(e));
                     if (options.debug()) {
@@ -475,6 +476,14 @@ public class LauncherMain implements Callable<Integer> {
 
     static void print(CommandSession session, PrintStream out, Object result) {
         if (result == null) {
+            return;
+        }
+        if (result instanceof Json j) {
+            // JSON is UTF-8 whatever the default charset: its bytes go to the stream as they are
+            byte[] utf8 = j.text().getBytes(StandardCharsets.UTF_8);
+            out.write(utf8, 0, utf8.length);
+            out.println();
+            out.flush();
             return;
         }
         CharSequence text = result instanceof CharSequence cs ? cs : session.format(result, Converter.INSPECT);

@@ -94,7 +94,7 @@ import iommu.api.dto.FlushReportDTO;
 class ConsoleArgumentsFuzzTest {
 
     /** The commands, in {@link IommuCommands#USAGE} order (new commands are appended there). */
-    static final List<String> NAMES = List.copyOf(IommuCommands.USAGE.keySet());
+    static final List<String> NAMES = List.copyOf(CommandList.USAGE.keySet());
 
     /** Option words, as typed. */
     static final List<String> OPTIONS = List.of("--json", "--allow-reserved-memory", "--devices-per-guest");
@@ -229,12 +229,13 @@ class ConsoleArgumentsFuzzTest {
     /** A result prints (its text, its line in a list, its JSON when asked for). */
     static void assertRenders(Object result) {
         String text = String.valueOf(result);
-        if (result instanceof Results.Result r) {
-            assertThat(r.line()).doesNotContain("\n");
-            String json = r.json ? r.jsonText() : null;
-            if (json != null) {
-                JsonParser.parseString(json);
-                assertThat(text).isEqualTo(json);
+        if (result != null && !(result instanceof String)) {
+            String line = Formats.line(result);
+            assertThat(line).as("a format for %s", result.getClass()).isNotNull().doesNotContain("\n");
+            assertThat(Formats.text(result)).isNotNull();
+            if (result instanceof Json j) {
+                JsonParser.parseString(Formats.text(j));
+                assertThat(text).isEqualTo(Formats.text(j));
             }
         }
     }
@@ -371,7 +372,6 @@ class ConsoleArgumentsFuzzTest {
             cmd.discoveryServices = () -> List.of(da.discovery(forgotten));
             cmd.configAdmin = configAdmin();
             PrintStream sink = new PrintStream(OutputStream.nullOutputStream());
-            cmd.out = () -> sink;
             cmd.err = () -> sink;
         }
 

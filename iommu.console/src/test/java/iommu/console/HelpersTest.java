@@ -152,9 +152,12 @@ class HelpersTest {
         d.bdf = "0000:3b:00.1";
         d.unit = "dmar0";
         d.guest = 4;
-        Results.Devices devices = new Results.Devices(List.of(d), false);
+        iommu.console.dto.DeviceListDTO devices = new iommu.console.dto.DeviceListDTO();
+        devices.devices = List.of(d);
         assertThat(c.format(devices, Converter.INSPECT, null).toString()).startsWith("BDF");
         assertThat(c.format(devices, Converter.LINE, null)).isEqualTo("1 devices");
+        assertThat(c.format(new Json(devices), Converter.INSPECT, null).toString()).startsWith("[");
+        assertThat(c.format(new Json(devices), Converter.LINE, null)).isEqualTo("1 devices");
         assertThat(c.format(d, Converter.LINE, null)).isEqualTo("0000:3b:00.1 on dmar0, guest 4");
         assertThat(c.format(d, Converter.INSPECT, null)).isNull();
         assertThat(c.format("text", Converter.INSPECT, null)).isNull();
@@ -164,7 +167,7 @@ class HelpersTest {
     @Test
     void shellCompletionDataComesFromTheAnnotations() {
         Map<String, List<CompletionData>> data = InteractiveShell.annotationCompletions(IommuCommands.class, "iommu");
-        assertThat(data.keySet()).containsAll(IommuCommands.USAGE.keySet().stream().map(n -> "iommu:" + n).toList());
+        assertThat(data.keySet()).containsAll(CommandList.USAGE.keySet().stream().map(n -> "iommu:" + n).toList());
         assertThat(data.get("iommu:attach")).anySatisfy(
                 c -> assertThat(c.options).containsExactly("--allow-reserved-memory"));
         assertThat(data.get("iommu:capacity")).anySatisfy(c -> assertThat(c.options).containsExactly("--devices-per-guest"));
