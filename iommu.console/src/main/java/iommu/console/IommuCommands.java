@@ -4,12 +4,9 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -45,38 +42,14 @@ import iommu.api.PciAddress;
 import iommu.api.Quoted;
 import iommu.api.dto.DeviceDTO;
 import iommu.api.dto.DiscoveryDTO;
-import iommu.api.dto.FlushReportDTO;
 import iommu.api.dto.GuestDTO;
-import iommu.api.dto.GuestDeviceDTO;
-import iommu.api.dto.StateDTO;
 import iommu.api.dto.UnitDTO;
 import iommu.api.spi.AllocationStrategy;
-import iommu.api.spi.CapacityEstimate;
-import iommu.api.spi.DeviceContext;
 import iommu.api.spi.IommuUnit;
 import iommu.api.spi.PlatformDiscovery;
-import iommu.api.spi.Translation;
 import iommu.api.spi.UnitDescriptor;
-import iommu.api.spi.UnitLoad;
-import iommu.console.dto.AdmitsDTO;
-import iommu.console.dto.CapacityDTO;
-import iommu.console.dto.ContextEntryDTO;
-import iommu.console.dto.DeviceListDTO;
 import iommu.console.dto.DiscoveredDTO;
-import iommu.console.dto.DomainDTO;
-import iommu.console.dto.FaultDTO;
-import iommu.console.dto.FlushDTO;
 import iommu.console.dto.GuestDetailDTO;
-import iommu.console.dto.GuestListDTO;
-import iommu.console.dto.StatsDTO;
-import iommu.console.dto.StrategyDTO;
-import iommu.console.dto.StrategyListDTO;
-import iommu.console.dto.TranslationDTO;
-import iommu.console.dto.UnitCapacityDTO;
-import iommu.console.dto.UnitDetailDTO;
-import iommu.console.dto.UnitDomainsDTO;
-import iommu.console.dto.UnitListDTO;
-import iommu.console.dto.UnitStatsDTO;
 
 /**
  * The Gogo commands of scope {@code iommu} (DESIGN section 8), as Felix SCR's
@@ -139,6 +112,12 @@ public class IommuCommands {
 
     private volatile ServiceRegistration<?> gogo;
 
+    // The commands by topic: each builds its results from the services above.
+    private final Inspection inspection = new Inspection(this);
+    private final GuestIo guestIo = new GuestIo(this);
+    private final Planning planning = new Planning(this);
+    private final Checks checks = new Checks(this);
+
     @Activate
     void activate(ComponentContext context) {
         this.componentContext = context;
@@ -170,9 +149,7 @@ public class IommuCommands {
     public Object units(
             @Descriptor("print JSON (an array of units) instead of a table")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
-        UnitListDTO r = new UnitListDTO();
-        r.units = List.copyOf(requireAssignment().units());
-        return Json.or(json, r);
+        return Json.or(json, inspection.units());
     }
 
     @Descriptor("show one unit: its registers and capabilities decoded by name (VT-d: VER, CAP, ECAP) and its domain-id usage")
@@ -180,46 +157,21 @@ public class IommuCommands {
             @Descriptor("print JSON (one object) instead of text")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor("unit id, e.g. dmar0, or a unique part of one, e.g. 0") String id) {
-        DeviceAssignment da = requireAssignment();
-        UnitDTO u = findUnit(da.units(), id);
-        Set<Integer> guests = new TreeSet<>();
-        DomainIdMap map = domainIdMap;
-        if (map != null) {
-            map.domainsOn(u.id).values().forEach(g -> guests.add(g.value()));
-        }
-        UnitDetailDTO r = new UnitDetailDTO();
-        r.id = u.id;
-        r.vendor = u.vendor;
-        r.segment = u.segment;
-        r.registerBase = u.registerBase;
-        r.includePciAll = u.includePciAll;
-        r.domainIds = u.domainIds;
-        r.reserved = u.reserved == null ? new int[0] : u.reserved.clone();
-        r.usedDomainIds = u.usedDomainIds;
-        r.freeDomainIds = UnitsFormat.free(u);
-        r.devices = u.devices;
-        r.attachedDevices = (int) da.devices().stream().filter(d -> u.id.equals(d.unit) && d.guest != null).count();
-        r.guests = List.copyOf(guests);
-        r.decoded = new LinkedHashMap<>(unitService(u.id).map(IommuUnit::describe).orElse(Map.of()));
-        return Json.or(json, r);
+        return Json.or(json, inspection.unit(id));
     }
 
     @Descriptor("list the PCI devices: address, the unit translating it, its guest (- when unattached), whether firmware reserves memory for it (RMRR/IVMD)")
     public Object devices(
             @Descriptor("print JSON (an array of devices, guest null when unattached) instead of a table")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
-        DeviceListDTO r = new DeviceListDTO();
-        r.devices = List.copyOf(requireAssignment().devices());
-        return Json.or(json, r);
+        return Json.or(json, inspection.devices());
     }
 
     @Descriptor("list the guests holding devices, with each device's unit and domain id")
     public Object guests(
             @Descriptor("print JSON (an array of guests with their devices) instead of a table")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
-        GuestListDTO r = new GuestListDTO();
-        r.guests = List.copyOf(requireAssignment().guests());
-        return Json.or(json, r);
+        return Json.or(json, inspection.guests());
     }
 
     @Descriptor("show one guest: its devices and its domain id on each unit")
@@ -227,17 +179,7 @@ public class IommuCommands {
             @Descriptor("print JSON (one object) instead of text")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor("guest id, e.g. 7, or a unique part of one") String id) {
-        List<GuestDTO> guests = requireAssignment().guests();
-        if (id != null && !id.isBlank() && !id.trim().matches("[0-9]+")) {
-            GuestId.parse(id); // says what a guest id looks like
-        }
-        List<String> ids = guests.stream().map(g -> Integer.toString(g.guest)).toList();
-        if (ids.isEmpty()) {
-            throw new IllegalArgumentException("no guest holds a device: expected a guest id that 'guests' lists");
-        }
-        String found = Matching.one("guest", id, ids);
-        GuestDTO g = guests.stream().filter(x -> Integer.toString(x.guest).equals(found)).findFirst().orElseThrow();
-        return Json.or(json, guestDetail(g));
+        return Json.or(json, inspection.guest(id));
     }
 
     // ================================================================ attach, detach
@@ -248,62 +190,13 @@ public class IommuCommands {
             @Parameter(names = "--allow-reserved-memory", presentValue = "true", absentValue = "false") boolean allowReservedMemory,
             @Descriptor("guest id, a decimal number 1..32751") String guest,
             @Descriptor("PCI addresses of the devices, SSSS:BB:DD.F in hexadecimal, e.g. 0000:3b:00.1") String... devices) {
-        GuestId id = GuestId.parse(guest);
-        List<PciAddress> addresses = parseDevices("attach", devices);
-        return guestDetail(requireAssignment().attach(id, addresses, allowReservedMemory));
+        return guestIo.attach(allowReservedMemory, guest, devices);
     }
 
     @Descriptor("detach PCI devices from their guests (all or none); prints what was detached")
     public String detach(
             @Descriptor("PCI addresses of the devices, SSSS:BB:DD.F in hexadecimal, e.g. 0000:3b:00.1") String... devices) {
-        List<PciAddress> addresses = parseDevices("detach", devices);
-        DeviceAssignment da = requireAssignment();
-        // What each device was attached to, for the report: read before the detach.
-        List<GuestDTO> before = da.guests();
-        da.detach(addresses);
-        Table t = new Table("BDF", "GUEST", "UNIT", "DID").alignRight(1, 3);
-        for (PciAddress a : addresses) {
-            String bdf = a.toString();
-            Optional<Object[]> owner = ownerOf(before, bdf);
-            if (owner.isPresent()) {
-                Object[] o = owner.get();
-                t.row(bdf, o[0], o[1], o[2]);
-            } else {
-                t.row(bdf, null, null, null);
-            }
-        }
-        return "detached\n" + t.render();
-    }
-
-    private static Optional<Object[]> ownerOf(List<GuestDTO> guests, String bdf) {
-        for (GuestDTO g : guests) {
-            if (g.devices == null) {
-                continue;
-            }
-            for (GuestDeviceDTO d : g.devices) {
-                if (bdf.equalsIgnoreCase(d.bdf)) {
-                    return Optional.of(new Object[] {g.guest, d.unit, d.did});
-                }
-            }
-        }
-        return Optional.empty();
-    }
-
-    static List<PciAddress> parseDevices(String command, String... devices) {
-        if (devices == null || devices.length == 0) {
-            throw new IllegalArgumentException(command
-                    + ": missing device: expected one or more PCI addresses SSSS:BB:DD.F, e.g. 0000:3b:00.1");
-        }
-        Map<PciAddress, String> typed = new LinkedHashMap<>();
-        for (String d : devices) {
-            PciAddress a = PciAddress.parse(d);
-            String before = typed.putIfAbsent(a, d);
-            if (before != null) {
-                throw new IllegalArgumentException(command + ": device " + a + " is given twice (as " + Quoted.of(before)
-                        + " and " + Quoted.of(d) + "): expected each device once");
-            }
-        }
-        return new ArrayList<>(typed.keySet());
+        return guestIo.detach(devices);
     }
 
     // ================================================================ one unit's tables
@@ -313,32 +206,7 @@ public class IommuCommands {
             @Descriptor("print JSON (one object with a domains array) instead of a table")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor("unit id, e.g. dmar0, or a unique part of one") String unit) {
-        DeviceAssignment da = requireAssignment();
-        UnitDTO u = findUnit(da.units(), unit);
-        Map<DomainId, GuestId> on = requireMap().domainsOn(u.id);
-        Map<Integer, List<String>> devicesOf = new TreeMap<>();
-        for (GuestDTO g : da.guests()) {
-            if (g.devices != null) {
-                for (GuestDeviceDTO d : g.devices) {
-                    if (u.id.equals(d.unit)) {
-                        devicesOf.computeIfAbsent(g.guest, x -> new ArrayList<>()).add(d.bdf);
-                    }
-                }
-            }
-        }
-        UnitDomainsDTO r = new UnitDomainsDTO();
-        r.unit = u.id;
-        r.domainIds = u.domainIds;
-        r.reserved = u.reserved == null ? new int[0] : u.reserved.clone();
-        r.domains = new ArrayList<>();
-        on.forEach((did, g) -> {
-            DomainDTO row = new DomainDTO();
-            row.did = did.value();
-            row.guest = g.value();
-            row.devices = devicesOf.getOrDefault(g.value(), List.of());
-            r.domains.add(row);
-        });
-        return Json.or(json, r);
+        return Json.or(json, inspection.domains(unit));
     }
 
     @Descriptor("show a device's context entry as its unit holds it, decoded (VT-d: present, TT, AW, SLPTPTR, DID, the raw bits)")
@@ -346,14 +214,7 @@ public class IommuCommands {
             @Descriptor("print JSON (one object) instead of text")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor("PCI address of the device, SSSS:BB:DD.F, e.g. 0000:3b:00.2") String bdf) {
-        PciAddress device = PciAddress.parse(bdf);
-        DeviceDTO d = findDevice(device);
-        ContextEntryDTO r = new ContextEntryDTO();
-        r.bdf = device.toString();
-        r.unit = d.unit;
-        r.guest = d.guest;
-        r.context = new LinkedHashMap<>(requireUnitService(d.unit).describeContext(device));
-        return Json.or(json, r);
+        return Json.or(json, inspection.ctx(bdf));
     }
 
     // ================================================================ guest I/O pages
@@ -363,7 +224,7 @@ public class IommuCommands {
             @Descriptor("guest id, 1..32751") String guest,
             @Descriptor("first I/O virtual address, 4 KiB aligned: decimal or hexadecimal with 0x") String iova,
             @Descriptor("first host-physical address, 4 KiB aligned: decimal or hexadecimal with 0x") String hpa) {
-        return map(guest, iova, hpa, "1");
+        return guestIo.map(guest, iova, hpa);
     }
 
     @Descriptor("map PAGES 4 KiB pages of a guest's I/O space (IOVA to host-physical address) on every unit where it holds a domain id, now and later")
@@ -372,21 +233,14 @@ public class IommuCommands {
             @Descriptor("first I/O virtual address, 4 KiB aligned: decimal or hexadecimal with 0x") String iova,
             @Descriptor("first host-physical address, 4 KiB aligned: decimal or hexadecimal with 0x") String hpa,
             @Descriptor("number of 4 KiB pages, 1 or more") String pages) {
-        GuestId g = GuestId.parse(guest);
-        long from = Numbers.parse("IOVA", iova);
-        long host = Numbers.parse("host address", hpa);
-        long n = Numbers.pages(pages);
-        DeviceAssignment da = requireAssignment();
-        da.map(g, from, host, n);
-        return "mapped " + pagesText(n) + " of guest " + g + ": IOVA " + range(from, n) + " -> host " + range(host, n)
-                + " (" + unitsText(g) + ")";
+        return guestIo.map(guest, iova, hpa, pages);
     }
 
     @Descriptor("unmap one 4 KiB page of a guest's I/O space and wait until the units invalidated it")
     public String unmap(
             @Descriptor("guest id, 1..32751") String guest,
             @Descriptor("I/O virtual address, 4 KiB aligned: decimal or hexadecimal with 0x") String iova) {
-        return unmap(guest, iova, "1");
+        return guestIo.unmap(guest, iova);
     }
 
     @Descriptor("unmap PAGES 4 KiB pages of a guest's I/O space and wait until the units invalidated them (pages not mapped are skipped)")
@@ -394,11 +248,7 @@ public class IommuCommands {
             @Descriptor("guest id, 1..32751") String guest,
             @Descriptor("first I/O virtual address, 4 KiB aligned: decimal or hexadecimal with 0x") String iova,
             @Descriptor("number of 4 KiB pages, 1 or more") String pages) {
-        GuestId g = GuestId.parse(guest);
-        long from = Numbers.parse("IOVA", iova);
-        long n = Numbers.pages(pages);
-        requireAssignment().unmap(g, from, n);
-        return "unmapped " + pagesText(n) + " of guest " + g + ": IOVA " + range(from, n) + " (" + unitsText(g) + ")";
+        return guestIo.unmap(guest, iova, pages);
     }
 
     @Descriptor("simulate a device's DMA to an I/O virtual address: prints the host-physical address, or the fault and its reason (a fault is a result, not a failure)")
@@ -407,26 +257,7 @@ public class IommuCommands {
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor("PCI address of the device, SSSS:BB:DD.F") String bdf,
             @Descriptor("I/O virtual address: decimal or hexadecimal with 0x") String iova) {
-        PciAddress device = PciAddress.parse(bdf);
-        long address = Numbers.parse("IOVA", iova);
-        DeviceDTO d = findDevice(device);
-        IommuUnit unit = requireUnitService(d.unit);
-        Translation t = unit.translate(device, address);
-        Optional<DeviceContext> c = unit.context(device);
-        TranslationDTO r = new TranslationDTO();
-        r.bdf = device.toString();
-        r.unit = d.unit;
-        r.guest = c.map(x -> x.guest().value()).orElse(null);
-        r.did = c.map(x -> x.domainId().value()).orElse(null);
-        r.iova = t.iova();
-        if (t.isFault()) {
-            r.fault = new FaultDTO();
-            r.fault.reason = t.faultReason();
-            r.fault.description = t.fault();
-        } else {
-            r.hostAddress = t.hostAddress().getAsLong();
-        }
-        return Json.or(json, r);
+        return Json.or(json, guestIo.translate(bdf, iova));
     }
 
     @Descriptor("invalidate everything a guest may have cached, on every unit where it holds a domain id; prints what was issued per unit and granularity")
@@ -434,8 +265,7 @@ public class IommuCommands {
             @Descriptor("print JSON (the invalidations issued) instead of a table")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor("guest id, 1..32751") String guest) {
-        GuestId g = GuestId.parse(guest);
-        return Json.or(json, flushed(g, requireFlush().flushGuest(g)));
+        return Json.or(json, guestIo.flush(guest));
     }
 
     @Descriptor("invalidate a range of a guest's I/O pages on every unit where it holds a domain id (page-selective where the unit allows); prints what was issued")
@@ -445,40 +275,14 @@ public class IommuCommands {
             @Descriptor("guest id, 1..32751") String guest,
             @Descriptor("first I/O virtual address: decimal or hexadecimal with 0x") String iova,
             @Descriptor("number of 4 KiB pages, 1 or more") String pages) {
-        GuestId g = GuestId.parse(guest);
-        long from = Numbers.parse("IOVA", iova);
-        long n = Numbers.pages(pages);
-        return Json.or(json, flushed(g, requireFlush().flushPages(g, from, n)));
-    }
-
-    private static FlushDTO flushed(GuestId g, FlushReportDTO report) {
-        FlushDTO r = new FlushDTO();
-        r.guest = g.value();
-        r.invalidations = report == null || report.invalidations == null ? List.of() : List.copyOf(report.invalidations);
-        return r;
+        return Json.or(json, guestIo.flush(guest, iova, pages));
     }
 
     @Descriptor("per unit: domain ids (total, reserved, used, free) and the invalidations it received by granularity (device, domain, pages, global)")
     public Object stats(
             @Descriptor("print JSON (an array of units, every counter the unit reports under invalidations) instead of a table")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
-        DeviceAssignment da = requireAssignment();
-        Map<String, Map<String, Long>> allocations = da.allocationCounts();
-        StatsDTO r = new StatsDTO();
-        r.units = new ArrayList<>();
-        for (UnitDTO u : da.units()) {
-            UnitStatsDTO s = new UnitStatsDTO();
-            s.unit = u.id;
-            s.domainIds = u.domainIds;
-            s.reserved = u.reserved == null ? new int[0] : u.reserved.clone();
-            s.used = u.usedDomainIds;
-            s.free = UnitsFormat.free(u);
-            s.allocations = new LinkedHashMap<>(allocations.getOrDefault(u.id, Map.of()));
-            s.invalidations = new LinkedHashMap<>();
-            unitService(u.id).ifPresent(x -> s.invalidations.putAll(x.invalidationCounts()));
-            r.units.add(s);
-        }
-        return Json.or(json, r);
+        return Json.or(json, inspection.stats());
     }
 
     // ================================================================ discovery
@@ -558,23 +362,7 @@ public class IommuCommands {
     public Object strategies(
             @Descriptor("print JSON (an array of strategies) instead of a table")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
-        DeviceAssignment da = assignment;
-        Optional<String> bound = da == null ? Optional.empty() : da.strategy();
-        List<UnitDescriptor> descriptors = da == null ? List.of() : descriptors(da.units());
-        StrategyListDTO r = new StrategyListDTO();
-        r.strategies = new ArrayList<>();
-        Set<String> boundShown = new LinkedHashSet<>();
-        for (StrategyService s : strategyServices.get()) {
-            StrategyDTO row = new StrategyDTO();
-            row.name = s.name();
-            row.bundle = s.bundle();
-            row.ranking = s.ranking();
-            row.bound = bound.isPresent() && bound.get().equals(s.name()) && boundShown.add(s.name());
-            row.capacity = s.service().capacity(descriptors);
-            row.description = CoreText.oneLine(s.service().description());
-            r.strategies.add(row);
-        }
-        return Json.or(json, r);
+        return Json.or(json, planning.strategies());
     }
 
     @Descriptor("plan: how many guests each strategy admits on the platform as it is now, when every guest has N devices"
@@ -586,58 +374,14 @@ public class IommuCommands {
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor("devices each guest gets, all under one unit (default 1, e.g. one SR-IOV VF per guest)")
             @Parameter(names = "--devices-per-guest", absentValue = "1") String devicesPerGuest) {
-        int n = Numbers.positiveInt("devices per guest", devicesPerGuest);
-        List<UnitDTO> units = requireAssignment().units();
-        List<UnitDescriptor> descriptors = descriptors(units);
-        List<UnitLoad> loads = new ArrayList<>();
-        for (int i = 0; i < units.size(); i++) {
-            loads.add(new UnitLoad(descriptors.get(i), units.get(i).devices));
-        }
-        CapacityPlan plan = new CapacityPlan(loads, n);
-        CapacityDTO r = new CapacityDTO();
-        r.devicesPerGuest = n;
-        r.units = new ArrayList<>();
-        for (int i = 0; i < plan.units.size(); i++) {
-            CapacityPlan.UnitRow row = plan.units.get(i);
-            UnitCapacityDTO u = new UnitCapacityDTO();
-            u.unit = row.unit();
-            u.domainIds = row.load().unit().domainIdCount();
-            u.reserved = units.get(i).reserved == null ? new int[0] : units.get(i).reserved.clone();
-            u.usable = row.load().unit().usable();
-            u.devices = row.load().devices();
-            u.fit = row.fit();
-            u.perUnit = row.perUnit();
-            r.units.add(u);
-        }
-        r.strategies = new ArrayList<>();
-        Set<String> seen = new LinkedHashSet<>();
-        for (StrategyService s : strategyServices.get()) {
-            if (seen.add(s.name())) {
-                CapacityEstimate e = s.service().admits(plan.loads, n);
-                AdmitsDTO a = new AdmitsDTO();
-                a.strategy = s.name();
-                a.admits = e.admits();
-                a.model = CoreText.oneLine(e.model());
-                r.strategies.add(a);
-            }
-        }
-        return Json.or(json, r);
+        return Json.or(json, planning.capacity(devicesPerGuest));
     }
 
     // ================================================================ checks and pictures
 
     @Descriptor("audit that the domain-id map, the strategy's bitmaps and every unit's context entries agree; prints each disagreement and fails when there is one")
     public String verify() {
-        DeviceAssignment da = requireAssignment();
-        List<String> problems = da.audit();
-        int units = da.units().size();
-        if (problems.isEmpty()) {
-            return "ok: map, strategy bitmaps and " + units + (units == 1 ? " unit's" : " units'")
-                    + " context entries agree";
-        }
-        throw new ProblemsException("verify: " + problems.size()
-                + (problems.size() == 1 ? " disagreement" : " disagreements")
-                + " between the map, the strategy's bitmaps and the units' context entries (listed above)", problems);
+        return checks.verify();
     }
 
     @Descriptor("show where state is kept (--state DIR: the journal and the units' table files) and what the last"
@@ -646,39 +390,17 @@ public class IommuCommands {
     public Object state(
             @Parameter(names = "--json", absentValue = "false", presentValue = "true")
             @Descriptor("print JSON (one object) instead of text") boolean json) {
-        StateDTO s = requireAssignment().state();
-        StateDTO r = new StateDTO();
-        r.directory = s.directory;
-        r.restored = s.restored;
-        r.problems = s.problems == null ? List.of() : List.copyOf(s.problems);
-        return Json.or(json, r);
+        return Json.or(json, inspection.state());
     }
 
     @Descriptor("a picture of every unit's domain ids: # used, r reserved, . free, 64 cells a row")
     public String occupancy() {
-        DeviceAssignment da = requireAssignment();
-        List<String> pictures = new ArrayList<>();
-        for (UnitDTO u : da.units()) {
-            pictures.add(picture(u));
-        }
-        return pictures.isEmpty() ? "no IOMMU unit present" : String.join("\n\n", pictures);
+        return checks.occupancy();
     }
 
     @Descriptor("a picture of one unit's domain ids: # used, r reserved, . free, 64 cells a row (large units fold runs of ids into a cell)")
     public String occupancy(@Descriptor("unit id, e.g. dmar0, or a unique part of one") String unit) {
-        return picture(findUnit(requireAssignment().units(), unit));
-    }
-
-    private String picture(UnitDTO u) {
-        BitSet reserved = new BitSet(u.domainIds);
-        if (u.reserved != null) {
-            for (int r : u.reserved) {
-                reserved.set(r);
-            }
-        }
-        BitSet used = new BitSet(u.domainIds);
-        requireMap().domainsOn(u.id).keySet().forEach(d -> used.set(d.value()));
-        return Occupancy.render(u.id, u.domainIds, reserved, used);
+        return checks.occupancy(unit);
     }
 
     // ================================================================ completion
@@ -763,7 +485,7 @@ public class IommuCommands {
         return out;
     }
 
-    private GuestDetailDTO guestDetail(GuestDTO g) {
+    GuestDetailDTO guestDetail(GuestDTO g) {
         GuestDetailDTO r = new GuestDetailDTO();
         r.guest = g.guest;
         r.devices = g.devices == null ? List.of() : List.copyOf(g.devices);
@@ -771,7 +493,7 @@ public class IommuCommands {
         return r;
     }
 
-    private Map<String, Integer> domainIdsOf(GuestDTO g) {
+    Map<String, Integer> domainIdsOf(GuestDTO g) {
         Map<String, Integer> out = new TreeMap<>();
         DomainIdMap map = domainIdMap;
         if (map != null) {
@@ -782,29 +504,13 @@ public class IommuCommands {
         return out;
     }
 
-    private String unitsText(GuestId g) {
-        DomainIdMap map = domainIdMap;
-        Map<String, DomainId> on = map == null ? Map.of() : new TreeMap<>(map.domainsOf(g));
-        return on.isEmpty() ? "on no unit yet: written to each unit where the guest gets a device"
-                : "on " + String.join(", ", on.keySet());
-    }
-
-    private static String pagesText(long n) {
-        return n + (n == 1 ? " page" : " pages");
-    }
-
-    private static String range(long from, long pages) {
-        long last = from + pages * 4096 - 1;
-        return Numbers.hex(from) + "-" + Numbers.hex(last);
-    }
-
     static UnitDTO findUnit(List<UnitDTO> units, String typed) {
         List<String> ids = units.stream().map(u -> u.id).toList();
         String id = Matching.one("unit", typed, ids);
         return units.stream().filter(u -> u.id.equals(id)).findFirst().orElseThrow();
     }
 
-    private DeviceDTO findDevice(PciAddress device) {
+    DeviceDTO findDevice(PciAddress device) {
         String bdf = device.toString();
         for (DeviceDTO d : requireAssignment().devices()) {
             if (bdf.equalsIgnoreCase(d.bdf)) {
@@ -823,7 +529,7 @@ public class IommuCommands {
         return Optional.empty();
     }
 
-    private IommuUnit requireUnitService(String id) {
+    IommuUnit requireUnitService(String id) {
         return unitService(id).orElseThrow(() -> new IommuException("unit " + id
                 + " is not available as a service: expected its vendor bundle to register it"));
     }
@@ -836,7 +542,7 @@ public class IommuCommands {
         return da;
     }
 
-    private DomainIdMap requireMap() {
+    DomainIdMap requireMap() {
         DomainIdMap m = domainIdMap;
         if (m == null) {
             throw new IommuException("the domain-id map service is not available: expected bundle iommu.core to be active");
@@ -844,7 +550,7 @@ public class IommuCommands {
         return m;
     }
 
-    private FlushService requireFlush() {
+    FlushService requireFlush() {
         FlushService f = flushService;
         if (f == null) {
             throw new IommuException("the flush service is not available: expected bundle iommu.flush to be active");

@@ -1,0 +1,181 @@
+package iommu.console;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+import iommu.api.DeviceAssignment;
+import iommu.api.DomainId;
+import iommu.api.DomainIdMap;
+import iommu.api.GuestId;
+import iommu.api.PciAddress;
+import iommu.api.Quoted;
+import iommu.api.dto.DeviceDTO;
+import iommu.api.dto.FlushReportDTO;
+import iommu.api.dto.GuestDTO;
+import iommu.api.dto.GuestDeviceDTO;
+import iommu.api.spi.DeviceContext;
+import iommu.api.spi.IommuUnit;
+import iommu.api.spi.Translation;
+import iommu.console.dto.FaultDTO;
+import iommu.console.dto.FlushDTO;
+import iommu.console.dto.GuestDetailDTO;
+import iommu.console.dto.TranslationDTO;
+
+/**
+ * What changes guests and their I/O: {@code attach}, {@code detach}, {@code map}, {@code unmap},
+ * {@code translate} and {@code flush}, their arguments checked before anything changes.
+ */
+final class GuestIo {
+
+    private final IommuCommands c;
+
+    GuestIo(IommuCommands commands) {
+        this.c = commands;
+    }
+
+    GuestDetailDTO attach(boolean allowReservedMemory, String guest, String... devices) {
+        GuestId id = GuestId.parse(guest);
+        List<PciAddress> addresses = parseDevices("attach", devices);
+        return c.guestDetail(c.requireAssignment().attach(id, addresses, allowReservedMemory));
+    }
+
+    String detach(String... devices) {
+        List<PciAddress> addresses = parseDevices("detach", devices);
+        DeviceAssignment da = c.requireAssignment();
+        // What each device was attached to, for the report: read before the detach.
+        List<GuestDTO> before = da.guests();
+        da.detach(addresses);
+        Table t = new Table("BDF", "GUEST", "UNIT", "DID").alignRight(1, 3);
+        for (PciAddress a : addresses) {
+            String bdf = a.toString();
+            Optional<Object[]> owner = ownerOf(before, bdf);
+            if (owner.isPresent()) {
+                Object[] o = owner.get();
+                t.row(bdf, o[0], o[1], o[2]);
+            } else {
+                t.row(bdf, null, null, null);
+            }
+        }
+        return "detached\n" + t.render();
+    }
+
+    String map(String guest, String iova, String hpa) {
+        return map(guest, iova, hpa, "1");
+    }
+
+    String map(String guest, String iova, String hpa, String pages) {
+        GuestId g = GuestId.parse(guest);
+        long from = Numbers.parse("IOVA", iova);
+        long host = Numbers.parse("host address", hpa);
+        long n = Numbers.pages(pages);
+        DeviceAssignment da = c.requireAssignment();
+        da.map(g, from, host, n);
+        return "mapped " + pagesText(n) + " of guest " + g + ": IOVA " + range(from, n) + " -> host " + range(host, n)
+                + " (" + unitsText(g) + ")";
+    }
+
+    String unmap(String guest, String iova) {
+        return unmap(guest, iova, "1");
+    }
+
+    String unmap(String guest, String iova, String pages) {
+        GuestId g = GuestId.parse(guest);
+        long from = Numbers.parse("IOVA", iova);
+        long n = Numbers.pages(pages);
+        c.requireAssignment().unmap(g, from, n);
+        return "unmapped " + pagesText(n) + " of guest " + g + ": IOVA " + range(from, n) + " (" + unitsText(g) + ")";
+    }
+
+    TranslationDTO translate(String bdf, String iova) {
+        PciAddress device = PciAddress.parse(bdf);
+        long address = Numbers.parse("IOVA", iova);
+        DeviceDTO d = c.findDevice(device);
+        IommuUnit unit = c.requireUnitService(d.unit);
+        Translation t = unit.translate(device, address);
+        Optional<DeviceContext> c = unit.context(device);
+        TranslationDTO r = new TranslationDTO();
+        r.bdf = device.toString();
+        r.unit = d.unit;
+        r.guest = c.map(x -> x.guest().value()).orElse(null);
+        r.did = c.map(x -> x.domainId().value()).orElse(null);
+        r.iova = t.iova();
+        if (t.isFault()) {
+            r.fault = new FaultDTO();
+            r.fault.reason = t.faultReason();
+            r.fault.description = t.fault();
+        } else {
+            r.hostAddress = t.hostAddress().getAsLong();
+        }
+        return r;
+    }
+
+    FlushDTO flush(String guest) {
+        GuestId g = GuestId.parse(guest);
+        return flushed(g, c.requireFlush().flushGuest(g));
+    }
+
+    FlushDTO flush(String guest, String iova, String pages) {
+        GuestId g = GuestId.parse(guest);
+        long from = Numbers.parse("IOVA", iova);
+        long n = Numbers.pages(pages);
+        return flushed(g, c.requireFlush().flushPages(g, from, n));
+    }
+
+    private static Optional<Object[]> ownerOf(List<GuestDTO> guests, String bdf) {
+        for (GuestDTO g : guests) {
+            if (g.devices == null) {
+                continue;
+            }
+            for (GuestDeviceDTO d : g.devices) {
+                if (bdf.equalsIgnoreCase(d.bdf)) {
+                    return Optional.of(new Object[] {g.guest, d.unit, d.did});
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    static List<PciAddress> parseDevices(String command, String... devices) {
+        if (devices == null || devices.length == 0) {
+            throw new IllegalArgumentException(command
+                    + ": missing device: expected one or more PCI addresses SSSS:BB:DD.F, e.g. 0000:3b:00.1");
+        }
+        Map<PciAddress, String> typed = new LinkedHashMap<>();
+        for (String d : devices) {
+            PciAddress a = PciAddress.parse(d);
+            String before = typed.putIfAbsent(a, d);
+            if (before != null) {
+                throw new IllegalArgumentException(command + ": device " + a + " is given twice (as " + Quoted.of(before)
+                        + " and " + Quoted.of(d) + "): expected each device once");
+            }
+        }
+        return new ArrayList<>(typed.keySet());
+    }
+
+    private static FlushDTO flushed(GuestId g, FlushReportDTO report) {
+        FlushDTO r = new FlushDTO();
+        r.guest = g.value();
+        r.invalidations = report == null || report.invalidations == null ? List.of() : List.copyOf(report.invalidations);
+        return r;
+    }
+
+    private String unitsText(GuestId g) {
+        DomainIdMap map = c.domainIdMap;
+        Map<String, DomainId> on = map == null ? Map.of() : new TreeMap<>(map.domainsOf(g));
+        return on.isEmpty() ? "on no unit yet: written to each unit where the guest gets a device"
+                : "on " + String.join(", ", on.keySet());
+    }
+
+    private static String pagesText(long n) {
+        return n + (n == 1 ? " page" : " pages");
+    }
+
+    private static String range(long from, long pages) {
+        long last = from + pages * 4096 - 1;
+        return Numbers.hex(from) + "-" + Numbers.hex(last);
+    }
+}
