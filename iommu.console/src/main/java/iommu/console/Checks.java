@@ -42,7 +42,7 @@ final class Checks {
     }
 
     String occupancy(String unit) {
-        return picture(IommuCommands.findUnit(c.requireAssignment().units(), unit));
+        return picture(Matching.unit(c.requireAssignment().units(), unit));
     }
 
     private String picture(UnitDTO u) {

@@ -40,7 +40,7 @@ final class GuestIo {
     GuestDetailDTO attach(boolean allowReservedMemory, String guest, String... devices) {
         GuestId id = GuestId.parse(guest);
         List<PciAddress> addresses = parseDevices("attach", devices);
-        return c.guestDetail(c.requireAssignment().attach(id, addresses, allowReservedMemory));
+        return Inspection.guestDetail(c.domainIdMap, c.requireAssignment().attach(id, addresses, allowReservedMemory));
     }
 
     String detach(String... devices) {

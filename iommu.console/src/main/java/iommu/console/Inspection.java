@@ -51,7 +51,7 @@ final class Inspection {
 
     UnitDetailDTO unit(String id) {
         DeviceAssignment da = c.requireAssignment();
-        UnitDTO u = IommuCommands.findUnit(da.units(), id);
+        UnitDTO u = Matching.unit(da.units(), id);
         Set<Integer> guests = new TreeSet<>();
         DomainIdMap map = c.domainIdMap;
         if (map != null) {
@@ -97,12 +97,12 @@ final class Inspection {
         }
         String found = Matching.one("guest", id, ids);
         GuestDTO g = guests.stream().filter(x -> Integer.toString(x.guest).equals(found)).findFirst().orElseThrow();
-        return c.guestDetail(g);
+        return guestDetail(c.domainIdMap, g);
     }
 
     UnitDomainsDTO domains(String unit) {
         DeviceAssignment da = c.requireAssignment();
-        UnitDTO u = IommuCommands.findUnit(da.units(), unit);
+        UnitDTO u = Matching.unit(da.units(), unit);
         Map<DomainId, GuestId> on = c.requireMap().domainsOn(u.id);
         Map<Integer, List<String>> devicesOf = new TreeMap<>();
         for (GuestDTO g : da.guests()) {
@@ -167,5 +167,24 @@ final class Inspection {
         r.restored = s.restored;
         r.problems = s.problems == null ? List.of() : List.copyOf(s.problems);
         return r;
+    }
+
+    /** A guest as {@code guest} and {@code attach} show it: its devices and its domain id on each unit. */
+    static GuestDetailDTO guestDetail(DomainIdMap map, GuestDTO g) {
+        GuestDetailDTO r = new GuestDetailDTO();
+        r.guest = g.guest;
+        r.devices = g.devices == null ? List.of() : List.copyOf(g.devices);
+        r.dids = domainIdsOf(map, g);
+        return r;
+    }
+
+    private static Map<String, Integer> domainIdsOf(DomainIdMap map, GuestDTO g) {
+        Map<String, Integer> out = new TreeMap<>();
+        if (map != null) {
+            map.domainsOf(new GuestId(g.guest)).forEach((u, d) -> out.put(u, d.value()));
+        } else if (g.devices != null) {
+            g.devices.forEach(d -> out.put(d.unit, d.did));
+        }
+        return out;
     }
 }

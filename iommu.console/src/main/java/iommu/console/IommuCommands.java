@@ -8,10 +8,8 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Supplier;
 
@@ -33,21 +31,17 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 import iommu.api.DeviceAssignment;
-import iommu.api.DomainId;
 import iommu.api.DomainIdMap;
 import iommu.api.FlushService;
-import iommu.api.GuestId;
 import iommu.api.IommuException;
 import iommu.api.PciAddress;
 import iommu.api.Quoted;
 import iommu.api.dto.DeviceDTO;
 import iommu.api.dto.DiscoveryDTO;
-import iommu.api.dto.GuestDTO;
 import iommu.api.dto.UnitDTO;
 import iommu.api.spi.AllocationStrategy;
 import iommu.api.spi.IommuUnit;
 import iommu.api.spi.PlatformDiscovery;
-import iommu.api.spi.UnitDescriptor;
 import iommu.console.dto.DiscoveredDTO;
 import iommu.console.dto.GuestDetailDTO;
 
@@ -108,7 +102,7 @@ public class IommuCommands {
     // Seams: the registry as tests replace it.
     Supplier<List<StrategyService>> strategyServices = this::registeredStrategies;
     Supplier<List<PlatformDiscovery>> discoveryServices = this::registeredDiscoveries;
-    Supplier<PrintStream> err = IommuCommands::stderr;
+    Supplier<PrintStream> err = Progress::stderr;
 
     private volatile ServiceRegistration<?> gogo;
 
@@ -313,7 +307,7 @@ public class IommuCommands {
     @Descriptor("unregister a unit that has no attached device (its vendor's discovery forgets it)")
     public String forget(@Descriptor("unit id, e.g. dmar5, or a unique part of one") String unit) {
         DeviceAssignment da = requireAssignment();
-        UnitDTO u = findUnit(da.units(), unit);
+        UnitDTO u = Matching.unit(da.units(), unit);
         PlatformDiscovery d = discoveryServices.get().stream().filter(x -> u.vendor.equals(x.vendor())).findFirst()
                 .orElseThrow(() -> new IommuException("cannot forget unit " + u.id + ": no platform discovery of vendor '"
                         + u.vendor + "' is present (expected its vendor bundle to register PlatformDiscovery)"));
@@ -471,45 +465,6 @@ public class IommuCommands {
         return out;
     }
 
-    static List<UnitDescriptor> descriptors(List<UnitDTO> units) {
-        List<UnitDescriptor> out = new ArrayList<>();
-        for (UnitDTO u : units) {
-            Set<DomainId> reserved = new TreeSet<>();
-            if (u.reserved != null) {
-                for (int r : u.reserved) {
-                    reserved.add(DomainId.of(r));
-                }
-            }
-            out.add(new UnitDescriptor(u.id, u.domainIds, reserved));
-        }
-        return out;
-    }
-
-    GuestDetailDTO guestDetail(GuestDTO g) {
-        GuestDetailDTO r = new GuestDetailDTO();
-        r.guest = g.guest;
-        r.devices = g.devices == null ? List.of() : List.copyOf(g.devices);
-        r.dids = domainIdsOf(g);
-        return r;
-    }
-
-    Map<String, Integer> domainIdsOf(GuestDTO g) {
-        Map<String, Integer> out = new TreeMap<>();
-        DomainIdMap map = domainIdMap;
-        if (map != null) {
-            map.domainsOf(new GuestId(g.guest)).forEach((u, d) -> out.put(u, d.value()));
-        } else if (g.devices != null) {
-            g.devices.forEach(d -> out.put(d.unit, d.did));
-        }
-        return out;
-    }
-
-    static UnitDTO findUnit(List<UnitDTO> units, String typed) {
-        List<String> ids = units.stream().map(u -> u.id).toList();
-        String id = Matching.one("unit", typed, ids);
-        return units.stream().filter(u -> u.id.equals(id)).findFirst().orElseThrow();
-    }
-
     DeviceDTO findDevice(PciAddress device) {
         String bdf = device.toString();
         for (DeviceDTO d : requireAssignment().devices()) {
@@ -558,16 +513,4 @@ public class IommuCommands {
         return f;
     }
 
-    /** Standard error of the running command (Gogo redirects it per command), else the process's. */
-    static PrintStream stderr() {
-        try {
-            org.apache.felix.service.command.Process p = org.apache.felix.service.command.Process.Utils.current();
-            if (p != null) {
-                return p.err();
-            }
-        } catch (RuntimeException | LinkageError e) {
-            // not inside a Gogo command
-        }
-        return System.err;
-    }
 }

@@ -5,8 +5,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 import iommu.api.DeviceAssignment;
+import iommu.api.DomainId;
 import iommu.api.dto.UnitDTO;
 import iommu.api.spi.CapacityEstimate;
 import iommu.api.spi.UnitDescriptor;
@@ -32,7 +34,7 @@ final class Planning {
     StrategyListDTO strategies() {
         DeviceAssignment da = c.assignment;
         Optional<String> bound = da == null ? Optional.empty() : da.strategy();
-        List<UnitDescriptor> descriptors = da == null ? List.of() : IommuCommands.descriptors(da.units());
+        List<UnitDescriptor> descriptors = da == null ? List.of() : descriptors(da.units());
         StrategyListDTO r = new StrategyListDTO();
         r.strategies = new ArrayList<>();
         Set<String> boundShown = new LinkedHashSet<>();
@@ -52,7 +54,7 @@ final class Planning {
     CapacityDTO capacity(String devicesPerGuest) {
         int n = Numbers.positiveInt("devices per guest", devicesPerGuest);
         List<UnitDTO> units = c.requireAssignment().units();
-        List<UnitDescriptor> descriptors = IommuCommands.descriptors(units);
+        List<UnitDescriptor> descriptors = descriptors(units);
         List<UnitLoad> loads = new ArrayList<>();
         for (int i = 0; i < units.size(); i++) {
             loads.add(new UnitLoad(descriptors.get(i), units.get(i).devices));
@@ -86,5 +88,19 @@ final class Planning {
             }
         }
         return r;
+    }
+
+    static List<UnitDescriptor> descriptors(List<UnitDTO> units) {
+        List<UnitDescriptor> out = new ArrayList<>();
+        for (UnitDTO u : units) {
+            Set<DomainId> reserved = new TreeSet<>();
+            if (u.reserved != null) {
+                for (int r : u.reserved) {
+                    reserved.add(DomainId.of(r));
+                }
+            }
+            out.add(new UnitDescriptor(u.id, u.domainIds, reserved));
+        }
+        return out;
     }
 }
