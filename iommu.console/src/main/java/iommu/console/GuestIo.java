@@ -37,13 +37,13 @@ final class GuestIo {
         this.c = commands;
     }
 
-    GuestDetailDTO attach(boolean allowReservedMemory, String guest, String... devices) {
-        GuestId id = GuestId.parse(guest);
+    GuestDetailDTO attach(boolean allowReservedMemory, GuestArgument guest, DeviceArgument... devices) {
+        GuestId id = guest.value();
         List<PciAddress> addresses = parseDevices("attach", devices);
         return Inspection.guestDetail(c.domainIdMap, c.requireAssignment().attach(id, addresses, allowReservedMemory));
     }
 
-    String detach(String... devices) {
+    String detach(DeviceArgument... devices) {
         List<PciAddress> addresses = parseDevices("detach", devices);
         DeviceAssignment da = c.requireAssignment();
         // What each device was attached to, for the report: read before the detach.
@@ -63,12 +63,12 @@ final class GuestIo {
         return "detached\n" + t.render();
     }
 
-    String map(String guest, String iova, String hpa) {
+    String map(GuestArgument guest, String iova, String hpa) {
         return map(guest, iova, hpa, "1");
     }
 
-    String map(String guest, String iova, String hpa, String pages) {
-        GuestId g = GuestId.parse(guest);
+    String map(GuestArgument guest, String iova, String hpa, String pages) {
+        GuestId g = guest.value();
         long from = Numbers.parse("IOVA", iova);
         long host = Numbers.parse("host address", hpa);
         long n = Numbers.pages(pages);
@@ -78,20 +78,20 @@ final class GuestIo {
                 + " (" + unitsText(g) + ")";
     }
 
-    String unmap(String guest, String iova) {
+    String unmap(GuestArgument guest, String iova) {
         return unmap(guest, iova, "1");
     }
 
-    String unmap(String guest, String iova, String pages) {
-        GuestId g = GuestId.parse(guest);
+    String unmap(GuestArgument guest, String iova, String pages) {
+        GuestId g = guest.value();
         long from = Numbers.parse("IOVA", iova);
         long n = Numbers.pages(pages);
         c.requireAssignment().unmap(g, from, n);
         return "unmapped " + pagesText(n) + " of guest " + g + ": IOVA " + range(from, n) + " (" + unitsText(g) + ")";
     }
 
-    TranslationDTO translate(String bdf, String iova) {
-        PciAddress device = PciAddress.parse(bdf);
+    TranslationDTO translate(DeviceArgument bdf, String iova) {
+        PciAddress device = bdf.value();
         long address = Numbers.parse("IOVA", iova);
         DeviceDTO d = c.findDevice(device);
         IommuUnit unit = c.requireUnitService(d.unit);
@@ -113,13 +113,13 @@ final class GuestIo {
         return r;
     }
 
-    FlushDTO flush(String guest) {
-        GuestId g = GuestId.parse(guest);
+    FlushDTO flush(GuestArgument guest) {
+        GuestId g = guest.value();
         return flushed(g, c.requireFlush().flushGuest(g));
     }
 
-    FlushDTO flush(String guest, String iova, String pages) {
-        GuestId g = GuestId.parse(guest);
+    FlushDTO flush(GuestArgument guest, String iova, String pages) {
+        GuestId g = guest.value();
         long from = Numbers.parse("IOVA", iova);
         long n = Numbers.pages(pages);
         return flushed(g, c.requireFlush().flushPages(g, from, n));
@@ -139,18 +139,18 @@ final class GuestIo {
         return Optional.empty();
     }
 
-    static List<PciAddress> parseDevices(String command, String... devices) {
+    static List<PciAddress> parseDevices(String command, DeviceArgument... devices) {
         if (devices == null || devices.length == 0) {
             throw new IllegalArgumentException(command
                     + ": missing device: expected one or more PCI addresses SSSS:BB:DD.F, e.g. 0000:3b:00.1");
         }
         Map<PciAddress, String> typed = new LinkedHashMap<>();
-        for (String d : devices) {
-            PciAddress a = PciAddress.parse(d);
-            String before = typed.putIfAbsent(a, d);
+        for (DeviceArgument d : devices) {
+            PciAddress a = d.value();
+            String before = typed.putIfAbsent(a, d.typed);
             if (before != null) {
                 throw new IllegalArgumentException(command + ": device " + a + " is given twice (as " + Quoted.of(before)
-                        + " and " + Quoted.of(d) + "): expected each device once");
+                        + " and " + Quoted.of(d.typed) + "): expected each device once");
             }
         }
         return new ArrayList<>(typed.keySet());

@@ -129,8 +129,8 @@ final class Inspection {
         return r;
     }
 
-    ContextEntryDTO ctx(String bdf) {
-        PciAddress device = PciAddress.parse(bdf);
+    ContextEntryDTO ctx(DeviceArgument bdf) {
+        PciAddress device = bdf.value();
         DeviceDTO d = c.findDevice(device);
         ContextEntryDTO r = new ContextEntryDTO();
         r.bdf = device.toString();

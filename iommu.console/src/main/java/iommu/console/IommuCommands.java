@@ -182,14 +182,14 @@ public class IommuCommands {
     public GuestDetailDTO attach(
             @Descriptor("also attach devices for which firmware reserves memory (RMRR/IVMD), which are refused otherwise")
             @Parameter(names = "--allow-reserved-memory", presentValue = "true", absentValue = "false") boolean allowReservedMemory,
-            @Descriptor("guest id, a decimal number 1..32751") String guest,
-            @Descriptor("PCI addresses of the devices, SSSS:BB:DD.F in hexadecimal, e.g. 0000:3b:00.1") String... devices) {
+            @Descriptor("guest id, a decimal number 1..32751") GuestArgument guest,
+            @Descriptor("PCI addresses of the devices, SSSS:BB:DD.F in hexadecimal, e.g. 0000:3b:00.1") DeviceArgument... devices) {
         return guestIo.attach(allowReservedMemory, guest, devices);
     }
 
     @Descriptor("detach PCI devices from their guests (all or none); prints what was detached")
     public String detach(
-            @Descriptor("PCI addresses of the devices, SSSS:BB:DD.F in hexadecimal, e.g. 0000:3b:00.1") String... devices) {
+            @Descriptor("PCI addresses of the devices, SSSS:BB:DD.F in hexadecimal, e.g. 0000:3b:00.1") DeviceArgument... devices) {
         return guestIo.detach(devices);
     }
 
@@ -207,7 +207,7 @@ public class IommuCommands {
     public Object ctx(
             @Descriptor("print JSON (one object) instead of text")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor("PCI address of the device, SSSS:BB:DD.F, e.g. 0000:3b:00.2") String bdf) {
+            @Descriptor("PCI address of the device, SSSS:BB:DD.F, e.g. 0000:3b:00.2") DeviceArgument bdf) {
         return Json.or(json, inspection.ctx(bdf));
     }
 
@@ -215,7 +215,7 @@ public class IommuCommands {
 
     @Descriptor("map 4 KiB pages of a guest's I/O space (IOVA to host-physical address) on every unit where it holds a domain id, now and later")
     public String map(
-            @Descriptor("guest id, 1..32751") String guest,
+            @Descriptor("guest id, 1..32751") GuestArgument guest,
             @Descriptor("first I/O virtual address, 4 KiB aligned: decimal or hexadecimal with 0x") String iova,
             @Descriptor("first host-physical address, 4 KiB aligned: decimal or hexadecimal with 0x") String hpa) {
         return guestIo.map(guest, iova, hpa);
@@ -223,7 +223,7 @@ public class IommuCommands {
 
     @Descriptor("map PAGES 4 KiB pages of a guest's I/O space (IOVA to host-physical address) on every unit where it holds a domain id, now and later")
     public String map(
-            @Descriptor("guest id, 1..32751") String guest,
+            @Descriptor("guest id, 1..32751") GuestArgument guest,
             @Descriptor("first I/O virtual address, 4 KiB aligned: decimal or hexadecimal with 0x") String iova,
             @Descriptor("first host-physical address, 4 KiB aligned: decimal or hexadecimal with 0x") String hpa,
             @Descriptor("number of 4 KiB pages, 1 or more") String pages) {
@@ -232,14 +232,14 @@ public class IommuCommands {
 
     @Descriptor("unmap one 4 KiB page of a guest's I/O space and wait until the units invalidated it")
     public String unmap(
-            @Descriptor("guest id, 1..32751") String guest,
+            @Descriptor("guest id, 1..32751") GuestArgument guest,
             @Descriptor("I/O virtual address, 4 KiB aligned: decimal or hexadecimal with 0x") String iova) {
         return guestIo.unmap(guest, iova);
     }
 
     @Descriptor("unmap PAGES 4 KiB pages of a guest's I/O space and wait until the units invalidated them (pages not mapped are skipped)")
     public String unmap(
-            @Descriptor("guest id, 1..32751") String guest,
+            @Descriptor("guest id, 1..32751") GuestArgument guest,
             @Descriptor("first I/O virtual address, 4 KiB aligned: decimal or hexadecimal with 0x") String iova,
             @Descriptor("number of 4 KiB pages, 1 or more") String pages) {
         return guestIo.unmap(guest, iova, pages);
@@ -249,7 +249,7 @@ public class IommuCommands {
     public Object translate(
             @Descriptor("print JSON (one object; hostAddress null and fault set on a fault) instead of text")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor("PCI address of the device, SSSS:BB:DD.F") String bdf,
+            @Descriptor("PCI address of the device, SSSS:BB:DD.F") DeviceArgument bdf,
             @Descriptor("I/O virtual address: decimal or hexadecimal with 0x") String iova) {
         return Json.or(json, guestIo.translate(bdf, iova));
     }
@@ -258,7 +258,7 @@ public class IommuCommands {
     public Object flush(
             @Descriptor("print JSON (the invalidations issued) instead of a table")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor("guest id, 1..32751") String guest) {
+            @Descriptor("guest id, 1..32751") GuestArgument guest) {
         return Json.or(json, guestIo.flush(guest));
     }
 
@@ -266,7 +266,7 @@ public class IommuCommands {
     public Object flush(
             @Descriptor("print JSON (the invalidations issued) instead of a table")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor("guest id, 1..32751") String guest,
+            @Descriptor("guest id, 1..32751") GuestArgument guest,
             @Descriptor("first I/O virtual address: decimal or hexadecimal with 0x") String iova,
             @Descriptor("number of 4 KiB pages, 1 or more") String pages) {
         return Json.or(json, guestIo.flush(guest, iova, pages));

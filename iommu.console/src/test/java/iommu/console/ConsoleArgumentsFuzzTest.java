@@ -96,6 +96,9 @@ class ConsoleArgumentsFuzzTest {
     /** The commands, in {@link IommuCommands#USAGE} order (new commands are appended there). */
     static final List<String> NAMES = List.copyOf(CommandList.USAGE.keySet());
 
+    /** The console's converter, which Gogo asks for the commands' typed arguments. */
+    static final ConsoleConverter CONVERTER = new ConsoleConverter();
+
     /** Option words, as typed. */
     static final List<String> OPTIONS = List.of("--json", "--allow-reserved-memory", "--devices-per-guest");
 
@@ -120,8 +123,15 @@ class ConsoleArgumentsFuzzTest {
     /** Per command, its public methods, fewest parameters first. */
     static final Map<String, List<Method>> METHODS = commandMethods();
 
-    static final CommandSession GOGO = new CommandProcessorImpl(new ThreadIOImpl())
-            .createSession(InputStream.nullInputStream(), OutputStream.nullOutputStream(), OutputStream.nullOutputStream());
+    /** A Gogo session with the console's converter, as the shell has it. */
+    static final CommandSession GOGO = gogo();
+
+    private static CommandSession gogo() {
+        CommandProcessorImpl processor = new CommandProcessorImpl(new ThreadIOImpl());
+        processor.addConverter(CONVERTER);
+        return processor.createSession(InputStream.nullInputStream(), OutputStream.nullOutputStream(),
+                OutputStream.nullOutputStream());
+    }
 
     @FuzzTest(maxDuration = "5m")
     void commands(FuzzedDataProvider data) throws Exception {
@@ -269,6 +279,14 @@ class ConsoleArgumentsFuzzTest {
                     words[w] = word(data);
                 }
                 args[i] = words;
+            } else if (types[i] == DeviceArgument.class || types[i] == GuestArgument.class) {
+                args[i] = CONVERTER.convert(types[i], word(data)); // as Gogo has the console's converter make it
+            } else if (types[i] == DeviceArgument[].class) {
+                DeviceArgument[] words = new DeviceArgument[data.consumeInt(0, 4)];
+                for (int w = 0; w < words.length; w++) {
+                    words[w] = (DeviceArgument) CONVERTER.convert(DeviceArgument.class, word(data));
+                }
+                args[i] = words;
             } else {
                 throw new AssertionError(m + ": parameter type " + types[i] + " is not fuzzed yet");
             }
@@ -284,6 +302,10 @@ class ConsoleArgumentsFuzzTest {
                 out.add(s);
             } else if (a instanceof String[] ss) {
                 out.addAll(Arrays.asList(ss));
+            } else if (a instanceof Argument<?> t) {
+                out.add(t.typed);
+            } else if (a instanceof Argument<?>[] ts) {
+                Arrays.stream(ts).forEach(t -> out.add(t.typed));
             }
         }
         return out;

@@ -147,7 +147,7 @@ class HelpersTest {
 
     @Test
     void converterPrintsResultsAsTablesAndDtosOnOneLine() throws Exception {
-        ResultConverter c = new ResultConverter();
+        ConsoleConverter c = new ConsoleConverter();
         DeviceDTO d = new DeviceDTO();
         d.bdf = "0000:3b:00.1";
         d.unit = "dmar0";
@@ -162,6 +162,16 @@ class HelpersTest {
         assertThat(c.format(d, Converter.INSPECT, null)).isNull();
         assertThat(c.format("text", Converter.INSPECT, null)).isNull();
         assertThat(c.convert(String.class, "x")).isNull();
+        // the typed arguments: a malformed word is said when the command takes it, in the parser's words
+        assertThat(((DeviceArgument) c.convert(DeviceArgument.class, "3b:00.1")).value())
+                .isEqualTo(iommu.api.PciAddress.parse("0000:3b:00.1"));
+        assertThat(((GuestArgument) c.convert(GuestArgument.class, "7")).value().value()).isEqualTo(7);
+        DeviceArgument bad = (DeviceArgument) c.convert(DeviceArgument.class, "zz");
+        org.assertj.core.api.Assertions.assertThatThrownBy(bad::value).isExactlyInstanceOf(IllegalArgumentException.class)
+                .hasMessage("malformed PCI address 'zz': expected SSSS:BB:DD.F in hexadecimal, e.g. 0000:3b:00.1");
+        org.assertj.core.api.Assertions.assertThatThrownBy(((GuestArgument) c.convert(GuestArgument.class, "0"))::value)
+                .hasMessageContaining("guest id 0 is the host");
+        assertThat(c.convert(GuestArgument.class, new Object())).isNull();
     }
 
     @Test

@@ -77,6 +77,16 @@ class IommuCommandsTest {
         return JsonParser.parseString(Formats.text(result));
     }
 
+    /** A guest id as the console's converter makes it from the word typed. */
+    static GuestArgument g(String typed) {
+        return new GuestArgument(typed);
+    }
+
+    /** A device as the console's converter makes it from the word typed. */
+    static DeviceArgument d(String typed) {
+        return new DeviceArgument(typed);
+    }
+
     /** What the shell prints for a result: its format's text (or the string a command returned). */
     static String text(Object result) {
         return result instanceof String s ? s : Formats.text(result);
@@ -115,7 +125,7 @@ class IommuCommandsTest {
 
     @Test
     void unitShowsDecodedRegistersAndUsage() {
-        cmd.attach(false, "4", "0000:3b:00.1");
+        cmd.attach(false, g("4"), d("0000:3b:00.1"));
         String text = text(cmd.unit(false, "dmar0"));
         assertThat(text).contains("unit             dmar0", "domain ids       256 (1 used, 1 reserved: 0, 254 free)",
                 "devices          4 (1 attached)", "guests           4", "CAP.ND  2", "CAP.CM  false");
@@ -143,8 +153,8 @@ class IommuCommandsTest {
 
     @Test
     void guestShowsDevicesAndItsDomainIdPerUnit() {
-        cmd.attach(false, "12", "0000:3b:00.1", "0000:5e:00.0");
-        cmd.attach(false, "31", "0000:3b:00.2");
+        cmd.attach(false, g("12"), d("0000:3b:00.1"), d("0000:5e:00.0"));
+        cmd.attach(false, g("31"), d("0000:3b:00.2"));
         String text = text(cmd.guest(false, "12"));
         assertThat(text).startsWith("guest 12: 2 devices on 2 units (dmar0 DID 1, dmar1 DID 1)\nGUEST")
                 .contains("0000:3b:00.1", "0000:5e:00.0");
@@ -170,58 +180,89 @@ class IommuCommandsTest {
 
     @Test
     void attachPrintsTheGuestsDevicesWithDids() {
-        String out = text(cmd.attach(false, "4", "0000:3b:00.1", "5e:00.0"));
+        String out = text(cmd.attach(false, g("4"), d("0000:3b:00.1"), d("5e:00.0")));
         assertThat(out.split("\n")).hasSize(4);
         assertThat(out).contains("0000:3b:00.1", "dmar0", "0000:5e:00.0", "dmar1");
     }
 
     @Test
     void attachOfReservedMemoryNeedsTheOverride() {
-        assertThatThrownBy(() -> cmd.attach(false, "4", "0000:5e:00.3"))
+        assertThatThrownBy(() -> cmd.attach(false, g("4"), d("0000:5e:00.3")))
                 .isInstanceOf(IommuException.class).hasMessageContaining("reserved-memory override");
-        assertThat(cmd.attach(true, "4", "0000:5e:00.3").devices).hasSize(1);
+        assertThat(cmd.attach(true, g("4"), d("0000:5e:00.3")).devices).hasSize(1);
     }
 
     @Test
     void detachReportsWhatItDetached() {
-        cmd.attach(false, "4", "0000:3b:00.1");
-        String out = cmd.detach("0000:3b:00.1");
+        cmd.attach(false, g("4"), d("0000:3b:00.1"));
+        String out = cmd.detach(d("0000:3b:00.1"));
         assertThat(out).startsWith("detached\n").contains("0000:3b:00.1", "dmar0");
         assertThat(da.owner).isEmpty();
     }
 
     @Test
     void badArgumentsAreOneLineErrorsAndChangeNothing() {
-        assertThatThrownBy(() -> cmd.attach(false, "0", "0000:3b:00.1"))
+        assertThatThrownBy(() -> cmd.attach(false, g("0"), d("0000:3b:00.1")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("host");
-        assertThatThrownBy(() -> cmd.attach(false, "x", "0000:3b:00.1"))
+        assertThatThrownBy(() -> cmd.attach(false, g("x"), d("0000:3b:00.1")))
                 .hasMessageContaining("malformed guest id 'x'");
-        assertThatThrownBy(() -> cmd.attach(false, "1", "0000:3b:00.1", "nonsense"))
+        assertThatThrownBy(() -> cmd.attach(false, g("1"), d("0000:3b:00.1"), d("nonsense")))
                 .hasMessageContaining("malformed PCI address 'nonsense'");
-        assertThatThrownBy(() -> cmd.attach(false, "1"))
+        assertThatThrownBy(() -> cmd.attach(false, g("1")))
                 .hasMessageContaining("missing device");
         assertThatThrownBy(() -> cmd.detach())
                 .hasMessageContaining("missing device");
         assertThat(da.owner).isEmpty();
     }
 
+    /** Through Gogo, as the shell runs them: the converter types the words, the errors stay the parsers' own. */
+    @Test
+    void typedArgumentsKeepTheirOneLineErrorsThroughGogo() throws Exception {
+        org.apache.felix.gogo.runtime.CommandProcessorImpl processor =
+                new org.apache.felix.gogo.runtime.CommandProcessorImpl(new org.apache.felix.gogo.runtime.threadio.ThreadIOImpl());
+        processor.addConverter(new ConsoleConverter());
+        for (String name : CommandList.names()) {
+            processor.addCommand(CommandList.SCOPE, cmd, name);
+        }
+        org.apache.felix.service.command.CommandSession gogo = processor.createSession(
+                java.io.InputStream.nullInputStream(), java.io.OutputStream.nullOutputStream(),
+                java.io.OutputStream.nullOutputStream());
+        assertThat(Formats.text(gogo.execute("attach 4 3b:00.1 0000:5e:00.0")))
+                .startsWith("guest 4: 2 devices on 2 units (dmar0 DID 1, dmar1 DID 1)");
+        assertThat(gogo.execute("detach 5e:00.0").toString()).startsWith("detached\n");
+        for (String[] c : List.of(
+                new String[] {"attach 1 not-a-bdf", "malformed PCI address 'not-a-bdf': expected SSSS:BB:DD.F in"
+                        + " hexadecimal, e.g. 0000:3b:00.1"},
+                new String[] {"attach x 0000:3b:00.2", "malformed guest id 'x': expected a decimal number 1..32751"},
+                new String[] {"map 0 0x1000 0x2000", "guest id 0 is the host"},
+                new String[] {"ctx zz", "malformed PCI address 'zz'"},
+                new String[] {"translate --json 0000:3b:00.0 0x1g", "malformed IOVA '0x1g'"},
+                new String[] {"flush 99999999999", "malformed guest id '99999999999'"},
+                new String[] {"detach", "detach: missing device"},
+                new String[] {"ctx", "ctx: no argument given: expected 'ctx [--json] BDF' (see 'help ctx')"})) {
+            assertThatThrownBy(() -> gogo.execute(c[0])).as(c[0])
+                    .satisfies(e -> assertThat(Errors.message(e)).startsWith(c[1]));
+        }
+        assertThat(da.byGuest()).containsOnlyKeys(4);
+    }
+
     /** Found by ConsoleArgumentsFuzzTest: a device given twice reached the service, whose answer the console left to it. */
     @Test
     void aDeviceGivenTwiceIsRefusedBeforeAnythingChanges() {
-        cmd.attach(false, "4", "0000:3b:00.0");
-        assertThatThrownBy(() -> cmd.detach("3b:00.0", "0000:3b:00.0"))
+        cmd.attach(false, g("4"), d("0000:3b:00.0"));
+        assertThatThrownBy(() -> cmd.detach(d("3b:00.0"), d("0000:3b:00.0")))
                 .isExactlyInstanceOf(IllegalArgumentException.class)
                 .hasMessage("detach: device 0000:3b:00.0 is given twice (as '3b:00.0' and '0000:3b:00.0'):"
                         + " expected each device once");
-        assertThatThrownBy(() -> cmd.attach(false, "5", "0000:3b:00.1", "0000:3B:00.1"))
+        assertThatThrownBy(() -> cmd.attach(false, g("5"), d("0000:3b:00.1"), d("0000:3B:00.1")))
                 .hasMessageStartingWith("attach: device 0000:3b:00.1 is given twice");
         assertThat(da.byGuest()).containsOnlyKeys(4);
     }
 
     @Test
     void attachingAnAttachedDeviceFailsWithTheServicesMessage() {
-        cmd.attach(false, "1", "0000:3b:00.1");
-        assertThatThrownBy(() -> cmd.attach(false, "2", "0000:3b:00.1"))
+        cmd.attach(false, g("1"), d("0000:3b:00.1"));
+        assertThatThrownBy(() -> cmd.attach(false, g("2"), d("0000:3b:00.1")))
                 .isInstanceOf(IommuException.class)
                 .hasMessageContaining("already attached");
     }
@@ -230,8 +271,8 @@ class IommuCommandsTest {
 
     @Test
     void domainsListsDidToGuestWithDevices() {
-        cmd.attach(false, "7", "0000:3b:00.0", "0000:3b:00.1");
-        cmd.attach(false, "9", "0000:3b:00.2");
+        cmd.attach(false, g("7"), d("0000:3b:00.0"), d("0000:3b:00.1"));
+        cmd.attach(false, g("9"), d("0000:3b:00.2"));
         String text = text(cmd.domains(false, "dmar0"));
         assertThat(text).startsWith("dmar0: 2 of 256 domain ids in use (reserved: 0)\nDID  GUEST  DEVICES  BDF")
                 .containsPattern("\\n  1      7        2  0000:3b:00.0 0000:3b:00.1")
@@ -246,88 +287,88 @@ class IommuCommandsTest {
 
     @Test
     void ctxShowsTheUnitsDecodedEntry() {
-        cmd.attach(false, "3", "0000:5e:00.1");
-        String text = text(cmd.ctx(false, "5e:00.1"));
+        cmd.attach(false, g("3"), d("0000:5e:00.1"));
+        String text = text(cmd.ctx(false, d("5e:00.1")));
         assertThat(text).contains("device  0000:5e:00.1", "unit    dmar1", "guest   3", "present  true", "did      1");
-        JsonObject j = json(cmd.ctx(true, "0000:3b:00.0")).getAsJsonObject();
+        JsonObject j = json(cmd.ctx(true, d("0000:3b:00.0"))).getAsJsonObject();
         assertThat(j.keySet()).containsExactly("bdf", "unit", "guest", "context");
         assertThat(j.get("guest").isJsonNull()).isTrue();
         assertThat(j.get("context").getAsJsonObject().get("present").getAsBoolean()).isFalse();
-        assertThatThrownBy(() -> cmd.ctx(false, "0000:99:00.0")).hasMessageContaining("unknown device 0000:99:00.0");
-        assertThatThrownBy(() -> cmd.ctx(false, "zz")).hasMessageContaining("malformed PCI address 'zz'");
+        assertThatThrownBy(() -> cmd.ctx(false, d("0000:99:00.0"))).hasMessageContaining("unknown device 0000:99:00.0");
+        assertThatThrownBy(() -> cmd.ctx(false, d("zz"))).hasMessageContaining("malformed PCI address 'zz'");
     }
 
     // ------------------------------------------------------------ map, unmap, translate, flush
 
     @Test
     void mapAndUnmapTakeHexOrDecimal() {
-        cmd.attach(false, "2", "0000:3b:00.0");
-        assertThat(cmd.map("2", "0x1000", "2097152", "2"))
+        cmd.attach(false, g("2"), d("0000:3b:00.0"));
+        assertThat(cmd.map(g("2"), "0x1000", "2097152", "2"))
                 .isEqualTo("mapped 2 pages of guest 2: IOVA 0x1000-0x2fff -> host 0x200000-0x201fff (on dmar0)");
-        assertThat(cmd.map("5", "4096", "0x3000"))
+        assertThat(cmd.map(g("5"), "4096", "0x3000"))
                 .startsWith("mapped 1 page of guest 5").endsWith("(on no unit yet: written to each unit where the guest gets a device)");
-        assertThat(cmd.unmap("2", "0x1000")).isEqualTo("unmapped 1 page of guest 2: IOVA 0x1000-0x1fff (on dmar0)");
+        assertThat(cmd.unmap(g("2"), "0x1000")).isEqualTo("unmapped 1 page of guest 2: IOVA 0x1000-0x1fff (on dmar0)");
         assertThat(da.mapped).containsExactly("map 2 1000 200000 2", "map 5 1000 3000 1", "unmap 2 1000 1");
     }
 
     @Test
     void mapErrorsNameTheArgument() {
-        assertThatThrownBy(() -> cmd.map("1", "zz", "0x1000")).hasMessage(
+        assertThatThrownBy(() -> cmd.map(g("1"), "zz", "0x1000")).hasMessage(
                 "malformed IOVA 'zz': expected a number, decimal or hexadecimal with 0x, e.g. 0x10000");
-        assertThatThrownBy(() -> cmd.map("1", "0x1000", "-1")).hasMessageContaining("malformed host address '-1'");
-        assertThatThrownBy(() -> cmd.map("1", "0x1000", "0x2000", "0")).hasMessageContaining("page count '0' out of range");
-        assertThatThrownBy(() -> cmd.map("1", "0x1001", "0x2000")).hasMessageContaining("not 4 KiB aligned");
-        assertThatThrownBy(() -> cmd.unmap("0", "0x1000")).hasMessageContaining("guest id 0 is the host");
-        assertThatThrownBy(() -> cmd.map("1", "0x10000000000000000", "0")).hasMessageContaining("out of range");
+        assertThatThrownBy(() -> cmd.map(g("1"), "0x1000", "-1")).hasMessageContaining("malformed host address '-1'");
+        assertThatThrownBy(() -> cmd.map(g("1"), "0x1000", "0x2000", "0")).hasMessageContaining("page count '0' out of range");
+        assertThatThrownBy(() -> cmd.map(g("1"), "0x1001", "0x2000")).hasMessageContaining("not 4 KiB aligned");
+        assertThatThrownBy(() -> cmd.unmap(g("0"), "0x1000")).hasMessageContaining("guest id 0 is the host");
+        assertThatThrownBy(() -> cmd.map(g("1"), "0x10000000000000000", "0")).hasMessageContaining("out of range");
         assertThat(da.mapped).isEmpty();
     }
 
     @Test
     void translateShowsTheAddressOrTheFaultAsAResult() {
-        cmd.attach(false, "2", "0000:3b:00.0");
-        TranslationDTO hit = (TranslationDTO) cmd.translate(false, "0000:3b:00.0", "0x1000");
+        cmd.attach(false, g("2"), d("0000:3b:00.0"));
+        TranslationDTO hit = (TranslationDTO) cmd.translate(false, d("0000:3b:00.0"), "0x1000");
         assertThat(hit.fault).isNull();
         assertThat(text(hit)).isEqualTo("0000:3b:00.0 on dmar0 (guest 2, DID 1): IOVA 0x1000 -> host 0x200000");
-        TranslationDTO fault = (TranslationDTO) cmd.translate(false, "0000:3b:00.0", "8192");
+        TranslationDTO fault = (TranslationDTO) cmd.translate(false, d("0000:3b:00.0"), "8192");
         assertThat(fault.fault).isNotNull();
         assertThat(text(fault)).endsWith("IOVA 0x2000 -> fault 0x6: PTE read access is not set");
-        JsonObject j = json(cmd.translate(true, "0000:3b:00.0", "0x2000")).getAsJsonObject();
+        JsonObject j = json(cmd.translate(true, d("0000:3b:00.0"), "0x2000")).getAsJsonObject();
         assertThat(j.keySet()).containsExactly("bdf", "unit", "guest", "did", "iova", "hostAddress", "fault");
         assertThat(j.get("hostAddress").isJsonNull()).isTrue();
         assertThat(j.get("fault").getAsJsonObject().get("reason").getAsInt()).isEqualTo(6);
-        JsonObject h = json(cmd.translate(true, "0000:3b:00.0", "0x1000")).getAsJsonObject();
+        JsonObject h = json(cmd.translate(true, d("0000:3b:00.0"), "0x1000")).getAsJsonObject();
         assertThat(h.get("hostAddress").getAsString()).isEqualTo("0x200000");
         assertThat(h.get("fault").isJsonNull()).isTrue();
-        assertThatThrownBy(() -> cmd.translate(false, "0000:3b:00.0", "x")).hasMessageContaining("malformed IOVA 'x'");
+        assertThatThrownBy(() -> cmd.translate(false, d("0000:3b:00.0"), "x")).hasMessageContaining("malformed IOVA 'x'");
     }
 
     @Test
     void flushPrintsWhatWasIssuedPerUnitAndGranularity() {
-        cmd.attach(false, "6", "0000:3b:00.0", "0000:5e:00.0");
-        String text = text(cmd.flush(false, "6"));
+        cmd.attach(false, g("6"), d("0000:3b:00.0"), d("0000:5e:00.0"));
+        String text = text(cmd.flush(false, g("6")));
         assertThat(text).startsWith("guest 6: 2 invalidations completed on 2 units (dmar0: domain=1; dmar1: domain=1)")
                 .contains("UNIT   GRANULARITY  DID");
-        JsonObject j = json(cmd.flush(true, "6", "0x4000", "4")).getAsJsonObject();
+        JsonObject j = json(cmd.flush(true, g("6"), "0x4000", "4")).getAsJsonObject();
         assertThat(j.keySet()).containsExactly("guest", "invalidations");
         JsonObject i = j.get("invalidations").getAsJsonArray().get(0).getAsJsonObject();
         assertThat(i.keySet()).containsExactly("unit", "granularity", "did", "bdf", "iova", "pages");
         assertThat(i.get("iova").getAsString()).isEqualTo("0x4000");
         assertThat(i.get("pages").getAsLong()).isEqualTo(4);
-        assertThat(text(cmd.flush(false, "8"))).isEqualTo("guest 8 holds no domain id: nothing to invalidate");
-        assertThatThrownBy(() -> cmd.flush(false, "6", "0x4000", "none")).hasMessageContaining("malformed page count");
+        assertThat(text(cmd.flush(false, g("8")))).isEqualTo("guest 8 holds no domain id: nothing to invalidate");
+        assertThatThrownBy(() -> cmd.flush(false, g("6"), "0x4000", "none")).hasMessageContaining("malformed page count");
     }
 
     @Test
     void withoutFlushServiceFlushSaysWhichBundle() {
         cmd.flushService = null;
-        assertThatThrownBy(() -> cmd.flush(false, "1")).hasMessageContaining("iommu.flush");
+        assertThatThrownBy(() -> cmd.flush(false, g("1"))).hasMessageContaining("iommu.flush");
     }
 
     // ------------------------------------------------------------ stats, strategies, capacity
 
     @Test
     void statsShowsDidsAndInvalidationsByGranularity() {
-        cmd.attach(false, "6", "0000:3b:00.0");
+        cmd.attach(false, g("6"), d("0000:3b:00.0"));
         String text = text(cmd.stats(false));
         assertThat(text.lines().findFirst().orElseThrow())
                 .matches("UNIT\\s+DIDS\\s+RESERVED\\s+USED\\s+FREE\\s+ALLOCATED\\s+RELEASED\\s+FAILED\\s+QUARANTINED"
@@ -409,8 +450,8 @@ class IommuCommandsTest {
 
     @Test
     void occupancyDrawsUsedReservedAndFree() {
-        cmd.attach(false, "6", "0000:3b:00.0");
-        cmd.attach(false, "7", "0000:3b:00.1");
+        cmd.attach(false, g("6"), d("0000:3b:00.0"));
+        cmd.attach(false, g("7"), d("0000:3b:00.1"));
         String pic = cmd.occupancy("dmar0");
         assertThat(pic.lines().toList()).containsExactly(
                 "dmar0: 256 domain ids, 2 used, 1 reserved, 253 free (one id a cell)",
@@ -469,7 +510,7 @@ class IommuCommandsTest {
     void forgetAsksTheUnitsVendorDiscovery() {
         assertThat(cmd.forget("dmar1")).isEqualTo("forgot unit dmar1 (vt-d): its 4 devices are no longer translated");
         assertThat(forgotten).containsExactly("dmar1");
-        cmd.attach(false, "1", "0000:3b:00.0");
+        cmd.attach(false, g("1"), d("0000:3b:00.0"));
         assertThatThrownBy(() -> cmd.forget("dmar0")).hasMessageContaining("has attached devices");
         assertThatThrownBy(() -> cmd.forget("dmar")).hasMessageContaining("ambiguous");
     }
@@ -502,7 +543,7 @@ class IommuCommandsTest {
 
     @Test
     void completionOffersWhatFitsThePosition() {
-        cmd.attach(false, "4", "0000:3b:00.1");
+        cmd.attach(false, g("4"), d("0000:3b:00.1"));
         assertThat(values(cmd.candidates("unit", List.of()))).containsExactly("dmar0", "dmar1");
         assertThat(values(cmd.candidates("unit", List.of("dmar0")))).isEmpty();
         assertThat(values(cmd.candidates("domains", List.of("--json")))).containsExactly("dmar0", "dmar1");
@@ -569,15 +610,15 @@ class IommuCommandsTest {
             switch (command) {
                 case 0 -> cmd.unit(false, a);
                 case 1 -> cmd.guest(false, a);
-                case 2 -> cmd.attach(false, a, b, c);
-                case 3 -> cmd.detach(a, b);
+                case 2 -> cmd.attach(false, g(a), d(b), d(c));
+                case 3 -> cmd.detach(d(a), d(b));
                 case 4 -> cmd.domains(false, a);
-                case 5 -> cmd.ctx(false, a);
-                case 6 -> cmd.map(a, b, c, "1");
-                case 7 -> cmd.map(a, b, c);
-                case 8 -> cmd.unmap(a, b, c);
-                case 9 -> cmd.translate(false, a, b);
-                case 10 -> cmd.flush(false, a, b, c);
+                case 5 -> cmd.ctx(false, d(a));
+                case 6 -> cmd.map(g(a), b, c, "1");
+                case 7 -> cmd.map(g(a), b, c);
+                case 8 -> cmd.unmap(g(a), b, c);
+                case 9 -> cmd.translate(false, d(a), b);
+                case 10 -> cmd.flush(false, g(a), b, c);
                 case 11 -> cmd.occupancy(a);
                 case 12 -> cmd.forget(a);
                 default -> cmd.capacity(false, a);

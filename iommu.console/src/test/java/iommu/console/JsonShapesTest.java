@@ -56,7 +56,8 @@ class JsonShapesTest {
                 new IommuCommands.StrategyService("global", "iommu.alloc.global", 0, Fakes.strategy("global")),
                 new IommuCommands.StrategyService("per-unit", "iommu.alloc.perunit", 0, Fakes.strategy("per-unit")));
         cmd.discoveryServices = () -> List.of(da.discovery(new ArrayList<>()));
-        cmd.attach(false, "4", "0000:3b:00.1", "0000:5e:00.0");
+        cmd.attach(false, IommuCommandsTest.g("4"), IommuCommandsTest.d("0000:3b:00.1"),
+                IommuCommandsTest.d("0000:5e:00.0"));
     }
 
     /** The README's shapes, by command: the code span of each "- NAME: `...`" line of the paragraph. */
@@ -82,9 +83,9 @@ class JsonShapesTest {
         results.put("guests", cmd.guests(true));
         results.put("guest", cmd.guest(true, "4"));
         results.put("domains", cmd.domains(true, "dmar0"));
-        results.put("ctx", cmd.ctx(true, "0000:3b:00.1"));
-        results.put("translate", cmd.translate(true, "0000:3b:00.1", "0x1000"));
-        results.put("flush", cmd.flush(true, "4", "0x1000", "1"));
+        results.put("ctx", cmd.ctx(true, IommuCommandsTest.d("0000:3b:00.1")));
+        results.put("translate", cmd.translate(true, IommuCommandsTest.d("0000:3b:00.1"), "0x1000"));
+        results.put("flush", cmd.flush(true, IommuCommandsTest.g("4"), "0x1000", "1"));
         results.put("stats", cmd.stats(true));
         results.put("strategies", cmd.strategies(true));
         results.put("capacity", cmd.capacity(true, "1"));
@@ -104,8 +105,8 @@ class JsonShapesTest {
     void addressesAreHexStringsAndMissingListsEmptyArrays() {
         JsonObject u = JsonParser.parseString(Formats.text(cmd.unit(true, "dmar1"))).getAsJsonObject();
         assertThat(u.get("registerBase").getAsString()).isEqualTo("0xfed91000");
-        JsonObject t = JsonParser.parseString(Formats.text(cmd.translate(true, "0000:3b:00.1", "0x1000")))
-                .getAsJsonObject();
+        Object translated = cmd.translate(true, IommuCommandsTest.d("0000:3b:00.1"), "0x1000");
+        JsonObject t = JsonParser.parseString(Formats.text(translated)).getAsJsonObject();
         assertThat(t.get("iova").getAsString()).isEqualTo("0x1000");
         DiscoveredDTO d = new DiscoveredDTO();
         JsonObject j = JsonParser.parseString(Formats.json(d)).getAsJsonObject();
