@@ -20,6 +20,8 @@ import iommu.api.dto.GuestDeviceDTO;
 import iommu.api.spi.DeviceContext;
 import iommu.api.spi.IommuUnit;
 import iommu.api.spi.Translation;
+import iommu.console.dto.DetachedDTO;
+import iommu.console.dto.DetachedDeviceDTO;
 import iommu.console.dto.FaultDTO;
 import iommu.console.dto.FlushDTO;
 import iommu.console.dto.GuestDetailDTO;
@@ -43,24 +45,25 @@ final class GuestIo {
         return Inspection.guestDetail(c.domainIdMap, c.requireAssignment().attach(id, addresses, allowReservedMemory));
     }
 
-    String detach(DeviceArgument... devices) {
+    DetachedDTO detach(DeviceArgument... devices) {
         List<PciAddress> addresses = parseDevices("detach", devices);
         DeviceAssignment da = c.requireAssignment();
         // What each device was attached to, for the report: read before the detach.
         List<GuestDTO> before = da.guests();
         da.detach(addresses);
-        Table t = new Table("BDF", "GUEST", "UNIT", "DID").alignRight(1, 3);
+        DetachedDTO r = new DetachedDTO();
+        r.devices = new ArrayList<>();
         for (PciAddress a : addresses) {
-            String bdf = a.toString();
-            Optional<Object[]> owner = ownerOf(before, bdf);
-            if (owner.isPresent()) {
-                Object[] o = owner.get();
-                t.row(bdf, o[0], o[1], o[2]);
-            } else {
-                t.row(bdf, null, null, null);
-            }
+            DetachedDeviceDTO d = new DetachedDeviceDTO();
+            d.bdf = a.toString();
+            ownerOf(before, d.bdf).ifPresent(o -> {
+                d.guest = o.guest;
+                d.unit = o.unit;
+                d.did = o.did;
+            });
+            r.devices.add(d);
         }
-        return "detached\n" + t.render();
+        return r;
     }
 
     String map(GuestArgument guest, String iova, String hpa) {
@@ -125,18 +128,22 @@ final class GuestIo {
         return flushed(g, c.requireFlush().flushPages(g, from, n));
     }
 
-    private static Optional<Object[]> ownerOf(List<GuestDTO> guests, String bdf) {
+    /** The guest holding the device and its entry there. */
+    private static Optional<Owner> ownerOf(List<GuestDTO> guests, String bdf) {
         for (GuestDTO g : guests) {
             if (g.devices == null) {
                 continue;
             }
             for (GuestDeviceDTO d : g.devices) {
                 if (bdf.equalsIgnoreCase(d.bdf)) {
-                    return Optional.of(new Object[] {g.guest, d.unit, d.did});
+                    return Optional.of(new Owner(g.guest, d.unit, d.did));
                 }
             }
         }
         return Optional.empty();
+    }
+
+    private record Owner(int guest, String unit, int did) {
     }
 
     static List<PciAddress> parseDevices(String command, DeviceArgument... devices) {

@@ -42,6 +42,7 @@ import iommu.api.dto.UnitDTO;
 import iommu.api.spi.AllocationStrategy;
 import iommu.api.spi.IommuUnit;
 import iommu.api.spi.PlatformDiscovery;
+import iommu.console.dto.DetachedDTO;
 import iommu.console.dto.DiscoveredDTO;
 import iommu.console.dto.GuestDetailDTO;
 
@@ -188,7 +189,7 @@ public class IommuCommands {
     }
 
     @Descriptor("detach PCI devices from their guests (all or none); prints what was detached")
-    public String detach(
+    public DetachedDTO detach(
             @Descriptor("PCI addresses of the devices, SSSS:BB:DD.F in hexadecimal, e.g. 0000:3b:00.1") DeviceArgument... devices) {
         return guestIo.detach(devices);
     }

@@ -121,7 +121,7 @@ class JsonShapesTest {
         d.source = "/plates/caf\u00e9-\u20ac-\u4e2d.txt";
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream latin1 = new PrintStream(bytes, true, StandardCharsets.ISO_8859_1);
-        LauncherMain.print(null, latin1, new Json(d));
+        CommandRunner.print(null, latin1, new Json(d));
         String written = bytes.toString(StandardCharsets.UTF_8);
         assertThat(written).contains("\"source\": \"/plates/caf\u00e9-\u20ac-\u4e2d.txt\"").endsWith("}"
                 + System.lineSeparator());
