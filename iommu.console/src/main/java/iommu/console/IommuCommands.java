@@ -5,8 +5,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -17,7 +15,6 @@ import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -35,15 +32,11 @@ import iommu.api.DomainIdMap;
 import iommu.api.FlushService;
 import iommu.api.IommuException;
 import iommu.api.PciAddress;
-import iommu.api.Quoted;
 import iommu.api.dto.DeviceDTO;
-import iommu.api.dto.DiscoveryDTO;
-import iommu.api.dto.UnitDTO;
 import iommu.api.spi.AllocationStrategy;
 import iommu.api.spi.IommuUnit;
 import iommu.api.spi.PlatformDiscovery;
 import iommu.console.dto.DetachedDTO;
-import iommu.console.dto.DiscoveredDTO;
 import iommu.console.dto.GuestDetailDTO;
 
 /**
@@ -112,6 +105,7 @@ public class IommuCommands {
     private final GuestIo guestIo = new GuestIo(this);
     private final Planning planning = new Planning(this);
     private final Checks checks = new Checks(this);
+    private final PlatformChanges platformChanges = new PlatformChanges(this);
 
     @Activate
     void activate(ComponentContext context) {
@@ -133,7 +127,7 @@ public class IommuCommands {
         }
     }
 
-    private BundleContext bundleContext() {
+    BundleContext bundleContext() {
         ComponentContext cc = componentContext;
         return cc == null ? null : cc.getBundleContext();
     }
@@ -287,33 +281,12 @@ public class IommuCommands {
             @Descriptor("print JSON (one object) instead of text")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor("path of the DMAR table, sysfs directory or platform file") String path) {
-        Path p = Discoveries.resolve(session, path);
-        PlatformDiscovery d = discoveryFor(p);
-        Set<String> before = presentUnitIds();
-        DiscoveryDTO dto;
-        try (Progress progress = Progress.start(err.get(), "discovering " + p,
-                () -> newUnits(before) + " units registered so far")) {
-            dto = d.discover(p);
-        }
-        DiscoveredDTO r = new DiscoveredDTO();
-        r.source = dto.source;
-        r.format = dto.format;
-        r.vendor = d.vendor();
-        r.units = dto.units == null ? List.of() : List.copyOf(dto.units);
-        r.devices = dto.devices;
-        r.warnings = dto.warnings == null ? List.of() : List.copyOf(dto.warnings);
-        return Json.or(json, r);
+        return Json.or(json, platformChanges.discover(Discoveries.resolve(session, path)));
     }
 
     @Descriptor("unregister a unit that has no attached device (its vendor's discovery forgets it)")
     public String forget(@Descriptor("unit id, e.g. dmar5, or a unique part of one") String unit) {
-        DeviceAssignment da = requireAssignment();
-        UnitDTO u = Matching.unit(da.units(), unit);
-        PlatformDiscovery d = discoveryServices.get().stream().filter(x -> u.vendor.equals(x.vendor())).findFirst()
-                .orElseThrow(() -> new IommuException("cannot forget unit " + u.id + ": no platform discovery of vendor '"
-                        + u.vendor + "' is present (expected its vendor bundle to register PlatformDiscovery)"));
-        d.forget(u.id);
-        return "forgot unit " + u.id + " (" + u.vendor + "): its " + u.devices + " devices are no longer translated";
+        return platformChanges.forget(unit);
     }
 
     /** The discovery that reads the path: the first (highest ranking) that recognizes it. */
@@ -345,12 +318,7 @@ public class IommuCommands {
     @Descriptor("select the domain-id allocation strategy (guests keep their devices); waits until iommu.core bound it, showing progress of a long renumbering on stderr")
     public String strategy(
             @Descriptor("strategy name, one of the registered AllocationStrategy services, e.g. global or per-unit") String name) {
-        StrategySwitch sw = strategySwitch();
-        String shown = Quoted.of(name == null ? null : name.trim());
-        try (Progress progress = Progress.start(err.get(), "switching to strategy " + shown);
-                RenumberingTap tap = RenumberingTap.open(bundleContext(), progress::status)) {
-            return sw.switchTo(name);
-        }
+        return planning.switchTo(name);
     }
 
     @Descriptor("list the allocation strategy services: name, bundle, service ranking, whether bound, the capacity it would give on the units present")
@@ -428,42 +396,11 @@ public class IommuCommands {
     }
 
     private List<StrategyService> registeredStrategies() {
-        ComponentContext cc = componentContext;
-        List<StrategyService> out = new ArrayList<>();
-        if (cc == null) {
-            return out;
-        }
-        for (ServiceReference<AllocationStrategy> ref : strategies) {
-            AllocationStrategy s = (AllocationStrategy) cc.locateService("strategies", ref);
-            if (s == null) {
-                continue;
-            }
-            Object name = ref.getProperty(AllocationStrategy.NAME);
-            Object ranking = ref.getProperty(Constants.SERVICE_RANKING);
-            String bundle = ref.getBundle() == null ? "?" : ref.getBundle().getSymbolicName();
-            out.add(new StrategyService(name == null ? s.name() : String.valueOf(name), bundle,
-                    ranking instanceof Integer r ? r : 0, s));
-        }
-        out.sort(Comparator.comparing(StrategyService::name).thenComparing(StrategyService::ranking,
-                Comparator.reverseOrder()));
-        return out;
+        return Registry.strategies(componentContext, strategies);
     }
 
     private List<PlatformDiscovery> registeredDiscoveries() {
-        ComponentContext cc = componentContext;
-        List<PlatformDiscovery> out = new ArrayList<>();
-        if (cc == null) {
-            return out;
-        }
-        List<ServiceReference<PlatformDiscovery>> refs = new ArrayList<>(discoveries);
-        refs.sort(Collections.reverseOrder()); // highest ranking first, then lowest service id
-        for (ServiceReference<PlatformDiscovery> ref : refs) {
-            PlatformDiscovery d = (PlatformDiscovery) cc.locateService("discoveries", ref);
-            if (d != null) {
-                out.add(d);
-            }
-        }
-        return out;
+        return Registry.discoveries(componentContext, discoveries);
     }
 
     DeviceDTO findDevice(PciAddress device) {

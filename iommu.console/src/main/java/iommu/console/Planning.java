@@ -9,6 +9,7 @@ import java.util.TreeSet;
 
 import iommu.api.DeviceAssignment;
 import iommu.api.DomainId;
+import iommu.api.Quoted;
 import iommu.api.dto.UnitDTO;
 import iommu.api.spi.CapacityEstimate;
 import iommu.api.spi.UnitDescriptor;
@@ -20,7 +21,8 @@ import iommu.console.dto.StrategyListDTO;
 import iommu.console.dto.UnitCapacityDTO;
 
 /**
- * The strategies as the console shows them ({@code strategies}) and the what-if planner
+ * The strategies as the console shows them ({@code strategies}) and selects them ({@code strategy NAME}), and
+ * the what-if planner
  * ({@code capacity}): every strategy answers for itself ({@link iommu.api.spi.AllocationStrategy#admits}).
  */
 final class Planning {
@@ -102,5 +104,15 @@ final class Planning {
             out.add(new UnitDescriptor(u.id, u.domainIds, reserved));
         }
         return out;
+    }
+
+    /** {@code strategy NAME}: selects it, showing how a long renumbering progresses ({@link RenumberingTap}). */
+    String switchTo(String name) {
+        StrategySwitch sw = c.strategySwitch();
+        String shown = Quoted.of(name == null ? null : name.trim());
+        try (Progress progress = Progress.start(c.err.get(), "switching to strategy " + shown);
+                RenumberingTap tap = RenumberingTap.open(c.bundleContext(), progress::status)) {
+            return sw.switchTo(name);
+        }
     }
 }
