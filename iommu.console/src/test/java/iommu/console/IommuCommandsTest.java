@@ -245,6 +245,10 @@ class IommuCommandsTest {
                     .satisfies(e -> assertThat(Errors.message(e)).startsWith(c[1]));
         }
         assertThat(da.byGuest()).containsOnlyKeys(4);
+        // results are objects a script reads, as the README shows
+        assertThat(gogo.execute("g = guest 4; $g dids")).isEqualTo(java.util.Map.of("dmar0", 1));
+        assertThat((List<?>) gogo.execute("(units) units")).hasSize(2);
+        assertThat(gogo.execute("(guest --json 4) value")).isInstanceOf(GuestDetailDTO.class);
     }
 
     /** Found by ConsoleArgumentsFuzzTest: a device given twice reached the service, whose answer the console left to it. */
