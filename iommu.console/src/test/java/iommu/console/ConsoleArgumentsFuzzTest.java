@@ -93,7 +93,7 @@ import iommu.api.dto.FlushReportDTO;
  */
 class ConsoleArgumentsFuzzTest {
 
-    /** The commands, in {@link IommuCommands#USAGE} order (new commands are appended there). */
+    /** The commands, in {@link CommandList#USAGE} order (new commands are appended there). */
     static final List<String> NAMES = List.copyOf(CommandList.USAGE.keySet());
 
     /** The console's converter, which Gogo asks for the commands' typed arguments. */
