@@ -24,7 +24,7 @@ final class Errors {
 
     /** The one line to print for a failure. */
     static String message(Throwable e) {
-        return message(e, IommuCommands.USAGE);
+        return message(e, CommandList.USAGE);
     }
 
     static String message(Throwable e, Map<String, String> usage) {

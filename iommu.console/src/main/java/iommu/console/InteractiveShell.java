@@ -37,6 +37,8 @@ import org.jline.terminal.TerminalBuilder;
 import org.jline.utils.AttributedStringBuilder;
 import org.jline.utils.AttributedStyle;
 
+import iommu.api.DeviceAssignment;
+
 /**
  * The interactive shell on the process's terminal, run on the launcher's main
  * thread: a Gogo session read through JLine, as gogo.jline's {@code gosh}
@@ -198,6 +200,7 @@ final class InteractiveShell {
                     }
                 } catch (Exception e) {
                     session.put("exception", e);
+                    ProblemsException.of(e).forEach(terminal.writer()::println);
                     printError(terminal, e, debug);
                 }
                 terminal.writer().flush();
@@ -268,7 +271,7 @@ final class InteractiveShell {
         Map<String, List<CompletionData>> out = new HashMap<>();
         Map<String, Set<String>> seen = new HashMap<>();
         for (Method m : commands.getMethods()) {
-            if (!IommuCommands.USAGE.containsKey(m.getName())) {
+            if (!CommandList.USAGE.containsKey(m.getName())) {
                 continue;
             }
             String key = scope + ":" + m.getName();
@@ -340,9 +343,33 @@ final class InteractiveShell {
                 return;
             }
             List<String> typed = line.words().subList(1, line.wordIndex());
-            for (IommuCommands.Candidate c : commands.candidates(function, typed)) {
+            for (Completion.Candidate c : commands.candidates(function, typed)) {
                 candidates.add(new Candidate(c.value(), c.value(), null, c.description(), null, null, true));
             }
         }
+    }
+
+    /** The banner the shell opens with: the platform, its units and devices, the strategy and the state. */
+    static String banner(DeviceAssignment da, String platform) {
+        int units = da.units().size();
+        int devices = da.devices().size();
+        String strategy = da.strategy().orElse("none bound");
+        String state;
+        try {
+            String dir = da.state() == null ? null : da.state().directory;
+            state = dir == null ? "ephemeral (no --state): nothing is kept after exit"
+                    : "kept in " + dir + " (" + da.state().restored + " attachments restored"
+                            + (da.state().problems.isEmpty() ? "" : ", " + da.state().problems.size() + " disagreements") + ")";
+        } catch (RuntimeException | LinkageError e) {
+            state = "ephemeral (no --state): nothing is kept after exit";
+        }
+        return String.join("\n",
+                "IOMMU domain-id platform",
+                "  platform: " + platform,
+                "  units:    " + units + (units == 1 ? " unit, " : " units, ") + devices + (devices == 1 ? " device" : " devices"),
+                "  strategy: " + strategy,
+                "  state:    " + state,
+                "Type 'help' for the commands, 'help attach' for one; TAB completes commands, unit ids, BDFs,",
+                "guest ids and strategy names; 'exit' or Ctrl-D leaves.");
     }
 }

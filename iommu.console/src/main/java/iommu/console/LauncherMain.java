@@ -1,15 +1,10 @@
 package iommu.console;
 
-import java.io.BufferedReader;
 import java.io.FileDescriptor;
-import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.Charset;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,8 +17,6 @@ import java.util.concurrent.Callable;
 import java.util.function.BooleanSupplier;
 
 import org.apache.felix.service.command.CommandProcessor;
-import org.apache.felix.service.command.CommandSession;
-import org.apache.felix.service.command.Converter;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
@@ -35,6 +28,7 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 
+import iommu.api.CoreConfiguration;
 import iommu.api.DeviceAssignment;
 import iommu.api.dto.DiscoveryDTO;
 import iommu.api.spi.AllocationStrategy;
@@ -213,7 +207,7 @@ public class LauncherMain implements Callable<Integer> {
         // Commands given, or stdin/stdout not a terminal: run commands, no shell.
         boolean interactive = !options.hasCommands() && System.console() != null;
         if (!interactive) {
-            return runCommands(cp, options, out, err);
+            return CommandRunner.run(cp, options, out, err);
         }
         return runShell(cp, da, options.debug());
     }
@@ -228,7 +222,7 @@ public class LauncherMain implements Callable<Integer> {
         PlatformDiscovery discovery;
         try {
             discovery = commands.discoveryFor(path);
-        } catch (IommuCommands.UnrecognizedPlatformException e) {
+        } catch (Discoveries.UnrecognizedPlatformException e) {
             throw new Exit(BAD_ARGUMENTS, "--platform " + e.getMessage());
         } catch (RuntimeException e) {
             throw new Exit(FAILED, "--platform " + Quoted.of(path.toString(), 256) + ": " + Errors.message(e));
@@ -308,10 +302,10 @@ public class LauncherMain implements Callable<Integer> {
             throw new Exit(FAILED, "--state: no Configuration Admin service to pass the state directory to iommu.core");
         }
         try {
-            org.osgi.service.cm.Configuration config = ca.getConfiguration("iommu.core", "?");
+            org.osgi.service.cm.Configuration config = ca.getConfiguration(CoreConfiguration.PID, "?");
             java.util.Dictionary<String, Object> props = config.getProperties() == null ? new java.util.Hashtable<>()
                     : config.getProperties();
-            props.put("stateDirectory", wanted);
+            props.put(CoreConfiguration.STATE_DIRECTORY, wanted);
             config.update(props);
         } catch (java.io.IOException e) {
             throw new Exit(FAILED, "--state: cannot configure iommu.core: " + e.getMessage());
@@ -377,117 +371,6 @@ public class LauncherMain implements Callable<Integer> {
         return names;
     }
 
-    // ------------------------------------------------------------------ non-interactive
-
-    /** Where the commands come from: yields the next command, or null at the end. */
-    private interface Source {
-        Script.Command next() throws IOException;
-    }
-
-    private int runCommands(CommandProcessor cp, LaunchOptions options, PrintStream out, PrintStream err)
-            throws IOException {
-        Source source;
-        InputStream sessionIn;
-        BufferedReader toClose = null;
-        if (!options.commands().isEmpty()) {
-            List<Script.Command> all = new ArrayList<>();
-            try {
-                for (String c : options.commands()) {
-                    all.addAll(Script.ofCommandLine(c));
-                }
-            } catch (IllegalArgumentException e) {
-                err.println(e.getMessage());
-                return FAILED;
-            }
-            source = iterate(all);
-            sessionIn = new FileInputStream(FileDescriptor.in);
-        } else if (options.script().isPresent()) {
-            Path script = options.script().get();
-            BufferedReader r = Files.newBufferedReader(script, StandardCharsets.UTF_8);
-            toClose = r;
-            source = lines(r, script.toString());
-            sessionIn = new FileInputStream(FileDescriptor.in);
-        } else {
-            BufferedReader r = new BufferedReader(new InputStreamReader(new FileInputStream(FileDescriptor.in),
-                    Charset.defaultCharset()));
-            source = lines(r, "stdin");
-            // the commands' own standard input is empty: stdin holds the commands
-            sessionIn = InputStream.nullInputStream();
-        }
-
-        CommandSession session = cp.createSession(sessionIn, out, err);
-        try {
-            session.put("SCOPE", "iommu:gogo:*"); // as the shell profile: 'units' is iommu:units
-            while (true) {
-                Script.Command cmd;
-                try {
-                    cmd = source.next();
-                } catch (IllegalArgumentException e) {
-                    err.println(e.getMessage());
-                    return FAILED;
-                }
-                if (cmd == null) {
-                    return OK;
-                }
-                try {
-                    Object result = session.execute(cmd.text());
-                    print(session, out, result);
-                } catch (Exception | LinkageError e) {
-                    out.flush();
-                    err.println(cmd.where() + Errors.message(e));
-                    if (options.debug()) {
-                        e.printStackTrace(err);
-                    }
-                    return FAILED;
-                }
-            }
-        } finally {
-            session.close();
-            if (toClose != null) {
-                toClose.close();
-            }
-            out.flush();
-        }
-    }
-
-    private static Source iterate(List<Script.Command> commands) {
-        var it = commands.iterator();
-        return () -> it.hasNext() ? it.next() : null;
-    }
-
-    /** Reads one line at a time, so piped commands run as they arrive. */
-    private static Source lines(BufferedReader reader, String name) {
-        List<Script.Command> pending = new ArrayList<>();
-        int[] lineNo = {0};
-        return () -> {
-            while (pending.isEmpty()) {
-                String line = reader.readLine();
-                if (line == null) {
-                    return null;
-                }
-                lineNo[0]++;
-                pending.addAll(Script.ofLine(line, name, lineNo[0]));
-            }
-            return pending.remove(0);
-        };
-    }
-
-    static void print(CommandSession session, PrintStream out, Object result) {
-        if (result == null) {
-            return;
-        }
-        CharSequence text = result instanceof CharSequence cs ? cs : session.format(result, Converter.INSPECT);
-        if (text == null) {
-            return;
-        }
-        String s = text.toString();
-        out.print(s);
-        if (!s.endsWith("\n")) {
-            out.println();
-        }
-        out.flush();
-    }
-
     /** The one line to print for a failure: the deepest useful message, never a stack trace. */
     static String message(Throwable e) {
         return Errors.message(e);
@@ -501,7 +384,7 @@ public class LauncherMain implements Callable<Integer> {
             throw new Exit(FAILED, "the Gogo shell did not start within " + StrategySwitch.seconds(STARTUP_TIMEOUT)
                     + ": expected bundle org.apache.felix.gogo.jline to be active (or use -c, a script file or piped commands)");
         }
-        String banner = banner(assignment != null ? assignment : da, platformText);
+        String banner = InteractiveShell.banner(assignment != null ? assignment : da, platformText);
         try {
             return InteractiveShell.run(cp, banner, commands, debug);
         } catch (NoClassDefFoundError e) {
@@ -521,28 +404,5 @@ public class LauncherMain implements Callable<Integer> {
         } catch (InvalidSyntaxException e) {
             return null;
         }
-    }
-
-    static String banner(DeviceAssignment da, String platform) {
-        int units = da.units().size();
-        int devices = da.devices().size();
-        String strategy = da.strategy().orElse("none bound");
-        String state;
-        try {
-            String dir = da.state() == null ? null : da.state().directory;
-            state = dir == null ? "ephemeral (no --state): nothing is kept after exit"
-                    : "kept in " + dir + " (" + da.state().restored + " attachments restored"
-                            + (da.state().problems.isEmpty() ? "" : ", " + da.state().problems.size() + " disagreements") + ")";
-        } catch (RuntimeException | LinkageError e) {
-            state = "ephemeral (no --state): nothing is kept after exit";
-        }
-        return String.join("\n",
-                "IOMMU domain-id platform",
-                "  platform: " + platform,
-                "  units:    " + units + (units == 1 ? " unit, " : " units, ") + devices + (devices == 1 ? " device" : " devices"),
-                "  strategy: " + strategy,
-                "  state:    " + state,
-                "Type 'help' for the commands, 'help attach' for one; TAB completes commands, unit ids, BDFs,",
-                "guest ids and strategy names; 'exit' or Ctrl-D leaves.");
     }
 }

@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 
+import iommu.api.dto.UnitDTO;
+
 /**
  * Finds what a person typed among ids, as {@code scr:info} does: an exact
  * match wins, else a unique substring; several substrings are an error that
@@ -56,5 +58,12 @@ final class Matching {
             return String.join(", ", new ArrayList<>(ids).subList(0, 12)) + ", ... (" + ids.size() + " in all)";
         }
         return String.join(", ", ids);
+    }
+
+    /** The unit meant by what was typed: its id exactly, else a unique part of one. */
+    static UnitDTO unit(List<UnitDTO> units, String typed) {
+        List<String> ids = units.stream().map(u -> u.id).toList();
+        String id = Matching.one("unit", typed, ids);
+        return units.stream().filter(u -> u.id.equals(id)).findFirst().orElseThrow();
     }
 }

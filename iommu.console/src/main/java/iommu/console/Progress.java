@@ -119,4 +119,17 @@ final class Progress implements AutoCloseable {
             }
         }
     }
+
+    /** Standard error of the running command (Gogo redirects it per command), else the process's. */
+    static PrintStream stderr() {
+        try {
+            org.apache.felix.service.command.Process p = org.apache.felix.service.command.Process.Utils.current();
+            if (p != null) {
+                return p.err();
+            }
+        } catch (RuntimeException | LinkageError e) {
+            // not inside a Gogo command
+        }
+        return System.err;
+    }
 }

@@ -13,21 +13,18 @@ import java.util.function.Supplier;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 
+import iommu.api.CoreConfiguration;
 import iommu.api.DeviceAssignment;
 import iommu.api.IommuException;
 
 /**
  * Selects the allocation strategy the way the platform wants it selected:
- * by writing iommu.core's configuration, then waiting until the core reports
+ * by writing the core's configuration ({@link CoreConfiguration}), then waiting until the core reports
  * the new one bound. Shared by {@code iommu:strategy NAME} and the
  * launcher's {@code --strategy NAME}.
  */
 final class StrategySwitch {
 
-    /** Configuration PID of iommu.core. */
-    static final String CORE_PID = "iommu.core";
-    /** Configuration property naming the strategy. */
-    static final String STRATEGY_PROPERTY = "strategy";
 
     /** Why a switch was refused because of the name itself (nothing changed). */
     static final class UnknownStrategyException extends IllegalArgumentException {
@@ -95,16 +92,16 @@ final class StrategySwitch {
         Object previous;
         Configuration config;
         try {
-            config = ca.getConfiguration(CORE_PID, "?");
+            config = ca.getConfiguration(CoreConfiguration.PID, "?");
             Dictionary<String, Object> props = config.getProperties();
             if (props == null) {
                 props = new Hashtable<>();
             }
-            previous = props.get(STRATEGY_PROPERTY);
-            props.put(STRATEGY_PROPERTY, wanted);
+            previous = props.get(CoreConfiguration.STRATEGY);
+            props.put(CoreConfiguration.STRATEGY, wanted);
             config.update(props);
         } catch (IOException | RuntimeException e) {
-            throw new IommuException("cannot write configuration " + CORE_PID + ": " + e.getMessage(), e);
+            throw new IommuException("cannot write configuration " + CoreConfiguration.PID + ": " + e.getMessage(), e);
         }
 
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -144,10 +141,10 @@ final class StrategySwitch {
             // the core's own words say what was refused and why
             String text = CoreText.oneLine(problem.get());
             String prefix = text.contains(wanted) ? "" : "iommu.core refused strategy '" + wanted + "': ";
-            throw new IommuException(prefix + text + " (" + bound + "; configuration " + CORE_PID + " restored)");
+            throw new IommuException(prefix + text + " (" + bound + "; configuration " + CoreConfiguration.PID + " restored)");
         }
         throw new IommuException("iommu.core did not bind strategy '" + wanted + "' within " + seconds(timeout)
-                + " (" + bound + "; configuration " + CORE_PID + " restored)");
+                + " (" + bound + "; configuration " + CoreConfiguration.PID + " restored)");
     }
 
     /** The strategy named in iommu.core's configuration, if any. */
@@ -157,11 +154,11 @@ final class StrategySwitch {
             return Optional.empty();
         }
         try {
-            Configuration[] configs = ca.listConfigurations("(service.pid=" + CORE_PID + ")");
+            Configuration[] configs = ca.listConfigurations("(service.pid=" + CoreConfiguration.PID + ")");
             if (configs == null || configs.length == 0 || configs[0].getProperties() == null) {
                 return Optional.empty();
             }
-            Object v = configs[0].getProperties().get(STRATEGY_PROPERTY);
+            Object v = configs[0].getProperties().get(CoreConfiguration.STRATEGY);
             return Optional.ofNullable(v).map(String::valueOf);
         } catch (Exception e) {
             return Optional.empty();
@@ -175,9 +172,9 @@ final class StrategySwitch {
                 props = new Hashtable<>();
             }
             if (previous == null) {
-                props.remove(STRATEGY_PROPERTY);
+                props.remove(CoreConfiguration.STRATEGY);
             } else {
-                props.put(STRATEGY_PROPERTY, previous);
+                props.put(CoreConfiguration.STRATEGY, previous);
             }
             config.update(props);
         } catch (IOException | RuntimeException e) {

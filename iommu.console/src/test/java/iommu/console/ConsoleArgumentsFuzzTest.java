@@ -93,8 +93,11 @@ import iommu.api.dto.FlushReportDTO;
  */
 class ConsoleArgumentsFuzzTest {
 
-    /** The commands, in {@link IommuCommands#USAGE} order (new commands are appended there). */
-    static final List<String> NAMES = List.copyOf(IommuCommands.USAGE.keySet());
+    /** The commands, in {@link CommandList#USAGE} order (new commands are appended there). */
+    static final List<String> NAMES = List.copyOf(CommandList.USAGE.keySet());
+
+    /** The console's converter, which Gogo asks for the commands' typed arguments. */
+    static final ConsoleConverter CONVERTER = new ConsoleConverter();
 
     /** Option words, as typed. */
     static final List<String> OPTIONS = List.of("--json", "--allow-reserved-memory", "--devices-per-guest");
@@ -120,8 +123,15 @@ class ConsoleArgumentsFuzzTest {
     /** Per command, its public methods, fewest parameters first. */
     static final Map<String, List<Method>> METHODS = commandMethods();
 
-    static final CommandSession GOGO = new CommandProcessorImpl(new ThreadIOImpl())
-            .createSession(InputStream.nullInputStream(), OutputStream.nullOutputStream(), OutputStream.nullOutputStream());
+    /** A Gogo session with the console's converter, as the shell has it. */
+    static final CommandSession GOGO = gogo();
+
+    private static CommandSession gogo() {
+        CommandProcessorImpl processor = new CommandProcessorImpl(new ThreadIOImpl());
+        processor.addConverter(CONVERTER);
+        return processor.createSession(InputStream.nullInputStream(), OutputStream.nullOutputStream(),
+                OutputStream.nullOutputStream());
+    }
 
     @FuzzTest(maxDuration = "5m")
     void commands(FuzzedDataProvider data) throws Exception {
@@ -229,12 +239,13 @@ class ConsoleArgumentsFuzzTest {
     /** A result prints (its text, its line in a list, its JSON when asked for). */
     static void assertRenders(Object result) {
         String text = String.valueOf(result);
-        if (result instanceof Results.Result r) {
-            assertThat(r.line()).doesNotContain("\n");
-            String json = r.json ? r.jsonText() : null;
-            if (json != null) {
-                JsonParser.parseString(json);
-                assertThat(text).isEqualTo(json);
+        if (result != null && !(result instanceof String)) {
+            String line = Formats.line(result);
+            assertThat(line).as("a format for %s", result.getClass()).isNotNull().doesNotContain("\n");
+            assertThat(Formats.text(result)).isNotNull();
+            if (result instanceof Json j) {
+                JsonParser.parseString(Formats.text(j));
+                assertThat(text).isEqualTo(Formats.text(j));
             }
         }
     }
@@ -268,6 +279,14 @@ class ConsoleArgumentsFuzzTest {
                     words[w] = word(data);
                 }
                 args[i] = words;
+            } else if (types[i] == DeviceArgument.class || types[i] == GuestArgument.class) {
+                args[i] = CONVERTER.convert(types[i], word(data)); // as Gogo has the console's converter make it
+            } else if (types[i] == DeviceArgument[].class) {
+                DeviceArgument[] words = new DeviceArgument[data.consumeInt(0, 4)];
+                for (int w = 0; w < words.length; w++) {
+                    words[w] = (DeviceArgument) CONVERTER.convert(DeviceArgument.class, word(data));
+                }
+                args[i] = words;
             } else {
                 throw new AssertionError(m + ": parameter type " + types[i] + " is not fuzzed yet");
             }
@@ -283,6 +302,10 @@ class ConsoleArgumentsFuzzTest {
                 out.add(s);
             } else if (a instanceof String[] ss) {
                 out.addAll(Arrays.asList(ss));
+            } else if (a instanceof Argument<?> t) {
+                out.add(t.typed);
+            } else if (a instanceof Argument<?>[] ts) {
+                Arrays.stream(ts).forEach(t -> out.add(t.typed));
             }
         }
         return out;
@@ -371,7 +394,6 @@ class ConsoleArgumentsFuzzTest {
             cmd.discoveryServices = () -> List.of(da.discovery(forgotten));
             cmd.configAdmin = configAdmin();
             PrintStream sink = new PrintStream(OutputStream.nullOutputStream());
-            cmd.out = () -> sink;
             cmd.err = () -> sink;
         }
 
@@ -412,7 +434,7 @@ class ConsoleArgumentsFuzzTest {
                                 String k = keys.nextElement();
                                 config.put(k, props.get(k));
                             }
-                            Object s = config.get(StrategySwitch.STRATEGY_PROPERTY);
+                            Object s = config.get(iommu.api.CoreConfiguration.STRATEGY);
                             String name = s == null ? "per-unit" : s.toString();
                             da.requested = name;
                             if (name.equals("global") || name.equals("per-unit")) {
@@ -423,8 +445,8 @@ class ConsoleArgumentsFuzzTest {
                             }
                             yield null;
                         }
-                        case "getPid" -> StrategySwitch.CORE_PID;
-                        case "toString" -> "fake configuration " + StrategySwitch.CORE_PID;
+                        case "getPid" -> iommu.api.CoreConfiguration.PID;
+                        case "toString" -> "fake configuration " + iommu.api.CoreConfiguration.PID;
                         case "hashCode" -> System.identityHashCode(proxy);
                         case "equals" -> proxy == args[0];
                         default -> throw new UnsupportedOperationException(method.getName());

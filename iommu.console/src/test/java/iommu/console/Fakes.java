@@ -47,7 +47,10 @@ final class Fakes {
         return type.cast(Proxy.newProxyInstance(Fakes.class.getClassLoader(), new Class<?>[] {type}, h));
     }
 
-    /** A strategy named {@code name}: capacity the smallest unit's usable ids under global, their sum otherwise. */
+    /**
+     * A strategy named {@code name}: capacity the smallest unit's usable ids under global, their sum otherwise;
+     * {@code admits} with the models of the real global and per-unit strategies, the SPI's default for any other.
+     */
     static iommu.api.spi.AllocationStrategy strategy(String name) {
         return proxy(iommu.api.spi.AllocationStrategy.class, new Object() {
             public String name() {
@@ -61,6 +64,21 @@ final class Fakes {
             public long capacity(java.util.Collection<iommu.api.spi.UnitDescriptor> units) {
                 return name.equals("global") ? units.stream().mapToLong(iommu.api.spi.UnitDescriptor::usable).min().orElse(0)
                         : units.stream().mapToLong(iommu.api.spi.UnitDescriptor::usable).sum();
+            }
+
+            public iommu.api.spi.CapacityEstimate admits(java.util.Collection<iommu.api.spi.UnitLoad> units, int n) {
+                long fit = iommu.api.spi.UnitLoad.fitSum(units, n);
+                if (name.equals("per-unit")) {
+                    return new iommu.api.spi.CapacityEstimate(units.stream().mapToLong(u -> u.admitsAlone(n)).sum(),
+                            "sum over units of min(usable, floor(devices / " + n + "))");
+                }
+                long shared = capacity(units.stream().map(iommu.api.spi.UnitLoad::unit).toList());
+                if (name.equals("global")) {
+                    return new iommu.api.spi.CapacityEstimate(Math.min(shared, fit), "min(shared ids " + shared
+                            + ", sum over units of floor(devices / " + n + ") = " + fit + ")");
+                }
+                return new iommu.api.spi.CapacityEstimate(Math.min(shared, fit), "min(its capacity() " + shared
+                        + ", sum over units of floor(devices / " + n + ") = " + fit + ")");
             }
         });
     }

@@ -12,14 +12,35 @@ import com.google.gson.JsonParser;
 
 import iommu.api.GuestId;
 import iommu.api.PciAddress;
+import iommu.console.dto.DeviceListDTO;
+import iommu.console.dto.GuestListDTO;
+import iommu.console.dto.UnitListDTO;
 
 class FormatsTest {
 
     private final FakeAssignment da = new FakeAssignment();
 
+    private UnitListDTO units() {
+        UnitListDTO r = new UnitListDTO();
+        r.units = da.units();
+        return r;
+    }
+
+    private DeviceListDTO devices() {
+        DeviceListDTO r = new DeviceListDTO();
+        r.devices = da.devices();
+        return r;
+    }
+
+    private static GuestListDTO guests(List<iommu.api.dto.GuestDTO> guests) {
+        GuestListDTO r = new GuestListDTO();
+        r.guests = guests;
+        return r;
+    }
+
     @Test
     void unitsJsonHasExactlyTheContractFields() {
-        JsonArray units = JsonParser.parseString(Formats.unitsJson(da.units())).getAsJsonArray();
+        JsonArray units = JsonParser.parseString(Formats.json(units())).getAsJsonArray();
         assertThat(units).hasSize(2);
         JsonObject u = units.get(0).getAsJsonObject();
         assertThat(u.keySet()).containsExactly("id", "vendor", "segment", "registerBase", "includePciAll",
@@ -37,7 +58,7 @@ class FormatsTest {
     @Test
     void devicesJsonHasNullGuestWhenUnattached() {
         da.attach(GuestId.guest(7), List.of(PciAddress.parse("0000:3b:00.1")));
-        JsonArray devices = JsonParser.parseString(Formats.devicesJson(da.devices())).getAsJsonArray();
+        JsonArray devices = JsonParser.parseString(JsonWriter.write(da.devices())).getAsJsonArray();
         assertThat(devices).hasSize(8);
         JsonObject first = devices.get(0).getAsJsonObject();
         assertThat(first.keySet()).containsExactly("bdf", "unit", "guest", "reservedMemory");
@@ -52,7 +73,7 @@ class FormatsTest {
     @Test
     void guestsJsonNestsDevicesWithUnitAndDid() {
         da.attach(GuestId.guest(3), List.of(PciAddress.parse("0000:3b:00.0"), PciAddress.parse("0000:5e:00.2")));
-        JsonArray guests = JsonParser.parseString(Formats.guestsJson(da.guests())).getAsJsonArray();
+        JsonArray guests = JsonParser.parseString(JsonWriter.write(da.guests())).getAsJsonArray();
         assertThat(guests).hasSize(1);
         JsonObject g = guests.get(0).getAsJsonObject();
         assertThat(g.keySet()).containsExactly("guest", "devices");
@@ -65,13 +86,13 @@ class FormatsTest {
 
     @Test
     void emptyListsAreEmptyJsonArraysAndASentenceAsTable() {
-        assertThat(JsonParser.parseString(Formats.guestsJson(List.of())).getAsJsonArray()).isEmpty();
-        assertThat(Formats.guestsTable(List.of())).isEqualTo("no guest holds a device");
+        assertThat(JsonParser.parseString(Formats.json(guests(List.of()))).getAsJsonArray()).isEmpty();
+        assertThat(Formats.text(guests(List.of()))).isEqualTo("no guest holds a device");
     }
 
     @Test
     void unitsTableIsAligned() {
-        String[] lines = Formats.unitsTable(da.units()).split("\n");
+        String[] lines = Formats.text(units()).split("\n");
         assertThat(lines).hasSize(3);
         assertThat(lines[0]).startsWith("UNIT").contains("REGISTER-BASE", "DIDS", "USED", "FREE", "DEVICES");
         assertThat(lines[1]).startsWith("dmar0").contains("0xfed90000", "256");
@@ -83,7 +104,7 @@ class FormatsTest {
 
     @Test
     void devicesTableShowsDashForTheHost() {
-        String t = Formats.devicesTable(da.devices());
+        String t = Formats.text(devices());
         assertThat(t.split("\n")[0]).matches("BDF\\s+UNIT\\s+GUEST\\s+RESERVED-MEM");
         assertThat(t.split("\n")[1]).matches("0000:3b:00\\.0\\s+dmar0\\s+-\\s+no");
         assertThat(t.split("\n")[8]).matches("0000:5e:00\\.3\\s+dmar1\\s+-\\s+yes");

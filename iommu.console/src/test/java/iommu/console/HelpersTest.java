@@ -15,6 +15,9 @@ import org.apache.felix.service.command.Converter;
 import org.jline.builtins.Completers.CompletionData;
 import org.junit.jupiter.api.Test;
 
+import iommu.api.spi.UnitDescriptor;
+import iommu.api.spi.UnitLoad;
+
 import iommu.api.dto.DeviceDTO;
 
 /** The console's small parts: numbers, the occupancy picture, the planner, errors, progress, formatting. */
@@ -80,23 +83,26 @@ class HelpersTest {
     @Test
     void capacityPlanFollowsTheModel() {
         // the seed's question: four units of 256 ids, three NICs of 128 VFs, one VF per guest
-        List<CapacityPlan.UnitInput> units = List.of(new CapacityPlan.UnitInput("dmar0", 256, 1, 128),
-                new CapacityPlan.UnitInput("dmar1", 256, 1, 128), new CapacityPlan.UnitInput("dmar2", 256, 1, 128),
-                new CapacityPlan.UnitInput("dmar3", 256, 1, 0));
+        List<UnitLoad> units = List.of(load("dmar0", 256, 128), load("dmar1", 256, 128), load("dmar2", 256, 128),
+                load("dmar3", 256, 0));
         CapacityPlan one = new CapacityPlan(units, 1);
-        assertThat(one.perUnit("per-unit").admits()).isEqualTo(384);
-        assertThat(one.global("global", 255).admits()).isEqualTo(255);
+        assertThat(one.perUnitSum).isEqualTo(384);
+        assertThat(one.units).extracting(CapacityPlan.UnitRow::perUnit).containsExactly(128L, 128L, 128L, 0L);
+        assertThat(Fakes.strategy("per-unit").admits(one.loads, 1).admits()).isEqualTo(384);
+        assertThat(Fakes.strategy("global").admits(one.loads, 1).admits()).isEqualTo(255);
         CapacityPlan three = new CapacityPlan(units, 3);
         assertThat(three.fitSum).isEqualTo(42 * 3);
-        assertThat(three.perUnit("per-unit").admits()).isEqualTo(126);
-        assertThat(three.global("global", 255).admits()).isEqualTo(126);
+        assertThat(three.perUnitSum).isEqualTo(126);
+        assertThat(Fakes.strategy("global").admits(three.loads, 3).admits()).isEqualTo(126);
         // a small unit caps per-unit on it only, and the shared space of global
-        CapacityPlan small = new CapacityPlan(List.of(new CapacityPlan.UnitInput("a", 16, 1, 100),
-                new CapacityPlan.UnitInput("b", 256, 1, 100)), 1);
-        assertThat(small.perUnit("per-unit").admits()).isEqualTo(15 + 100);
-        assertThat(small.global("global", 15).admits()).isEqualTo(15);
-        assertThat(small.other("lowest", 400).admits()).isEqualTo(200);
+        CapacityPlan small = new CapacityPlan(List.of(load("a", 16, 100), load("b", 256, 100)), 1);
+        assertThat(small.perUnitSum).isEqualTo(15 + 100);
+        assertThat(Fakes.strategy("global").admits(small.loads, 1).admits()).isEqualTo(15);
         assertThatThrownBy(() -> new CapacityPlan(units, 0)).hasMessageContaining("expected 1 or more");
+    }
+
+    private static UnitLoad load(String id, int domainIds, int devices) {
+        return new UnitLoad(new UnitDescriptor(id, domainIds, java.util.Set.of(iommu.api.DomainId.of(0))), devices);
     }
 
     @Test
@@ -141,24 +147,37 @@ class HelpersTest {
 
     @Test
     void converterPrintsResultsAsTablesAndDtosOnOneLine() throws Exception {
-        ResultConverter c = new ResultConverter();
+        ConsoleConverter c = new ConsoleConverter();
         DeviceDTO d = new DeviceDTO();
         d.bdf = "0000:3b:00.1";
         d.unit = "dmar0";
         d.guest = 4;
-        Results.Devices devices = new Results.Devices(List.of(d), false);
+        iommu.console.dto.DeviceListDTO devices = new iommu.console.dto.DeviceListDTO();
+        devices.devices = List.of(d);
         assertThat(c.format(devices, Converter.INSPECT, null).toString()).startsWith("BDF");
         assertThat(c.format(devices, Converter.LINE, null)).isEqualTo("1 devices");
+        assertThat(c.format(new Json(devices), Converter.INSPECT, null).toString()).startsWith("[");
+        assertThat(c.format(new Json(devices), Converter.LINE, null)).isEqualTo("1 devices");
         assertThat(c.format(d, Converter.LINE, null)).isEqualTo("0000:3b:00.1 on dmar0, guest 4");
         assertThat(c.format(d, Converter.INSPECT, null)).isNull();
         assertThat(c.format("text", Converter.INSPECT, null)).isNull();
         assertThat(c.convert(String.class, "x")).isNull();
+        // the typed arguments: a malformed word is said when the command takes it, in the parser's words
+        assertThat(((DeviceArgument) c.convert(DeviceArgument.class, "3b:00.1")).value())
+                .isEqualTo(iommu.api.PciAddress.parse("0000:3b:00.1"));
+        assertThat(((GuestArgument) c.convert(GuestArgument.class, "7")).value().value()).isEqualTo(7);
+        DeviceArgument bad = (DeviceArgument) c.convert(DeviceArgument.class, "zz");
+        org.assertj.core.api.Assertions.assertThatThrownBy(bad::value).isExactlyInstanceOf(IllegalArgumentException.class)
+                .hasMessage("malformed PCI address 'zz': expected SSSS:BB:DD.F in hexadecimal, e.g. 0000:3b:00.1");
+        org.assertj.core.api.Assertions.assertThatThrownBy(((GuestArgument) c.convert(GuestArgument.class, "0"))::value)
+                .hasMessageContaining("guest id 0 is the host");
+        assertThat(c.convert(GuestArgument.class, new Object())).isNull();
     }
 
     @Test
     void shellCompletionDataComesFromTheAnnotations() {
         Map<String, List<CompletionData>> data = InteractiveShell.annotationCompletions(IommuCommands.class, "iommu");
-        assertThat(data.keySet()).containsAll(IommuCommands.USAGE.keySet().stream().map(n -> "iommu:" + n).toList());
+        assertThat(data.keySet()).containsAll(CommandList.USAGE.keySet().stream().map(n -> "iommu:" + n).toList());
         assertThat(data.get("iommu:attach")).anySatisfy(
                 c -> assertThat(c.options).containsExactly("--allow-reserved-memory"));
         assertThat(data.get("iommu:capacity")).anySatisfy(c -> assertThat(c.options).containsExactly("--devices-per-guest"));

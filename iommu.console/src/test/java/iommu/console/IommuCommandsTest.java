@@ -23,6 +23,11 @@ import iommu.api.FlushService;
 import iommu.api.GuestId;
 import iommu.api.IommuException;
 import iommu.api.dto.FlushReportDTO;
+import iommu.console.dto.DeviceListDTO;
+import iommu.console.dto.GuestDetailDTO;
+import iommu.console.dto.TranslationDTO;
+import iommu.console.dto.UnitDetailDTO;
+import iommu.console.dto.UnitListDTO;
 
 /**
  * Every command on the fake two-unit platform: its success, its {@code --json}
@@ -48,7 +53,6 @@ class IommuCommandsTest {
                 new IommuCommands.StrategyService("global", "iommu.alloc.global", 0, Fakes.strategy("global")),
                 new IommuCommands.StrategyService("per-unit", "iommu.alloc.perunit", 0, Fakes.strategy("per-unit")));
         cmd.discoveryServices = () -> List.of(da.discovery(forgotten));
-        cmd.out = () -> new PrintStream(out, true, StandardCharsets.UTF_8);
         cmd.err = () -> new PrintStream(err, true, StandardCharsets.UTF_8);
     }
 
@@ -69,26 +73,42 @@ class IommuCommandsTest {
     }
 
     private static JsonElement json(Object result) {
-        return JsonParser.parseString(result.toString());
+        assertThat(result).isInstanceOf(Json.class);
+        return JsonParser.parseString(Formats.text(result));
+    }
+
+    /** A guest id as the console's converter makes it from the word typed. */
+    static GuestArgument g(String typed) {
+        return new GuestArgument(typed);
+    }
+
+    /** A device as the console's converter makes it from the word typed. */
+    static DeviceArgument d(String typed) {
+        return new DeviceArgument(typed);
+    }
+
+    /** What the shell prints for a result: its format's text (or the string a command returned). */
+    static String text(Object result) {
+        return result instanceof String s ? s : Formats.text(result);
     }
 
     // ------------------------------------------------------------ listings
 
     @Test
     void listingsPrintTablesOrJson() {
-        assertThat(cmd.units(false).toString()).startsWith("UNIT");
+        assertThat(text(cmd.units(false))).startsWith("UNIT");
         assertThat(json(cmd.units(true)).getAsJsonArray()).hasSize(2);
-        assertThat(cmd.devices(false).toString()).startsWith("BDF");
-        assertThat(cmd.guests(false).toString()).isEqualTo("no guest holds a device");
-        assertThat(cmd.guests(true).toString()).isEqualTo("[]");
+        assertThat(text(cmd.devices(false))).startsWith("BDF");
+        assertThat(text(cmd.guests(false))).isEqualTo("no guest holds a device");
+        assertThat(text(cmd.guests(true))).isEqualTo("[]");
     }
 
     @Test
     void listingsAreObjectsAScriptCanRead() {
-        Results.Units units = cmd.units(false);
+        UnitListDTO units = (UnitListDTO) cmd.units(false);
         assertThat(units.units).extracting(u -> u.id).containsExactly("dmar0", "dmar1");
-        assertThat(units.line()).isEqualTo("2 units");
-        assertThat(cmd.devices(false).devices).hasSize(8);
+        assertThat(Formats.line(units)).isEqualTo("2 units");
+        assertThat(((DeviceListDTO) cmd.devices(false)).devices).hasSize(8);
     }
 
     @Test
@@ -98,23 +118,23 @@ class IommuCommandsTest {
         assertThat(last.keySet()).containsExactly("bdf", "unit", "guest", "reservedMemory");
         assertThat(last.get("bdf").getAsString()).isEqualTo("0000:5e:00.3");
         assertThat(last.get("reservedMemory").getAsBoolean()).isTrue();
-        assertThat(cmd.devices(false).toString()).contains("RESERVED-MEM").containsPattern("0000:5e:00\\.3\\s+dmar1\\s+-\\s+yes");
+        assertThat(text(cmd.devices(false))).contains("RESERVED-MEM").containsPattern("0000:5e:00\\.3\\s+dmar1\\s+-\\s+yes");
     }
 
     // ------------------------------------------------------------ unit, guest
 
     @Test
     void unitShowsDecodedRegistersAndUsage() {
-        cmd.attach(false, "4", "0000:3b:00.1");
-        String text = cmd.unit(false, "dmar0").toString();
+        cmd.attach(false, g("4"), d("0000:3b:00.1"));
+        String text = text(cmd.unit(false, "dmar0"));
         assertThat(text).contains("unit             dmar0", "domain ids       256 (1 used, 1 reserved: 0, 254 free)",
                 "devices          4 (1 attached)", "guests           4", "CAP.ND  2", "CAP.CM  false");
     }
 
     @Test
     void unitIsMatchedExactlyThenAsAUniqueSubstring() {
-        assertThat(cmd.unit(false, "1").unit.id).isEqualTo("dmar1");
-        assertThat(cmd.unit(false, "dmar0").unit.id).isEqualTo("dmar0");
+        assertThat(((UnitDetailDTO) cmd.unit(false, "1")).id).isEqualTo("dmar1");
+        assertThat(((UnitDetailDTO) cmd.unit(false, "dmar0")).id).isEqualTo("dmar0");
         assertThatThrownBy(() -> cmd.unit(false, "dmar"))
                 .hasMessage("unit 'dmar' is ambiguous: it matches dmar0, dmar1; expected one of them");
         assertThatThrownBy(() -> cmd.unit(false, "x"))
@@ -133,18 +153,18 @@ class IommuCommandsTest {
 
     @Test
     void guestShowsDevicesAndItsDomainIdPerUnit() {
-        cmd.attach(false, "12", "0000:3b:00.1", "0000:5e:00.0");
-        cmd.attach(false, "31", "0000:3b:00.2");
-        String text = cmd.guest(false, "12").toString();
+        cmd.attach(false, g("12"), d("0000:3b:00.1"), d("0000:5e:00.0"));
+        cmd.attach(false, g("31"), d("0000:3b:00.2"));
+        String text = text(cmd.guest(false, "12"));
         assertThat(text).startsWith("guest 12: 2 devices on 2 units (dmar0 DID 1, dmar1 DID 1)\nGUEST")
                 .contains("0000:3b:00.1", "0000:5e:00.0");
         JsonObject g = json(cmd.guest(true, "31")).getAsJsonObject();
-        assertThat(g.keySet()).containsExactly("guest", "devices", "domainIds");
-        assertThat(g.get("domainIds").getAsJsonObject().get("dmar0").getAsInt()).isEqualTo(2);
+        assertThat(g.keySet()).containsExactly("guest", "devices", "dids");
+        assertThat(g.get("dids").getAsJsonObject().get("dmar0").getAsInt()).isEqualTo(2);
         assertThat(g.get("devices").getAsJsonArray().get(0).getAsJsonObject().keySet())
                 .containsExactly("bdf", "unit", "did");
         // substring: "3" is unique (31), "1" is not (12, 31)
-        assertThat(cmd.guest(false, "3").guest.guest).isEqualTo(31);
+        assertThat(((GuestDetailDTO) cmd.guest(false, "3")).guest).isEqualTo(31);
         assertThatThrownBy(() -> cmd.guest(false, "1"))
                 .hasMessage("guest '1' is ambiguous: it matches 12, 31; expected one of them");
         assertThatThrownBy(() -> cmd.guest(false, "7")).hasMessage("no guest matches '7': expected one of 12, 31");
@@ -160,58 +180,94 @@ class IommuCommandsTest {
 
     @Test
     void attachPrintsTheGuestsDevicesWithDids() {
-        String out = cmd.attach(false, "4", "0000:3b:00.1", "5e:00.0").toString();
+        String out = text(cmd.attach(false, g("4"), d("0000:3b:00.1"), d("5e:00.0")));
         assertThat(out.split("\n")).hasSize(4);
         assertThat(out).contains("0000:3b:00.1", "dmar0", "0000:5e:00.0", "dmar1");
     }
 
     @Test
     void attachOfReservedMemoryNeedsTheOverride() {
-        assertThatThrownBy(() -> cmd.attach(false, "4", "0000:5e:00.3"))
+        assertThatThrownBy(() -> cmd.attach(false, g("4"), d("0000:5e:00.3")))
                 .isInstanceOf(IommuException.class).hasMessageContaining("reserved-memory override");
-        assertThat(cmd.attach(true, "4", "0000:5e:00.3").guest.devices).hasSize(1);
+        assertThat(cmd.attach(true, g("4"), d("0000:5e:00.3")).devices).hasSize(1);
     }
 
     @Test
     void detachReportsWhatItDetached() {
-        cmd.attach(false, "4", "0000:3b:00.1");
-        String out = cmd.detach("0000:3b:00.1");
+        cmd.attach(false, g("4"), d("0000:3b:00.1"));
+        String out = text(cmd.detach(d("0000:3b:00.1")));
         assertThat(out).startsWith("detached\n").contains("0000:3b:00.1", "dmar0");
         assertThat(da.owner).isEmpty();
     }
 
     @Test
     void badArgumentsAreOneLineErrorsAndChangeNothing() {
-        assertThatThrownBy(() -> cmd.attach(false, "0", "0000:3b:00.1"))
+        assertThatThrownBy(() -> cmd.attach(false, g("0"), d("0000:3b:00.1")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("host");
-        assertThatThrownBy(() -> cmd.attach(false, "x", "0000:3b:00.1"))
+        assertThatThrownBy(() -> cmd.attach(false, g("x"), d("0000:3b:00.1")))
                 .hasMessageContaining("malformed guest id 'x'");
-        assertThatThrownBy(() -> cmd.attach(false, "1", "0000:3b:00.1", "nonsense"))
+        assertThatThrownBy(() -> cmd.attach(false, g("1"), d("0000:3b:00.1"), d("nonsense")))
                 .hasMessageContaining("malformed PCI address 'nonsense'");
-        assertThatThrownBy(() -> cmd.attach(false, "1"))
+        assertThatThrownBy(() -> cmd.attach(false, g("1")))
                 .hasMessageContaining("missing device");
         assertThatThrownBy(() -> cmd.detach())
                 .hasMessageContaining("missing device");
         assertThat(da.owner).isEmpty();
     }
 
+    /** Through Gogo, as the shell runs them: the converter types the words, the errors stay the parsers' own. */
+    @Test
+    void typedArgumentsKeepTheirOneLineErrorsThroughGogo() throws Exception {
+        org.apache.felix.gogo.runtime.CommandProcessorImpl processor =
+                new org.apache.felix.gogo.runtime.CommandProcessorImpl(new org.apache.felix.gogo.runtime.threadio.ThreadIOImpl());
+        processor.addConverter(new ConsoleConverter());
+        for (String name : CommandList.names()) {
+            processor.addCommand(CommandList.SCOPE, cmd, name);
+        }
+        org.apache.felix.service.command.CommandSession gogo = processor.createSession(
+                java.io.InputStream.nullInputStream(), java.io.OutputStream.nullOutputStream(),
+                java.io.OutputStream.nullOutputStream());
+        assertThat(Formats.text(gogo.execute("attach 4 3b:00.1 0000:5e:00.0")))
+                .startsWith("guest 4: 2 devices on 2 units (dmar0 DID 1, dmar1 DID 1)");
+        assertThat(Formats.text(gogo.execute("detach 5e:00.0"))).isEqualTo("detached\n"
+                + "BDF           GUEST  UNIT   DID\n0000:5e:00.0      4  dmar1    1");
+        for (String[] c : List.of(
+                new String[] {"attach 1 not-a-bdf", "malformed PCI address 'not-a-bdf': expected SSSS:BB:DD.F in"
+                        + " hexadecimal, e.g. 0000:3b:00.1"},
+                new String[] {"attach x 0000:3b:00.2", "malformed guest id 'x': expected a decimal number 1..32751"},
+                new String[] {"map 0 0x1000 0x2000", "guest id 0 is the host"},
+                new String[] {"ctx zz", "malformed PCI address 'zz'"},
+                new String[] {"translate --json 0000:3b:00.0 0x1g", "malformed IOVA '0x1g'"},
+                new String[] {"flush 99999999999", "malformed guest id '99999999999'"},
+                new String[] {"detach", "detach: missing device"},
+                new String[] {"ctx", "ctx: no argument given: expected 'ctx [--json] BDF' (see 'help ctx')"})) {
+            assertThatThrownBy(() -> gogo.execute(c[0])).as(c[0])
+                    .satisfies(e -> assertThat(Errors.message(e)).startsWith(c[1]));
+        }
+        assertThat(da.byGuest()).containsOnlyKeys(4);
+        // results are objects a script reads, as the README shows
+        assertThat(gogo.execute("g = guest 4; $g dids")).isEqualTo(java.util.Map.of("dmar0", 1));
+        assertThat((List<?>) gogo.execute("(units) units")).hasSize(2);
+        assertThat(gogo.execute("(guest --json 4) value")).isInstanceOf(GuestDetailDTO.class);
+    }
+
     /** Found by ConsoleArgumentsFuzzTest: a device given twice reached the service, whose answer the console left to it. */
     @Test
     void aDeviceGivenTwiceIsRefusedBeforeAnythingChanges() {
-        cmd.attach(false, "4", "0000:3b:00.0");
-        assertThatThrownBy(() -> cmd.detach("3b:00.0", "0000:3b:00.0"))
+        cmd.attach(false, g("4"), d("0000:3b:00.0"));
+        assertThatThrownBy(() -> cmd.detach(d("3b:00.0"), d("0000:3b:00.0")))
                 .isExactlyInstanceOf(IllegalArgumentException.class)
                 .hasMessage("detach: device 0000:3b:00.0 is given twice (as '3b:00.0' and '0000:3b:00.0'):"
                         + " expected each device once");
-        assertThatThrownBy(() -> cmd.attach(false, "5", "0000:3b:00.1", "0000:3B:00.1"))
+        assertThatThrownBy(() -> cmd.attach(false, g("5"), d("0000:3b:00.1"), d("0000:3B:00.1")))
                 .hasMessageStartingWith("attach: device 0000:3b:00.1 is given twice");
         assertThat(da.byGuest()).containsOnlyKeys(4);
     }
 
     @Test
     void attachingAnAttachedDeviceFailsWithTheServicesMessage() {
-        cmd.attach(false, "1", "0000:3b:00.1");
-        assertThatThrownBy(() -> cmd.attach(false, "2", "0000:3b:00.1"))
+        cmd.attach(false, g("1"), d("0000:3b:00.1"));
+        assertThatThrownBy(() -> cmd.attach(false, g("2"), d("0000:3b:00.1")))
                 .isInstanceOf(IommuException.class)
                 .hasMessageContaining("already attached");
     }
@@ -220,9 +276,9 @@ class IommuCommandsTest {
 
     @Test
     void domainsListsDidToGuestWithDevices() {
-        cmd.attach(false, "7", "0000:3b:00.0", "0000:3b:00.1");
-        cmd.attach(false, "9", "0000:3b:00.2");
-        String text = cmd.domains(false, "dmar0").toString();
+        cmd.attach(false, g("7"), d("0000:3b:00.0"), d("0000:3b:00.1"));
+        cmd.attach(false, g("9"), d("0000:3b:00.2"));
+        String text = text(cmd.domains(false, "dmar0"));
         assertThat(text).startsWith("dmar0: 2 of 256 domain ids in use (reserved: 0)\nDID  GUEST  DEVICES  BDF")
                 .containsPattern("\\n  1      7        2  0000:3b:00.0 0000:3b:00.1")
                 .containsPattern("\\n  2      9        1  0000:3b:00.2");
@@ -236,89 +292,89 @@ class IommuCommandsTest {
 
     @Test
     void ctxShowsTheUnitsDecodedEntry() {
-        cmd.attach(false, "3", "0000:5e:00.1");
-        String text = cmd.ctx(false, "5e:00.1").toString();
+        cmd.attach(false, g("3"), d("0000:5e:00.1"));
+        String text = text(cmd.ctx(false, d("5e:00.1")));
         assertThat(text).contains("device  0000:5e:00.1", "unit    dmar1", "guest   3", "present  true", "did      1");
-        JsonObject j = json(cmd.ctx(true, "0000:3b:00.0")).getAsJsonObject();
+        JsonObject j = json(cmd.ctx(true, d("0000:3b:00.0"))).getAsJsonObject();
         assertThat(j.keySet()).containsExactly("bdf", "unit", "guest", "context");
         assertThat(j.get("guest").isJsonNull()).isTrue();
         assertThat(j.get("context").getAsJsonObject().get("present").getAsBoolean()).isFalse();
-        assertThatThrownBy(() -> cmd.ctx(false, "0000:99:00.0")).hasMessageContaining("unknown device 0000:99:00.0");
-        assertThatThrownBy(() -> cmd.ctx(false, "zz")).hasMessageContaining("malformed PCI address 'zz'");
+        assertThatThrownBy(() -> cmd.ctx(false, d("0000:99:00.0"))).hasMessageContaining("unknown device 0000:99:00.0");
+        assertThatThrownBy(() -> cmd.ctx(false, d("zz"))).hasMessageContaining("malformed PCI address 'zz'");
     }
 
     // ------------------------------------------------------------ map, unmap, translate, flush
 
     @Test
     void mapAndUnmapTakeHexOrDecimal() {
-        cmd.attach(false, "2", "0000:3b:00.0");
-        assertThat(cmd.map("2", "0x1000", "2097152", "2"))
+        cmd.attach(false, g("2"), d("0000:3b:00.0"));
+        assertThat(cmd.map(g("2"), "0x1000", "2097152", "2"))
                 .isEqualTo("mapped 2 pages of guest 2: IOVA 0x1000-0x2fff -> host 0x200000-0x201fff (on dmar0)");
-        assertThat(cmd.map("5", "4096", "0x3000"))
+        assertThat(cmd.map(g("5"), "4096", "0x3000"))
                 .startsWith("mapped 1 page of guest 5").endsWith("(on no unit yet: written to each unit where the guest gets a device)");
-        assertThat(cmd.unmap("2", "0x1000")).isEqualTo("unmapped 1 page of guest 2: IOVA 0x1000-0x1fff (on dmar0)");
+        assertThat(cmd.unmap(g("2"), "0x1000")).isEqualTo("unmapped 1 page of guest 2: IOVA 0x1000-0x1fff (on dmar0)");
         assertThat(da.mapped).containsExactly("map 2 1000 200000 2", "map 5 1000 3000 1", "unmap 2 1000 1");
     }
 
     @Test
     void mapErrorsNameTheArgument() {
-        assertThatThrownBy(() -> cmd.map("1", "zz", "0x1000")).hasMessage(
+        assertThatThrownBy(() -> cmd.map(g("1"), "zz", "0x1000")).hasMessage(
                 "malformed IOVA 'zz': expected a number, decimal or hexadecimal with 0x, e.g. 0x10000");
-        assertThatThrownBy(() -> cmd.map("1", "0x1000", "-1")).hasMessageContaining("malformed host address '-1'");
-        assertThatThrownBy(() -> cmd.map("1", "0x1000", "0x2000", "0")).hasMessageContaining("page count '0' out of range");
-        assertThatThrownBy(() -> cmd.map("1", "0x1001", "0x2000")).hasMessageContaining("not 4 KiB aligned");
-        assertThatThrownBy(() -> cmd.unmap("0", "0x1000")).hasMessageContaining("guest id 0 is the host");
-        assertThatThrownBy(() -> cmd.map("1", "0x10000000000000000", "0")).hasMessageContaining("out of range");
+        assertThatThrownBy(() -> cmd.map(g("1"), "0x1000", "-1")).hasMessageContaining("malformed host address '-1'");
+        assertThatThrownBy(() -> cmd.map(g("1"), "0x1000", "0x2000", "0")).hasMessageContaining("page count '0' out of range");
+        assertThatThrownBy(() -> cmd.map(g("1"), "0x1001", "0x2000")).hasMessageContaining("not 4 KiB aligned");
+        assertThatThrownBy(() -> cmd.unmap(g("0"), "0x1000")).hasMessageContaining("guest id 0 is the host");
+        assertThatThrownBy(() -> cmd.map(g("1"), "0x10000000000000000", "0")).hasMessageContaining("out of range");
         assertThat(da.mapped).isEmpty();
     }
 
     @Test
     void translateShowsTheAddressOrTheFaultAsAResult() {
-        cmd.attach(false, "2", "0000:3b:00.0");
-        Results.Translated hit = cmd.translate(false, "0000:3b:00.0", "0x1000");
-        assertThat(hit.fault()).isFalse();
-        assertThat(hit.toString()).isEqualTo("0000:3b:00.0 on dmar0 (guest 2, DID 1): IOVA 0x1000 -> host 0x200000");
-        Results.Translated fault = cmd.translate(false, "0000:3b:00.0", "8192");
-        assertThat(fault.fault()).isTrue();
-        assertThat(fault.toString()).endsWith("IOVA 0x2000 -> fault 0x6: PTE read access is not set");
-        JsonObject j = json(cmd.translate(true, "0000:3b:00.0", "0x2000")).getAsJsonObject();
+        cmd.attach(false, g("2"), d("0000:3b:00.0"));
+        TranslationDTO hit = (TranslationDTO) cmd.translate(false, d("0000:3b:00.0"), "0x1000");
+        assertThat(hit.fault).isNull();
+        assertThat(text(hit)).isEqualTo("0000:3b:00.0 on dmar0 (guest 2, DID 1): IOVA 0x1000 -> host 0x200000");
+        TranslationDTO fault = (TranslationDTO) cmd.translate(false, d("0000:3b:00.0"), "8192");
+        assertThat(fault.fault).isNotNull();
+        assertThat(text(fault)).endsWith("IOVA 0x2000 -> fault 0x6: PTE read access is not set");
+        JsonObject j = json(cmd.translate(true, d("0000:3b:00.0"), "0x2000")).getAsJsonObject();
         assertThat(j.keySet()).containsExactly("bdf", "unit", "guest", "did", "iova", "hostAddress", "fault");
         assertThat(j.get("hostAddress").isJsonNull()).isTrue();
         assertThat(j.get("fault").getAsJsonObject().get("reason").getAsInt()).isEqualTo(6);
-        JsonObject h = json(cmd.translate(true, "0000:3b:00.0", "0x1000")).getAsJsonObject();
+        JsonObject h = json(cmd.translate(true, d("0000:3b:00.0"), "0x1000")).getAsJsonObject();
         assertThat(h.get("hostAddress").getAsString()).isEqualTo("0x200000");
         assertThat(h.get("fault").isJsonNull()).isTrue();
-        assertThatThrownBy(() -> cmd.translate(false, "0000:3b:00.0", "x")).hasMessageContaining("malformed IOVA 'x'");
+        assertThatThrownBy(() -> cmd.translate(false, d("0000:3b:00.0"), "x")).hasMessageContaining("malformed IOVA 'x'");
     }
 
     @Test
     void flushPrintsWhatWasIssuedPerUnitAndGranularity() {
-        cmd.attach(false, "6", "0000:3b:00.0", "0000:5e:00.0");
-        String text = cmd.flush(false, "6").toString();
+        cmd.attach(false, g("6"), d("0000:3b:00.0"), d("0000:5e:00.0"));
+        String text = text(cmd.flush(false, g("6")));
         assertThat(text).startsWith("guest 6: 2 invalidations completed on 2 units (dmar0: domain=1; dmar1: domain=1)")
                 .contains("UNIT   GRANULARITY  DID");
-        JsonObject j = json(cmd.flush(true, "6", "0x4000", "4")).getAsJsonObject();
+        JsonObject j = json(cmd.flush(true, g("6"), "0x4000", "4")).getAsJsonObject();
         assertThat(j.keySet()).containsExactly("guest", "invalidations");
         JsonObject i = j.get("invalidations").getAsJsonArray().get(0).getAsJsonObject();
         assertThat(i.keySet()).containsExactly("unit", "granularity", "did", "bdf", "iova", "pages");
         assertThat(i.get("iova").getAsString()).isEqualTo("0x4000");
         assertThat(i.get("pages").getAsLong()).isEqualTo(4);
-        assertThat(cmd.flush(false, "8").toString()).isEqualTo("guest 8 holds no domain id: nothing to invalidate");
-        assertThatThrownBy(() -> cmd.flush(false, "6", "0x4000", "none")).hasMessageContaining("malformed page count");
+        assertThat(text(cmd.flush(false, g("8")))).isEqualTo("guest 8 holds no domain id: nothing to invalidate");
+        assertThatThrownBy(() -> cmd.flush(false, g("6"), "0x4000", "none")).hasMessageContaining("malformed page count");
     }
 
     @Test
     void withoutFlushServiceFlushSaysWhichBundle() {
         cmd.flushService = null;
-        assertThatThrownBy(() -> cmd.flush(false, "1")).hasMessageContaining("iommu.flush");
+        assertThatThrownBy(() -> cmd.flush(false, g("1"))).hasMessageContaining("iommu.flush");
     }
 
     // ------------------------------------------------------------ stats, strategies, capacity
 
     @Test
     void statsShowsDidsAndInvalidationsByGranularity() {
-        cmd.attach(false, "6", "0000:3b:00.0");
-        String text = cmd.stats(false).toString();
+        cmd.attach(false, g("6"), d("0000:3b:00.0"));
+        String text = text(cmd.stats(false));
         assertThat(text.lines().findFirst().orElseThrow())
                 .matches("UNIT\\s+DIDS\\s+RESERVED\\s+USED\\s+FREE\\s+ALLOCATED\\s+RELEASED\\s+FAILED\\s+QUARANTINED"
                         + "\\s+INV-DEVICE\\s+INV-DOMAIN\\s+INV-PAGES\\s+INV-GLOBAL");
@@ -333,7 +389,7 @@ class IommuCommandsTest {
 
     @Test
     void strategiesListEveryServiceWithItsCapacity() {
-        String text = cmd.strategies(false).toString();
+        String text = text(cmd.strategies(false));
         assertThat(text).containsPattern("global\\s+iommu.alloc.global\\s+0\\s+no\\s+255\\s+global strategy")
                 .containsPattern("per-unit\\s+iommu.alloc.perunit\\s+0\\s+yes\\s+510");
         JsonObject s = json(cmd.strategies(true)).getAsJsonArray().get(1).getAsJsonObject();
@@ -344,7 +400,7 @@ class IommuCommandsTest {
 
     @Test
     void capacityShowsInputsAndWhatEachStrategyAdmits() {
-        String text = cmd.capacity(false, "1").toString();
+        String text = text(cmd.capacity(false, "1"));
         assertThat(text).containsPattern("dmar0\\s+256\\s+1\\s+255\\s+4\\s+4\\s+4")
                 .containsPattern("total\\s+-\\s+-\\s+-\\s+8\\s+8\\s+8")
                 .containsPattern("global\\s+8\\s+min\\(shared ids 255")
@@ -364,18 +420,18 @@ class IommuCommandsTest {
 
     @Test
     void stateSaysWhereStateIsKeptAndListsWhatTheRecoveryFound() {
-        assertThat(cmd.state(false).toString()).isEqualTo("state  ephemeral (no --state): nothing is kept after exit");
+        assertThat(text(cmd.state(false))).isEqualTo("state  ephemeral (no --state): nothing is kept after exit");
         da.stateDirectory = "/var/lib/iommu";
         da.restored = 1;
         da.recoveryProblems.add("device 0000:05:00.0 is attached to guest 4 (domain id 7 on unit dmar0) but the"
                 + " journal does not have it; kept");
-        assertThat(cmd.state(false).toString().lines()).containsExactly(
+        assertThat(text(cmd.state(false)).lines()).containsExactly(
                 "state          kept in /var/lib/iommu (the core's journal; VT-d units' tables in vtd/)",
                 "restored       1 attachment written again from the journal",
                 "disagreements  1",
                 "  device 0000:05:00.0 is attached to guest 4 (domain id 7 on unit dmar0) but the journal does not"
                         + " have it; kept");
-        JsonObject j = JsonParser.parseString(cmd.state(true).toString()).getAsJsonObject();
+        JsonObject j = JsonParser.parseString(text(cmd.state(true))).getAsJsonObject();
         assertThat(j.get("directory").getAsString()).isEqualTo("/var/lib/iommu");
         assertThat(j.get("restored").getAsInt()).isEqualTo(1);
         assertThat(j.get("problems").getAsJsonArray()).hasSize(1);
@@ -390,16 +446,17 @@ class IommuCommandsTest {
         da.problems.add("device 0000:3b:00.0: context entry has domain id 2, the map says 1");
         assertThatThrownBy(cmd::verify).isInstanceOf(IommuException.class)
                 .hasMessage("verify: 2 disagreements between the map, the strategy's bitmaps and the units' context"
-                        + " entries (listed above)");
-        assertThat(out.toString(StandardCharsets.UTF_8).lines()).containsExactly(
-                "unit dmar0: domain id 3 is in the strategy's bitmap but held by no guest",
-                "device 0000:3b:00.0: context entry has domain id 2, the map says 1");
+                        + " entries (listed above)")
+                .satisfies(e -> assertThat(ProblemsException.of(e)).containsExactly(
+                        "unit dmar0: domain id 3 is in the strategy's bitmap but held by no guest",
+                        "device 0000:3b:00.0: context entry has domain id 2, the map says 1"));
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty(); // the command prints nothing: the shell does
     }
 
     @Test
     void occupancyDrawsUsedReservedAndFree() {
-        cmd.attach(false, "6", "0000:3b:00.0");
-        cmd.attach(false, "7", "0000:3b:00.1");
+        cmd.attach(false, g("6"), d("0000:3b:00.0"));
+        cmd.attach(false, g("7"), d("0000:3b:00.1"));
         String pic = cmd.occupancy("dmar0");
         assertThat(pic.lines().toList()).containsExactly(
                 "dmar0: 256 domain ids, 2 used, 1 reserved, 253 free (one id a cell)",
@@ -417,8 +474,8 @@ class IommuCommandsTest {
     @Test
     void discoverPrintsWhatTheRecognizingDiscoveryFound() throws Exception {
         Path file = Files.writeString(dir.resolve("extra.txt"), "iommu-platform 1\n");
-        Results.Discovered d = cmd.discover(null, false, file.toString());
-        assertThat(d.toString()).contains("source    " + file, "format    platform-file (vendor vt-d)",
+        Object d = cmd.discover(null, false, file.toString());
+        assertThat(text(d)).contains("source    " + file, "format    platform-file (vendor vt-d)",
                 "units     1: dmar7", "devices   3", "warnings  1", "  line 4: unknown keyword 'frob'");
         JsonObject j = json(cmd.discover(null, true, file.toString())).getAsJsonObject();
         assertThat(j.keySet()).containsExactly("source", "format", "vendor", "units", "devices", "warnings");
@@ -429,7 +486,7 @@ class IommuCommandsTest {
     void discoverRefusesWhatNothingRecognizes() throws Exception {
         Path other = Files.writeString(dir.resolve("notes.md"), "hello\n");
         assertThatThrownBy(() -> cmd.discover(null, false, other.toString()))
-                .isInstanceOf(IommuCommands.UnrecognizedPlatformException.class)
+                .isInstanceOf(Discoveries.UnrecognizedPlatformException.class)
                 .hasMessageContaining("is not a platform any discovery reads (vt-d): expected an ACPI DMAR table")
                 .hasMessageContaining("a sysfs-shaped directory").hasMessageContaining("a platform file");
         assertThatThrownBy(() -> cmd.discover(null, false, dir.resolve("missing.txt").toString()))
@@ -451,14 +508,14 @@ class IommuCommandsTest {
                 .hasMessageStartingWith("malformed path 'bad\\u0000path.txt': Nul character not allowed: expected an ACPI");
         String longPath = "/" + "d".repeat(300) + "/platform.txt";
         assertThatThrownBy(() -> cmd.discover(null, false, longPath))
-                .hasMessageStartingWith("'/" + "d".repeat(IommuCommands.PATH_SHOWN - 1) + "...' not found");
+                .hasMessageStartingWith("'/" + "d".repeat(Discoveries.PATH_SHOWN - 1) + "...' not found");
     }
 
     @Test
     void forgetAsksTheUnitsVendorDiscovery() {
         assertThat(cmd.forget("dmar1")).isEqualTo("forgot unit dmar1 (vt-d): its 4 devices are no longer translated");
         assertThat(forgotten).containsExactly("dmar1");
-        cmd.attach(false, "1", "0000:3b:00.0");
+        cmd.attach(false, g("1"), d("0000:3b:00.0"));
         assertThatThrownBy(() -> cmd.forget("dmar0")).hasMessageContaining("has attached devices");
         assertThatThrownBy(() -> cmd.forget("dmar")).hasMessageContaining("ambiguous");
     }
@@ -491,7 +548,7 @@ class IommuCommandsTest {
 
     @Test
     void completionOffersWhatFitsThePosition() {
-        cmd.attach(false, "4", "0000:3b:00.1");
+        cmd.attach(false, g("4"), d("0000:3b:00.1"));
         assertThat(values(cmd.candidates("unit", List.of()))).containsExactly("dmar0", "dmar1");
         assertThat(values(cmd.candidates("unit", List.of("dmar0")))).isEmpty();
         assertThat(values(cmd.candidates("domains", List.of("--json")))).containsExactly("dmar0", "dmar1");
@@ -510,13 +567,13 @@ class IommuCommandsTest {
         assertThat(cmd.candidates("unit", List.of())).isEmpty();
     }
 
-    private static List<String> values(List<IommuCommands.Candidate> candidates) {
-        return candidates.stream().map(IommuCommands.Candidate::value).toList();
+    private static List<String> values(List<Completion.Candidate> candidates) {
+        return candidates.stream().map(Completion.Candidate::value).toList();
     }
 
     @Test
     void everyCommandHasAUsageAndADescriptor() throws Exception {
-        for (String name : IommuCommands.USAGE.keySet()) {
+        for (String name : CommandList.USAGE.keySet()) {
             List<java.lang.reflect.Method> methods = java.util.Arrays.stream(IommuCommands.class.getMethods())
                     .filter(m -> m.getName().equals(name)).toList();
             assertThat(methods).as(name).isNotEmpty();
@@ -558,15 +615,15 @@ class IommuCommandsTest {
             switch (command) {
                 case 0 -> cmd.unit(false, a);
                 case 1 -> cmd.guest(false, a);
-                case 2 -> cmd.attach(false, a, b, c);
-                case 3 -> cmd.detach(a, b);
+                case 2 -> cmd.attach(false, g(a), d(b), d(c));
+                case 3 -> cmd.detach(d(a), d(b));
                 case 4 -> cmd.domains(false, a);
-                case 5 -> cmd.ctx(false, a);
-                case 6 -> cmd.map(a, b, c, "1");
-                case 7 -> cmd.map(a, b, c);
-                case 8 -> cmd.unmap(a, b, c);
-                case 9 -> cmd.translate(false, a, b);
-                case 10 -> cmd.flush(false, a, b, c);
+                case 5 -> cmd.ctx(false, d(a));
+                case 6 -> cmd.map(g(a), b, c, "1");
+                case 7 -> cmd.map(g(a), b, c);
+                case 8 -> cmd.unmap(g(a), b, c);
+                case 9 -> cmd.translate(false, d(a), b);
+                case 10 -> cmd.flush(false, g(a), b, c);
                 case 11 -> cmd.occupancy(a);
                 case 12 -> cmd.forget(a);
                 default -> cmd.capacity(false, a);

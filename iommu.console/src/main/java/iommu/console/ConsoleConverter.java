@@ -10,24 +10,40 @@ import iommu.api.dto.InvalidationDTO;
 import iommu.api.dto.UnitDTO;
 
 /**
- * Formats what the {@code iommu} commands return, as Felix SCR's commands
- * have their DTOs formatted: a result object prints as its table (or its JSON
- * when asked for), and on one line inside a list; the platform's DTOs print
- * on one line when a script lists them ({@code ($g devices)}).
+ * The console's converter: it makes the commands' typed arguments from the
+ * words typed ({@link DeviceArgument}, {@link GuestArgument}), and prints
+ * what the {@code iommu} commands return, as Felix SCR's commands
+ * have their DTOs printed: a result prints as its format's table or text, a
+ * {@link Json} view as its JSON ({@link Formats}), and either on one line
+ * inside a list; the platform's DTOs print on one line when a script lists
+ * them ({@code ($g devices)}).
  */
-@Component(property = "osgi.converter.classes=" + "iommu.console.Results$Result,iommu.api.dto.UnitDTO,"
-        + "iommu.api.dto.DeviceDTO,iommu.api.dto.GuestDTO,iommu.api.dto.GuestDeviceDTO,iommu.api.dto.InvalidationDTO")
-public class ResultConverter implements Converter {
+@Component(property = "osgi.converter.classes=iommu.console.DeviceArgument,iommu.console.GuestArgument,"
+        + "iommu.console.Json,iommu.console.dto.*,iommu.api.dto.StateDTO,iommu.api.dto.UnitDTO,iommu.api.dto.DeviceDTO,iommu.api.dto.GuestDTO,iommu.api.dto.GuestDeviceDTO,"
+        + "iommu.api.dto.InvalidationDTO")
+public class ConsoleConverter implements Converter {
 
+    /** The commands' typed arguments, from the words typed: a device ({@code 0000:3b:00.1}) or a guest id. */
     @Override
     public Object convert(Class<?> desiredType, Object in) {
-        return null; // nothing to convert: the commands take strings
+        if (!(in instanceof CharSequence) && !(in instanceof Number)) {
+            return null;
+        }
+        String word = in.toString();
+        if (desiredType == DeviceArgument.class) {
+            return new DeviceArgument(word);
+        }
+        if (desiredType == GuestArgument.class) {
+            return new GuestArgument(word);
+        }
+        return null;
     }
 
     @Override
     public CharSequence format(Object target, int level, Converter escape) {
-        if (target instanceof Results.Result r) {
-            return level == INSPECT ? r.toString() : r.line();
+        String line = Formats.line(target);
+        if (line != null) {
+            return level == INSPECT ? Formats.text(target) : line;
         }
         if (level == INSPECT) {
             return null; // Gogo's own inspection of a DTO's fields

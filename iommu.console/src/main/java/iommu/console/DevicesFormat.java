@@ -1,0 +1,34 @@
+package iommu.console;
+
+import iommu.api.dto.DeviceDTO;
+import iommu.console.dto.DeviceListDTO;
+
+/** {@code devices}: a table of the devices, their unit and owner. */
+final class DevicesFormat extends Format<DeviceListDTO> {
+
+    DevicesFormat() {
+        super(DeviceListDTO.class);
+    }
+
+    @Override
+    String text(DeviceListDTO v) {
+        if (v.devices.isEmpty()) {
+            return "no PCI device present";
+        }
+        Table t = new Table("BDF", "UNIT", "GUEST", "RESERVED-MEM").alignRight(2);
+        for (DeviceDTO d : v.devices) {
+            t.row(d.bdf, d.unit, d.guest, d.reservedMemory ? "yes" : "no");
+        }
+        return t.render();
+    }
+
+    @Override
+    String line(DeviceListDTO v) {
+        return v.devices.size() + " devices";
+    }
+
+    @Override
+    Object json(DeviceListDTO v) {
+        return v.devices;
+    }
+}
