@@ -490,7 +490,7 @@ class IommuJarIT {
         Run r = run("-c", "stats --json");
         assertThat(r.exit()).as("stderr: %s", r.err()).isZero();
         JsonObject stat = JsonParser.parseString(r.out()).getAsJsonArray().get(0).getAsJsonObject();
-        assertThat(stat.keySet()).containsExactly("unit", "domainIds", "reserved", "used", "free", "allocations",
+        assertThat(stat.keySet()).containsExactly("unit", "domainIds", "reserved", "usedDomainIds", "freeDomainIds", "allocations",
                 "invalidations");
 
         Run s = run("-c", "strategies --json");

@@ -150,8 +150,8 @@ final class Inspection {
             s.unit = u.id;
             s.domainIds = u.domainIds;
             s.reserved = u.reserved == null ? new int[0] : u.reserved.clone();
-            s.used = u.usedDomainIds;
-            s.free = UnitsFormat.free(u);
+            s.usedDomainIds = u.usedDomainIds;
+            s.freeDomainIds = UnitsFormat.free(u);
             s.allocations = new LinkedHashMap<>(allocations.getOrDefault(u.id, Map.of()));
             s.invalidations = new LinkedHashMap<>();
             c.unitService(u.id).ifPresent(x -> s.invalidations.putAll(x.invalidationCounts()));

@@ -28,7 +28,7 @@ final class StatsFormat extends Format<StatsDTO> {
         for (UnitStatsDTO r : v.units) {
             Map<String, Long> c = r.invalidations;
             Map<String, Long> a = r.allocations;
-            t.row(r.unit, r.domainIds, r.reserved.length, r.used, r.free, a.getOrDefault("allocations", 0L),
+            t.row(r.unit, r.domainIds, r.reserved.length, r.usedDomainIds, r.freeDomainIds, a.getOrDefault("allocations", 0L),
                     a.getOrDefault("releases", 0L), a.getOrDefault("failures", 0L), a.getOrDefault("quarantined", 0L),
                     c.getOrDefault("device", 0L), c.getOrDefault("domain", 0L), c.getOrDefault("pages", 0L),
                     c.getOrDefault("global", 0L));

@@ -381,7 +381,7 @@ class IommuCommandsTest {
         assertThat(text).containsPattern("dmar0\\s+256\\s+1\\s+1\\s+254\\s+1\\s+0\\s+0\\s+0\\s+1\\s+2\\s+3\\s+0")
                 .contains("dmar0  performed.wait=4");
         JsonObject u = json(cmd.stats(true)).getAsJsonArray().get(0).getAsJsonObject();
-        assertThat(u.keySet()).containsExactly("unit", "domainIds", "reserved", "used", "free", "allocations",
+        assertThat(u.keySet()).containsExactly("unit", "domainIds", "reserved", "usedDomainIds", "freeDomainIds", "allocations",
                 "invalidations");
         assertThat(u.get("allocations").getAsJsonObject().get("allocations").getAsLong()).isEqualTo(1);
         assertThat(u.get("invalidations").getAsJsonObject().get("performed.wait").getAsLong()).isEqualTo(4);

@@ -9,8 +9,8 @@ public class UnitStatsDTO extends DTO {
     public String unit;
     public int domainIds;
     public int[] reserved;
-    public int used;
-    public int free;
+    public int usedDomainIds;
+    public int freeDomainIds;
     /** allocations, releases, failures, quarantined. */
     public Map<String, Long> allocations;
     /** By granularity (device, domain, pages, global) and whatever else the unit counts. */
