@@ -290,7 +290,9 @@ class BundleRestartTest {
         CommandSession session = processor.createSession(InputStream.nullInputStream(), print, print);
         try {
             Object result = session.execute(line);
-            return result == null ? out.toString(StandardCharsets.UTF_8) : result.toString();
+            // what the shell prints: the result through the console's converter
+            return result == null ? out.toString(StandardCharsets.UTF_8)
+                    : String.valueOf(session.format(result, org.apache.felix.service.command.Converter.INSPECT));
         } finally {
             session.close();
         }
@@ -298,7 +300,7 @@ class BundleRestartTest {
 
     ServiceReference<?>[] commandServices() throws Exception {
         ServiceReference<?>[] refs = context.getServiceReferences((String) null,
-                "(&(objectClass=iommu.console.IommuCommands)(osgi.command.scope=iommu))");
+                "(&(osgi.command.scope=iommu)(osgi.command.function=verify))");
         return refs == null ? new ServiceReference<?>[0] : refs;
     }
 
