@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Set;
 
 import org.osgi.dto.DTO;
 
@@ -18,7 +17,7 @@ import com.google.gson.TypeAdapterFactory;
 import com.google.gson.reflect.TypeToken;
 import com.google.gson.stream.JsonReader;
 
-import iommu.console.dto.Address;
+import iommu.api.dto.Address;
 
 /**
  * The one JSON writer of the console. A DTO (an {@link DTO} subclass, of the
@@ -26,7 +25,7 @@ import iommu.console.dto.Address;
  * declaration order, under their own names ("field names are the JSON field
  * names", {@code iommu.api.dto}), with two rules:
  * <ul>
- * <li>an address ({@link Address}, or one of the API's address fields) is a
+ * <li>an address (a field marked {@link Address}) is a
  * {@code "0x..."} string;</li>
  * <li>a missing (null) array or collection is an empty one; other nulls are
  * {@code null} (an unattached device has {@code "guest": null}).</li>
@@ -35,10 +34,6 @@ import iommu.console.dto.Address;
  * default charset.
  */
 final class JsonWriter {
-
-    /** The API DTOs' address fields (the API has no annotation for them): class name and field name. */
-    static final Set<String> API_ADDRESSES = Set.of("iommu.api.dto.UnitDTO.registerBase",
-            "iommu.api.dto.InvalidationDTO.iova");
 
     private static final Gson GSON = new GsonBuilder()
             .serializeNulls()
@@ -61,8 +56,7 @@ final class JsonWriter {
     }
 
     static boolean isAddress(Field f) {
-        return f.isAnnotationPresent(Address.class)
-                || API_ADDRESSES.contains(f.getDeclaringClass().getName() + "." + f.getName());
+        return f.isAnnotationPresent(Address.class);
     }
 
     static String hex(long value) {

@@ -13,6 +13,7 @@ public class InvalidationDTO extends DTO {
     /** The device, for device-selective invalidations; else null. */
     public String bdf;
     /** First I/O virtual address, for page-selective invalidations; else null. */
+    @Address
     public Long iova;
     /** Number of 4 KiB pages, for page-selective invalidations; else null. */
     public Long pages;

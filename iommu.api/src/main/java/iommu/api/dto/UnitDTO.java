@@ -11,6 +11,7 @@ public class UnitDTO extends DTO {
     /** The PCI segment the unit serves. */
     public int segment;
     /** The physical address of its register set. */
+    @Address
     public long registerBase;
     /** Whether it serves every device of its segment no other unit claims. */
     public boolean includePciAll;

@@ -1,10 +1,12 @@
 /**
  * Data transfer objects returned by the platform's services: plain public
  * fields, as OSGi DTOs are, so the console can print them as tables or JSON
- * and scripts can read them. Field names are the JSON field names.
+ * and scripts can read them. Field names are the JSON field names; a field
+ * marked {@link iommu.api.dto.Address} is written as a {@code "0x..."} string
+ * (1.1 added that annotation).
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package iommu.api.dto;
 
 import org.osgi.annotation.bundle.Export;

@@ -1,5 +1,6 @@
 package iommu.console.dto;
 
+import iommu.api.dto.Address;
 import org.osgi.dto.DTO;
 
 /** {@code translate BDF IOVA}: the DMA's host address, or its fault (a fault is a result). */

@@ -1,5 +1,6 @@
 package iommu.console.dto;
 
+import iommu.api.dto.Address;
 import java.util.List;
 import java.util.Map;
 
