@@ -36,9 +36,7 @@ final class CapacityPlan {
     final long perUnitSum;
 
     CapacityPlan(List<UnitLoad> loads, int devicesPerGuest) {
-        if (devicesPerGuest < 1) {
-            throw new IllegalArgumentException("devices per guest " + devicesPerGuest + " out of range: expected 1 or more");
-        }
+        UnitLoad.requireDevicesPerGuest(devicesPerGuest);
         this.devicesPerGuest = devicesPerGuest;
         this.loads = List.copyOf(loads);
         List<UnitRow> rows = new ArrayList<>();

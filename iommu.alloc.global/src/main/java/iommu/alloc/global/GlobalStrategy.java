@@ -48,9 +48,7 @@ public class GlobalStrategy implements AllocationStrategy {
      */
     @Override
     public CapacityEstimate admits(Collection<UnitLoad> units, int devicesPerGuest) {
-        if (devicesPerGuest < 1) {
-            throw new IllegalArgumentException("devices per guest " + devicesPerGuest + " out of range: expected 1 or more");
-        }
+        UnitLoad.requireDevicesPerGuest(devicesPerGuest);
         List<UnitDescriptor> descriptors = units.stream().map(UnitLoad::unit).toList();
         long shared = capacity(descriptors);
         long fit = UnitLoad.fitSum(units, devicesPerGuest);

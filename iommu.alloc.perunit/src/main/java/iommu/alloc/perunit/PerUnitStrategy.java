@@ -46,9 +46,7 @@ public class PerUnitStrategy implements AllocationStrategy {
      */
     @Override
     public CapacityEstimate admits(Collection<UnitLoad> units, int devicesPerGuest) {
-        if (devicesPerGuest < 1) {
-            throw new IllegalArgumentException("devices per guest " + devicesPerGuest + " out of range: expected 1 or more");
-        }
+        UnitLoad.requireDevicesPerGuest(devicesPerGuest);
         long admits = units.stream().mapToLong(u -> u.admitsAlone(devicesPerGuest)).sum();
         return new CapacityEstimate(admits, "sum over units of min(usable, floor(devices / " + devicesPerGuest + "))");
     }

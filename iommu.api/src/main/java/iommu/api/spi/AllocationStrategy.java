@@ -53,9 +53,7 @@ public interface AllocationStrategy {
      * @since 1.2
      */
     default CapacityEstimate admits(Collection<UnitLoad> units, int devicesPerGuest) {
-        if (devicesPerGuest < 1) {
-            throw new IllegalArgumentException("devices per guest " + devicesPerGuest + " out of range: expected 1 or more");
-        }
+        UnitLoad.requireDevicesPerGuest(devicesPerGuest);
         List<UnitDescriptor> descriptors = units.stream().map(UnitLoad::unit).toList();
         long capacity = capacity(descriptors);
         long fit = UnitLoad.fitSum(units, devicesPerGuest);

@@ -19,6 +19,14 @@ public record UnitLoad(UnitDescriptor unit, int devices) {
         }
     }
 
+    /** The planner's N, checked: at least one device a guest. */
+    public static int requireDevicesPerGuest(int devicesPerGuest) {
+        if (devicesPerGuest < 1) {
+            throw new IllegalArgumentException("devices per guest " + devicesPerGuest + " out of range: expected 1 or more");
+        }
+        return devicesPerGuest;
+    }
+
     /** How many guests of {@code devicesPerGuest} devices, all under this unit, its devices make. */
     public long fit(int devicesPerGuest) {
         return devices / devicesPerGuest;
