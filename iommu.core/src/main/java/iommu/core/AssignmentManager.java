@@ -30,6 +30,7 @@ import iommu.api.PciAddress;
 import iommu.api.RenumberingListener;
 import iommu.api.RenumberingProgress;
 import iommu.api.dto.DeviceDTO;
+import iommu.api.dto.GroupDTO;
 import iommu.api.dto.GuestDTO;
 import iommu.api.dto.StateDTO;
 import iommu.api.dto.UnitDTO;
@@ -261,6 +262,11 @@ public class AssignmentManager implements DeviceAssignment {
     @Override
     public List<DeviceDTO> devices() {
         return lock.call(listings::devices);
+    }
+
+    @Override
+    public List<GroupDTO> groups() {
+        return lock.call(listings::groups);
     }
 
     @Override

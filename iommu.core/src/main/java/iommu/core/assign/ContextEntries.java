@@ -30,4 +30,32 @@ public final class ContextEntries {
         flush.flushContextChanges(entries.stream()
                 .map(a -> new ContextChange(a.unitId(), a.device(), a.domainId(), false)).toList());
     }
+
+    /**
+     * Writes again every alias entry of the attachments that the unit does
+     * not hold as recorded (their own entries are the caller's); one line per
+     * entry that could not be written.
+     */
+    public static List<String> writeAliasesAgain(List<Attachment> attached, Topology topology, Attachments attachments,
+            FlushService flush) {
+        List<String> failures = new java.util.ArrayList<>();
+        for (Attachment e : topology.entries(attached)) {
+            IommuUnit unit = topology.unit(e.unitId());
+            if (unit == null || attachments.contains(e.device())) {
+                continue;
+            }
+            try {
+                java.util.Optional<iommu.api.spi.DeviceContext> now = unit.context(e.device());
+                if (now.isPresent() && now.get().equals(e.context())) {
+                    continue;
+                }
+                unit.setContext(e.device(), e.context());
+                flush.flushDeviceContext(e.unitId(), e.device(), e.domainId(), now.isEmpty());
+            } catch (RuntimeException x) {
+                failures.add("unit " + e.unitId() + ": cannot write the context entry of alias requester id "
+                        + e.device() + " (guest " + e.guest() + ", domain id " + e.domainId() + "): " + OneLine.of(x));
+            }
+        }
+        return failures;
+    }
 }

@@ -9,6 +9,7 @@ import iommu.api.DomainId;
 import iommu.api.GuestId;
 import iommu.api.PciAddress;
 import iommu.api.dto.DeviceDTO;
+import iommu.api.dto.GroupDTO;
 import iommu.api.dto.GuestDTO;
 import iommu.api.dto.GuestDeviceDTO;
 import iommu.api.dto.UnitDTO;
@@ -69,6 +70,21 @@ public final class Listings {
             dto.guest = a == null ? null : a.guest().value();
             IommuUnit unit = topology.unit(e.getValue());
             dto.reservedMemory = unit != null && unit.hasReservedMemory(e.getKey());
+            dto.group = topology.group(e.getKey()).number();
+            return dto;
+        }).toList();
+    }
+
+    /** Every group of the units present, with its owner (its members' guest; null for the host). */
+    public List<GroupDTO> groups() {
+        return topology.allGroups().stream().map(g -> {
+            GroupDTO dto = new GroupDTO();
+            dto.group = g.number();
+            dto.unit = g.unitId();
+            dto.requesterId = g.requesterId().toString();
+            dto.devices = g.members().stream().map(PciAddress::toString).toList();
+            dto.guest = g.members().stream().map(attachments::get).filter(java.util.Objects::nonNull).findFirst()
+                    .map(a -> a.guest().value()).orElse(null);
             return dto;
         }).toList();
     }

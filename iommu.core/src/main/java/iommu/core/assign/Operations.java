@@ -68,6 +68,7 @@ public final class Operations {
                 throw new IommuException("guest " + guest + "'s previous domain id on unit " + unitId
                         + " awaits an invalidation that failed: retry once the unit completes invalidations");
             }
+            requireWholeGroup(device, wanted, "attached", "attach --group " + guest + " " + device);
             unitOf.put(device, unitId);
         }
         UndoLog undo = new UndoLog();
@@ -75,6 +76,8 @@ public final class Operations {
             for (Map.Entry<PciAddress, String> e : unitOf.entrySet()) {
                 attachOne(allocator, guest, e.getKey(), e.getValue(), undo);
             }
+            // the aliases the groups' DMA also carries get the guest's entry too
+            programAliases(unitOf.keySet().stream().map(attachments::get).toList(), undo);
             // durable before it is acknowledged
             recorder.attached(unitOf.keySet().stream().map(attachments::get).toList());
         } catch (RuntimeException e) {
@@ -118,6 +121,47 @@ public final class Operations {
     }
 
     /**
+     * A group is owned whole (DESIGN 7.8): the operation must name every
+     * member of the device's group, and none may be another guest's.
+     */
+    private void requireWholeGroup(PciAddress device, Set<PciAddress> wanted, String verb, String whole) {
+        Group group = topology.group(device);
+        List<PciAddress> missing = group.others(device).stream().filter(m -> !wanted.contains(m)).toList();
+        if (missing.isEmpty()) {
+            return;
+        }
+        Attachment a = attachments.get(device);
+        for (PciAddress m : missing) {
+            Attachment other = attachments.get(m);
+            if (other != null && (a == null || !other.guest().equals(a.guest()))) {
+                throw new IommuException("device " + device + " is in IOMMU group " + group.number() + " with " + m
+                        + ", which guest " + other.guest() + " holds: a group has one owner (detach --group " + m
+                        + " first)");
+            }
+        }
+        throw new IommuException("device " + device + " is in IOMMU group " + group.number() + " with "
+                + String.join(", ", missing.stream().map(PciAddress::toString).toList()) + ": a group is " + verb
+                + " whole (" + whole + ", or name every member: " + String.join(" ", group.members().stream()
+                        .map(PciAddress::toString).toList()) + ")");
+    }
+
+    /** Every alias requester id of the new attachments' groups gets their entry (their own ids have it). */
+    private void programAliases(List<Attachment> attached, UndoLog undo) {
+        for (Attachment e : topology.entries(attached)) {
+            if (attachments.contains(e.device())) {
+                continue;
+            }
+            IommuUnit unit = topology.present(e.unitId());
+            unit.setContext(e.device(), e.context());
+            undo.push(() -> {
+                unit.clearContext(e.device());
+                flush.flushDeviceContext(e.unitId(), e.device(), e.domainId(), false);
+            });
+            flush.flushDeviceContext(e.unitId(), e.device(), e.domainId(), true);
+        }
+    }
+
+    /**
      * Detaches every device, or none: every entry is cleared, then the
      * invalidations are awaited; only then may ids go back.
      *
@@ -136,11 +180,13 @@ public final class Operations {
                 throw new IommuException("unit " + a.unitId() + " of device " + device
                         + " is not present: its context entry cannot be cleared now");
             }
+            requireWholeGroup(device, wanted, "detached", "detach --group " + device);
             leaving.add(a);
         }
         UndoLog undo = new UndoLog();
         try {
-            ContextEntries.clearAndFlush(leaving, topology, flush, undo);
+            // every entry the groups hold, alias ids included, before any id goes back
+            ContextEntries.clearAndFlush(topology.entries(leaving), topology, flush, undo);
             recorder.detached(leaving.stream().map(Attachment::device).toList());
         } catch (RuntimeException e) {
             undo.rollBack(e);

@@ -1,8 +1,11 @@
 package iommu.core.assign;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -25,6 +28,8 @@ public final class Topology {
     private final Map<String, IommuUnit> units = new TreeMap<>();
     private final Map<String, UnitDescriptor> descriptors = new TreeMap<>();
     private final DeviceIndex index = new DeviceIndex();
+    /** Built when first asked for after a change of the units. */
+    private Groups groups;
 
     /** The unit present with that id, or null. */
     public IommuUnit unit(String unitId) {
@@ -55,10 +60,12 @@ public final class Topology {
 
     public void add(IommuUnit unit) {
         units.put(unit.id(), unit);
+        groups = null;
     }
 
     /** Whether that very unit was the present one with its id (and is no longer). */
     public boolean remove(IommuUnit unit) {
+        groups = null;
         return units.remove(unit.id(), unit);
     }
 
@@ -85,12 +92,14 @@ public final class Topology {
 
     /** Which unit translates each device: every present unit's claims, afresh. */
     public void rebuildIndex() {
+        groups = null;
         index.clear();
         units.values().forEach(this::indexUnit);
     }
 
     /** A unit appeared: it takes the devices it claims more strongly than their unit; nothing else is read. */
     public void indexUnit(IommuUnit unit) {
+        groups = null;
         for (PciAddress device : unit.devices()) {
             index.claim(device, unit.id(), unit.scopeOf(device));
         }
@@ -98,6 +107,7 @@ public final class Topology {
 
     /** A unit went: its devices go to the strongest remaining claimant; only they are looked at. */
     public void unindexUnit(String unitId) {
+        groups = null;
         Set<PciAddress> orphans = index.removeUnit(unitId);
         if (orphans.isEmpty()) {
             return;
@@ -136,5 +146,41 @@ public final class Topology {
     /** How many devices the unit translates. */
     public int deviceCount(String unitId) {
         return index.devicesOf(unitId).size();
+    }
+
+    private Groups groups() {
+        if (groups == null) {
+            groups = Groups.of(index.units(), units);
+        }
+        return groups;
+    }
+
+    /** The device's IOMMU group (a group of its own while no unit translates it). */
+    public Group group(PciAddress device) {
+        return groups().of(device);
+    }
+
+    /** Every group of the units present, by number. */
+    public List<Group> allGroups() {
+        return groups().all();
+    }
+
+    /**
+     * The context entries the attachments need, each once: for each, every
+     * requester id its group's DMA carries (its own id first), tagged as the
+     * attachment is. Counting these, not devices, is what tells whether a
+     * guest still has an entry on a unit (Xen dec403cc66).
+     */
+    public List<Attachment> entries(Collection<Attachment> attachments) {
+        Map<PciAddress, Attachment> out = new LinkedHashMap<>();
+        for (Attachment a : attachments) {
+            out.putIfAbsent(a.device(), a);
+        }
+        for (Attachment a : attachments) {
+            for (PciAddress id : Groups.aliasesOf(units.get(a.unitId()), a.device())) {
+                out.putIfAbsent(id, new Attachment(id, a.guest(), a.unitId(), a.domainId()));
+            }
+        }
+        return new ArrayList<>(out.values());
     }
 }

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
 import iommu.api.DomainId;
 import iommu.api.GuestId;
@@ -15,6 +17,7 @@ import iommu.api.spi.IommuUnit;
 import iommu.core.assign.Attachment;
 import iommu.core.assign.Attachments;
 import iommu.core.assign.DomainIdTable;
+import iommu.core.assign.Group;
 import iommu.core.assign.Quarantine;
 import iommu.core.assign.Topology;
 
@@ -36,6 +39,8 @@ public final class Audit {
             Quarantine quarantine, Strategy strategy) {
         List<String> problems = new ArrayList<>();
         attachments.all().forEach(a -> checkAttachment(a, topology, table, problems));
+        attachments.all().forEach(a -> checkAliases(a, topology, attachments, problems));
+        checkGroups(topology, attachments, problems);
         for (GuestId guest : table.guests()) {
             table.domainsOf(guest).forEach((unitId, did) -> {
                 if (attachments.of(guest, unitId).isEmpty()) {
@@ -88,6 +93,52 @@ public final class Audit {
         if (!table.guest(a.unitId(), a.domainId()).equals(Optional.of(a.guest()))) {
             problems.add(what + ": the map gives domain id " + a.domainId() + " to " + table.guest(a.unitId(),
                     a.domainId()).map(g -> "guest " + g).orElse("nobody") + "; expected guest " + a.guest());
+        }
+    }
+
+    /** Every alias requester id of an attached device carries its guest's entry (DESIGN 7.8). */
+    private static void checkAliases(Attachment a, Topology topology, Attachments attachments, List<String> problems) {
+        IommuUnit unit = topology.unit(a.unitId());
+        if (unit == null) {
+            return;
+        }
+        for (Attachment e : topology.entries(List.of(a))) {
+            if (e.device().equals(a.device()) || attachments.contains(e.device())) {
+                continue; // its own entry, or another attached device's, checked as that device
+            }
+            Optional<DeviceContext> entry = unit.context(e.device());
+            String what = "device " + a.device() + " of guest " + a.guest() + " on unit " + a.unitId()
+                    + ": its alias requester id " + e.device();
+            if (entry.isEmpty()) {
+                problems.add(what + " has no context entry; expected domain id " + a.domainId());
+            } else if (!entry.get().equals(a.context())) {
+                problems.add(what + " holds domain id " + entry.get().domainId() + " of guest " + entry.get().guest()
+                        + "; expected domain id " + a.domainId());
+            }
+        }
+    }
+
+    /** A group has one owner: all its members attached to one guest, or none attached; no entry left on a host-owned one. */
+    private static void checkGroups(Topology topology, Attachments attachments, List<String> problems) {
+        for (Group g : topology.allGroups()) {
+            Set<String> owners = new TreeSet<>();
+            for (PciAddress m : g.members()) {
+                Attachment a = attachments.get(m);
+                owners.add(a == null ? "the host" : "guest " + a.guest());
+            }
+            if (owners.size() > 1) {
+                problems.add("IOMMU group " + g.number() + " (" + g.members() + ") is split between " + owners
+                        + ": a group has one owner");
+            } else if (owners.contains("the host")) {
+                IommuUnit unit = topology.unit(g.unitId());
+                for (PciAddress id : g.entryIds()) {
+                    if (unit != null && !g.members().contains(id) && unit.context(id).isPresent()) {
+                        problems.add("unit " + g.unitId() + " has a present context entry for alias requester id " + id
+                                + " (domain id " + unit.context(id).get().domainId() + ") of IOMMU group " + g.number()
+                                + ", which no guest holds");
+                    }
+                }
+            }
         }
     }
 

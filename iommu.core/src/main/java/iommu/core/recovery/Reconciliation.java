@@ -10,6 +10,7 @@ import iommu.api.GuestId;
 import iommu.api.spi.IommuUnit;
 import iommu.core.assign.Attachment;
 import iommu.core.assign.Attachments;
+import iommu.core.assign.ContextEntries;
 import iommu.core.assign.DomainIdTable;
 import iommu.core.assign.GuestMappings;
 import iommu.core.assign.GuestPages;
@@ -46,6 +47,7 @@ public final class Reconciliation {
     public Result reconcile(Journal.State loaded) {
         List<String> problems = new ArrayList<>();
         int restored = restoreAttachments(loaded, problems);
+        problems.addAll(ContextEntries.writeAliasesAgain(List.copyOf(attachments.all()), topology, attachments, flush));
         for (Attachment a : attachments.all()) {
             if (!loaded.attachments.containsKey(a.device())) {
                 problems.add("device " + a.device() + " is attached to guest " + a.guest() + " (domain id "

@@ -18,6 +18,7 @@ import iommu.api.spi.MappedRange;
 import iommu.api.spi.UnitDescriptor;
 import iommu.core.assign.Attachment;
 import iommu.core.assign.Attachments;
+import iommu.core.assign.ContextEntries;
 import iommu.core.assign.DomainIdTable;
 import iommu.core.assign.GuestMappings;
 import iommu.core.assign.GuestPages;
@@ -130,6 +131,8 @@ public final class UnitAdoption {
                 log.error("unit {}: cannot write the context entry of {} again: {}", unitId, a.device(), e.getMessage());
             }
         }
+        ContextEntries.writeAliasesAgain(attachments.onUnit(unitId).stream().map(attachments::get).toList(), topology,
+                attachments, flush).forEach(p -> problem(problems, p));
         // the guests' pages come back too: on empty tables, and on kept ones, which miss what was mapped
         // while the unit was away (an unmap waits for the unit)
         Set<GuestId> guestsHere = new TreeSet<>();

@@ -67,13 +67,15 @@ public final class Renumbering {
             return;
         }
         List<Attachment> moved = plan(plan);
+        // the entries of the moving devices' groups, alias requester ids included
+        List<Attachment> entries = topology.entries(moved);
         log.info("strategy {}: renumbering {} domain ids over {} devices", strategyName, plan.size(), moved.size());
-        report(strategyName, plan.size(), 0, moved.size());
+        report(strategyName, plan.size(), 0, entries.size());
         UndoLog undo = new UndoLog();
         try {
             // every entry that moves is cleared and its old id invalidated, in one batch per unit...
-            ContextEntries.clearAndFlush(moved, topology, flush, undo);
-            writeAndFlush(strategyName, plan, moved, undo);
+            ContextEntries.clearAndFlush(entries, topology, flush, undo);
+            writeAndFlush(strategyName, plan, entries, undo);
         } catch (RuntimeException e) {
             undo.rollBack(e);
             throw new IommuException("renumbering failed and was rolled back: " + OneLine.of(e), e);
