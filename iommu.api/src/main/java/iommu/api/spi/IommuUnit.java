@@ -77,6 +77,19 @@ public interface IommuUnit {
     }
 
     /**
+     * The device's reserved I/O virtual address ranges, in address order
+     * (Linux {@code intel_iommu_get_resv_regions},
+     * {@code amd_iommu_get_resv_regions}): the interrupt window and the
+     * firmware memory the device may DMA to. The platform maps no guest page
+     * there. The default is the interrupt window alone.
+     *
+     * @since 1.2
+     */
+    default List<IovaRegion> reservedRegions(PciAddress device) {
+        return scopeOf(device).claims() ? List.of(IovaRegion.INTERRUPT_WINDOW) : List.of();
+    }
+
+    /**
      * Whether firmware keeps memory for the device's own use that it DMAs to
      * behind the host's back (VT-d RMRR, AMD-Vi IVMD). Giving such a device to
      * a guest needs an explicit override, as Xen's strict RDM policy demands.

@@ -11,7 +11,9 @@
  * the capacity planner) with the {@code UnitLoad} and {@code CapacityEstimate}
  * records, so that neutral bundles never decide by a strategy's name, and
  * {@code IommuUnit.dmaAliases} (the requester ids a device's DMA carries,
- * which make IOMMU groups), with a default of the device alone.
+ * which make IOMMU groups), with a default of the device alone, and
+ * {@code IommuUnit.reservedRegions} with its {@code IovaRegion} (by default
+ * the interrupt window).
  */
 @Export
 @Version("1.2.0")

@@ -16,6 +16,7 @@ import iommu.api.PciAddress;
 import iommu.api.spi.DeviceContext;
 import iommu.api.spi.DomainIdAllocator;
 import iommu.api.spi.IommuUnit;
+import iommu.api.spi.IovaRegion;
 import iommu.core.assign.AllocationCounters.Counter;
 
 /**
@@ -69,6 +70,7 @@ public final class Operations {
                         + " awaits an invalidation that failed: retry once the unit completes invalidations");
             }
             requireWholeGroup(device, wanted, "attached", "attach --group " + guest + " " + device);
+            requireNoPagesInRegions(guest, device, topology.unit(unitId));
             unitOf.put(device, unitId);
         }
         UndoLog undo = new UndoLog();
@@ -145,6 +147,46 @@ public final class Operations {
                         .map(PciAddress::toString).toList()) + ")");
     }
 
+    /** No page of the guest lies in a reserved region of the device (Linux iommu_get_resv_regions). */
+    private void requireNoPagesInRegions(GuestId guest, PciAddress device, IommuUnit unit) {
+        GuestMappings mapped = pages.of(guest);
+        if (mapped == null) {
+            return;
+        }
+        for (IovaRegion r : unit.reservedRegions(device)) {
+            long first = r.first() & ~0xFFFL;
+            GuestMappings.Run run = mapped.overlap(first, ((r.last() - first) >>> 12) + 1);
+            if (run != null) {
+                throw new IommuException(String.format("device %s has the reserved region %s (%s), where guest %s maps"
+                        + " %d pages at IOVA 0x%x: unmap them first", device, r, why(r), guest, run.pages(), run.iova()));
+            }
+        }
+    }
+
+    /** The range lies in no reserved region of a device the guest holds. */
+    private void requireOutsideRegions(GuestId guest, long iova, long count) {
+        for (String unitId : table.domainsOf(guest).keySet()) {
+            IommuUnit unit = topology.unit(unitId);
+            if (unit == null) {
+                continue;
+            }
+            for (PciAddress device : attachments.of(guest, unitId)) {
+                for (IovaRegion r : unit.reservedRegions(device)) {
+                    if (r.overlaps(iova, count)) {
+                        throw new IommuException(String.format("guest %s cannot map IOVA 0x%x-0x%x: it overlaps the"
+                                + " reserved region %s of its device %s (%s)", guest, iova, iova + (count << 12) - 1,
+                                r, device, why(r)));
+                    }
+                }
+            }
+        }
+    }
+
+    private static String why(IovaRegion r) {
+        return r.type() == IovaRegion.Type.MSI ? "DMA there is an interrupt request, never memory"
+                : "firmware memory the device may DMA to at any time";
+    }
+
     /** Every alias requester id of the new attachments' groups gets their entry (their own ids have it). */
     private void programAliases(List<Attachment> attached, UndoLog undo) {
         for (Attachment e : topology.entries(attached)) {
@@ -210,6 +252,7 @@ public final class Operations {
             throw new IommuException(String.format("guest %s already maps %d pages at IOVA 0x%x: unmap them first",
                     guest, overlap.pages(), overlap.iova()));
         }
+        requireOutsideRegions(guest, iova, count);
         // recorded before any table has the pages: a unit's kept tables never map what the journal
         // does not (a kill before the tables are written replays the map, which was not acknowledged)
         recorder.mapped(guest, iova, hostAddress, count);
