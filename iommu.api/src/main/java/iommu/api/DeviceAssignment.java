@@ -7,6 +7,7 @@ import java.util.Optional;
 import org.osgi.annotation.versioning.ProviderType;
 
 import iommu.api.dto.DeviceDTO;
+import iommu.api.dto.GroupDTO;
 import iommu.api.dto.GuestDTO;
 import iommu.api.dto.StateDTO;
 import iommu.api.dto.UnitDTO;
@@ -83,6 +84,15 @@ public interface DeviceAssignment {
 
     /** Every unit present, with its domain-id usage. */
     List<UnitDTO> units();
+
+    /**
+     * Every IOMMU group of the units present, by number, with its owner. A
+     * group is attached and detached whole: {@link #attach} and
+     * {@link #detach} refuse a part of one, naming every member.
+     *
+     * @since 1.1
+     */
+    List<GroupDTO> groups();
 
     /**
      * Where assignments are kept durably (configuration PID {@code iommu.core},

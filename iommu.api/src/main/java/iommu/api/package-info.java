@@ -8,7 +8,8 @@
  * {@code @ProviderType}: adding a method is a minor change for their
  * callers. 1.1 added {@link iommu.api.CoreConfiguration} (the core's PID and
  * property names) and the {@link iommu.api.RenumberingListener} whiteboard
- * with its {@link iommu.api.RenumberingProgress}.
+ * with its {@link iommu.api.RenumberingProgress}, and
+ * {@code DeviceAssignment.groups()}.
  */
 @Export
 @Version("1.1.0")

@@ -12,4 +12,6 @@ public class DeviceDTO extends DTO {
     public Integer guest;
     /** Firmware keeps memory for it (RMRR/IVMD): attaching needs an explicit override. */
     public boolean reservedMemory;
+    /** The IOMMU group the device belongs to ({@link GroupDTO#group}); since 1.1. */
+    public int group;
 }

@@ -3,7 +3,8 @@
  * fields, as OSGi DTOs are, so the console can print them as tables or JSON
  * and scripts can read them. Field names are the JSON field names; a field
  * marked {@link iommu.api.dto.Address} is written as a {@code "0x..."} string
- * (1.1 added that annotation).
+ * (1.1 added that annotation, {@link iommu.api.dto.GroupDTO} and
+ * {@code DeviceDTO.group}).
  */
 @Export
 @Version("1.1.0")

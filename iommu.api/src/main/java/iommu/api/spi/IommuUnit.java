@@ -56,6 +56,27 @@ public interface IommuUnit {
     List<PciAddress> devices();
 
     /**
+     * The requester ids the device's DMA can reach this unit with, as Linux's
+     * {@code pci_for_each_dma_alias} (drivers/pci/search.c) walks them: the
+     * device's own id first, then each alias a bridge on its path introduces
+     * (a PCIe-to-PCI/PCI-X bridge: its secondary bus with devfn 00.0; a
+     * conventional PCI bridge: the bridge itself; AMD-Vi: the IVHD's alias
+     * entries); the last is the id the unit finally sees. Devices whose last
+     * ids are equal form one IOMMU group, owned whole. The platform gives
+     * every id of the list a context entry ({@link #setContext}, which takes
+     * any of them) when the device is attached.
+     *
+     * <p>The default, a device that is only ever seen with its own id, is
+     * right for PCIe endpoints and SR-IOV functions.
+     *
+     * @return at least the device itself; empty when the unit does not claim it
+     * @since 1.2
+     */
+    default List<PciAddress> dmaAliases(PciAddress device) {
+        return scopeOf(device).claims() ? List.of(device) : List.of();
+    }
+
+    /**
      * Whether firmware keeps memory for the device's own use that it DMAs to
      * behind the host's back (VT-d RMRR, AMD-Vi IVMD). Giving such a device to
      * a guest needs an explicit override, as Xen's strict RDM policy demands.
@@ -64,7 +85,9 @@ public interface IommuUnit {
 
     /**
      * Points the device's context entry at the guest's address space, tagged
-     * with the domain id; the entry becomes present.
+     * with the domain id; the entry becomes present. {@code device} is a
+     * requester id: one of the unit's devices or one of their
+     * {@link #dmaAliases} (since 1.2).
      *
      * @throws IllegalArgumentException when the device is not the unit's or
      *         the domain id is out of range or reserved; nothing changed

@@ -9,7 +9,9 @@
  * two more with defaults ({@code DomainIdAllocator.check}, the strategy's own
  * rules for the audit, and {@code AllocationStrategy.admits}, its answer to
  * the capacity planner) with the {@code UnitLoad} and {@code CapacityEstimate}
- * records, so that neutral bundles never decide by a strategy's name.
+ * records, so that neutral bundles never decide by a strategy's name, and
+ * {@code IommuUnit.dmaAliases} (the requester ids a device's DMA carries,
+ * which make IOMMU groups), with a default of the device alone.
  */
 @Export
 @Version("1.2.0")
