@@ -206,6 +206,11 @@ final class UnitDefinition {
         return aliases.getOrDefault(deviceId, deviceId);
     }
 
+    /** The IVHD's alias entries as Linux's alias table holds them. */
+    AliasTable aliasTable() {
+        return new AliasTable(segment(), aliases);
+    }
+
     Map<Integer, Integer> aliases() {
         return Collections.unmodifiableMap(aliases);
     }
