@@ -36,11 +36,14 @@ final class UnitDefinition {
     private final List<DeviceEntry> specials;
     private final List<DeviceEntry> acpiDevices;
     private final List<Ivmd> ivmds;
+    /** Ids this unit does not translate though its entries name them or its ALL entry covers them. */
+    private final BitSet excluded;
     private final int lastDeviceId;
 
     private UnitDefinition(String id, Ivhd ivhd, long ivinfo, BitSet claimed, boolean all, int allSetting,
             Map<Integer, Integer> settings, Map<Integer, Long> extendedSettings, Map<Integer, Integer> aliases,
-            List<DeviceEntry> specials, List<DeviceEntry> acpiDevices, List<Ivmd> ivmds) {
+            List<DeviceEntry> specials, List<DeviceEntry> acpiDevices, List<Ivmd> ivmds, BitSet excluded,
+            int lastDeviceId) {
         this.id = Objects.requireNonNull(id, "id");
         this.ivhd = ivhd;
         this.ivinfo = ivinfo;
@@ -53,7 +56,8 @@ final class UnitDefinition {
         this.specials = specials;
         this.acpiDevices = acpiDevices;
         this.ivmds = ivmds;
-        this.lastDeviceId = all ? 0xFFFF : Math.max(0, claimed.length() - 1);
+        this.excluded = excluded;
+        this.lastDeviceId = lastDeviceId;
     }
 
     /**
@@ -118,7 +122,8 @@ final class UnitDefinition {
         }
         List<Ivmd> ivmds = allIvmds.stream().filter(m -> m.segment() == ivhd.segment()).toList();
         return new UnitDefinition(id, ivhd, ivinfo, claimed, all, allSetting, Map.copyOf(settings),
-                Map.copyOf(extended), Map.copyOf(aliases), List.copyOf(specials), List.copyOf(acpi), ivmds);
+                Map.copyOf(extended), Map.copyOf(aliases), List.copyOf(specials), List.copyOf(acpi), ivmds,
+                new BitSet(), all ? 0xFFFF : Math.max(0, claimed.length() - 1));
     }
 
     private static void claim(BitSet claimed, Map<Integer, Integer> settings, int deviceId, int setting) {
@@ -131,7 +136,21 @@ final class UnitDefinition {
     /** The same IOMMU under another id. */
     UnitDefinition withId(String newId) {
         return new UnitDefinition(newId, ivhd, ivinfo, claimed, all, allSetting, settings, extendedSettings, aliases,
-                specials, acpiDevices, ivmds);
+                specials, acpiDevices, ivmds, excluded, lastDeviceId);
+    }
+
+    /**
+     * The same IOMMU no longer translating the ids (neither named nor under
+     * its ALL entry), as {@link IvhdClaims} decides; its device table keeps
+     * its size (Linux sizes it from every id the IVHDs name).
+     */
+    UnitDefinition withoutClaims(BitSet ids) {
+        BitSet keep = (BitSet) claimed.clone();
+        keep.andNot(ids);
+        BitSet out = (BitSet) excluded.clone();
+        out.or(ids);
+        return new UnitDefinition(id, ivhd, ivinfo, keep, all, allSetting, settings, extendedSettings, aliases,
+                specials, acpiDevices, ivmds, out, lastDeviceId);
     }
 
     String id() {
@@ -183,7 +202,7 @@ final class UnitDefinition {
     }
 
     ScopeMatch scopeOf(PciAddress device) {
-        if (device.segment() != segment()) {
+        if (device.segment() != segment() || excluded.get(device.routingId())) {
             return ScopeMatch.NONE;
         }
         if (claimed.get(device.routingId())) {
