@@ -39,6 +39,16 @@ record IvrsPlatform(Ivrs table, List<UnitDefinition> units, List<String> warning
             }
         }
         List<String> warnings = new ArrayList<>(table.warnings());
+        for (Ivrs.MalformedIvhd m : table.malformedIvhds()) {
+            Ivhd instead = chosen.get((long) m.segment() << 16 | m.deviceId());
+            String iommu = String.format("IVRS %s: IOMMU %s (base 0x%x)", table.source(),
+                    Bdf.of(m.segment(), m.deviceId()), m.baseAddress());
+            warnings.add(instead == null
+                    ? String.format("%s not registered: its %s is malformed (above) and no other IVHD describes it",
+                            iommu, m.describe())
+                    : String.format("%s registered from its IVHD type %02xh at byte 0x%x: its %s is malformed"
+                            + " (above)", iommu, instead.type(), instead.offset(), m.describe()));
+        }
         List<UnitDefinition> units = new ArrayList<>();
         Map<Long, Ivhd> bases = new LinkedHashMap<>();
         for (Ivhd ivhd : chosen.values()) {
