@@ -533,15 +533,7 @@ public final class AmdViUnit implements IommuUnit {
     public Map<String, Object> describe() {
         Map<String, Object> f = IommuUnit.super.describe();
         f.put("source", source);
-        f.putAll(definition.describeIvhd());
-        f.putAll(definition.efr().describe());
-        long ivinfo = definition.ivinfo();
-        f.put("ivinfo", String.format("0x%08x", ivinfo));
-        f.put("ivinfo.EFRSup", (ivinfo & 1) != 0);
-        f.put("ivinfo.DMAGuard", (ivinfo & 2) != 0);
-        f.put("ivinfo.GVAsize", (int) (ivinfo >>> 5 & 7));
-        f.put("ivinfo.PAsize", (int) (ivinfo >>> 8 & 0x7F));
-        f.put("ivinfo.VAsize", (int) (ivinfo >>> 15 & 0x7F));
+        f.putAll(IvhdDescription.header(definition));
         synchronized (lock) {
             long dtb = hardware.readRegister(Mmio.DEV_TABLE_BASE);
             f.put("DevTabBase", String.format("0x%x", dtb & Mmio.BASE_MASK));
@@ -559,14 +551,7 @@ public final class AmdViUnit implements IommuUnit {
             f.put("pagingMode", PAGING_MODE);
             f.put("invalidateAll", definition.efr().invalidateAllSupported() ? "INVALIDATE_IOMMU_ALL"
                     : "per entry and per domain (no IASup)");
-            f.put("namedDeviceIds", definition.namedCount());
-            f.put("aliases", aliases.size());
-            f.put("specials", definition.specials().stream().map(e -> String.format("%s %d at %s",
-                    e.variety() == Ivrs.DeviceEntry.VARIETY_IOAPIC ? "IOAPIC" : "HPET", e.handle(),
-                    Bdf.of(e.specialSource()))).toList());
-            f.put("acpiDevices", definition.acpiDevices().stream().map(e -> e.hid() + (e.uid() == null ? ""
-                    : " " + e.uid()) + " at " + Bdf.of(e.deviceId())).toList());
-            f.put("ivmd", definition.ivmds().stream().map(Ivrs.Ivmd::describe).toList());
+            f.putAll(IvhdDescription.entries(definition));
             f.put("attachedDevices", attached.size());
             f.put("iotlbEntries", hardware.iotlbSize());
             f.put("dteCacheEntries", hardware.dteCacheSize());
@@ -657,18 +642,8 @@ public final class AmdViUnit implements IommuUnit {
 
     /** Whether the id is a device this unit translates or the alias of one (an id of its dmaAliases). */
     private boolean acceptsRequesterId(PciAddress id) {
-        if (translates(id)) {
-            return true;
-        }
-        if (id.segment() != segment()) {
-            return false;
-        }
-        for (int d : aliases.aliasedTo(id.routingId())) {
-            if (translates(PciAddress.ofRoutingId(segment(), d))) {
-                return true;
-            }
-        }
-        return false;
+        return translates(id) || id.segment() == segment() && aliases.aliasedTo(id.routingId()).stream()
+                .anyMatch(d -> translates(PciAddress.ofRoutingId(segment(), d)));
     }
 
     /** Refuses, as {@link #requireTranslated} does, an id that is neither a device translated here nor its alias. */

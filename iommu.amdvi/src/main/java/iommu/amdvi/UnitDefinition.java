@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -271,39 +270,6 @@ final class UnitDefinition {
             }
         }
         return false;
-    }
-
-    /** The IVHD fields decoded by name, for {@code describe()}. */
-    Map<String, Object> describeIvhd() {
-        Map<String, Object> f = new LinkedHashMap<>();
-        f.put("ivhdType", String.format("%02xh", ivhd.type()));
-        f.put("ivhdOffset", String.format("0x%x", ivhd.offset()));
-        f.put("iommuFunction", iommuFunction().toString());
-        f.put("capabilityOffset", String.format("0x%02x", ivhd.capabilityOffset()));
-        int flags = ivhd.flags();
-        f.put("flags", String.format("0x%02x", flags));
-        f.put("flags.HtTunEn", (flags & 0x01) != 0);
-        f.put("flags.PassPW", (flags & 0x02) != 0);
-        f.put("flags.ResPassPW", (flags & 0x04) != 0);
-        f.put("flags.Isoc", (flags & 0x08) != 0);
-        f.put("flags.IotlbSup", (flags & 0x10) != 0);
-        f.put("flags.Coherent", (flags & 0x20) != 0);
-        f.put("flags.PrefSup", (flags & 0x40) != 0);
-        f.put("flags.PPRSup", (flags & 0x80) != 0);
-        f.put("info.MsiNum", ivhd.info() & 0x1F);
-        f.put("info.UnitID", ivhd.info() >>> 8 & 0x1F);
-        long fi = ivhd.featureInfo();
-        if (ivhd.type() == 0x10) {
-            f.put("featureReporting", String.format("0x%08x", fi));
-        } else {
-            f.put("attributes", String.format("0x%08x", fi));
-            f.put("efrImage", String.format("0x%016x", ivhd.efr()));
-            f.put("efr2Image", String.format("0x%016x", ivhd.efr2()));
-        }
-        f.put("attr.PNCounters", (int) (fi >>> 13) & 0xF);
-        f.put("attr.PNBanks", (int) (fi >>> 17) & 0x3F);
-        f.put("attr.MsiNumPPR", (int) (fi >>> 23) & 0x1F);
-        return f;
     }
 
     @Override
