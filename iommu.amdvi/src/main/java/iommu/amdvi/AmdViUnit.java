@@ -6,7 +6,6 @@ import java.util.BitSet;
 import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,10 +37,14 @@ import iommu.api.spi.Translation;
  * shows as a stale translation.
  *
  * <p>A device whose DMA arrives with another requester id (an IVHD alias,
- * e.g. behind a PCIe-to-PCI bridge) has both entries written, as Linux's
- * {@code clone_aliases} does; devices sharing a requester id can only belong
- * to one guest at a time. 65,536 domain ids, 0 reserved (Linux allocates from
- * 1). Thread-safe: every state change and translation holds the unit's lock.
+ * e.g. behind a PCIe-to-PCI bridge) answers {@code [device, alias]} to
+ * {@link #dmaAliases}; the platform programs the entry of every id of that
+ * list itself (what Linux's {@code clone_aliases} does in the driver), and
+ * this unit writes exactly the entry of the id it is given, no other: the
+ * devices behind one alias are one IOMMU group, which the platform owns
+ * whole. The hardware translates a device's DMA with the entry of its alias.
+ * 65,536 domain ids, 0 reserved (Linux allocates from 1). Thread-safe: every
+ * state change and translation holds the unit's lock.
  */
 public final class AmdViUnit implements IommuUnit {
 
@@ -70,11 +73,10 @@ public final class AmdViUnit implements IommuUnit {
     private final IoPageTables pageTables;
     private final CommandBuffer commands;
     private final int deviceTableEntries;
+    private final AliasTable aliases;
     private final Map<String, Long> counts = new LinkedHashMap<>();
-    /** Device id to the guest its entry points at: the devices attached. */
+    /** Requester id (a device's own id or an alias) to the guest its entry points at. */
     private final Map<Integer, GuestId> attached = new HashMap<>();
-    /** Requester id to the attached devices whose DMA uses its entry. */
-    private final Map<Integer, Set<Integer>> users = new HashMap<>();
     private final Deque<Event> events = new ArrayDeque<>();
     private volatile List<PciAddress> devicesCache;
     private volatile long devicesGeneration = -1;
@@ -83,6 +85,7 @@ public final class AmdViUnit implements IommuUnit {
         this.definition = Objects.requireNonNull(definition, "definition");
         this.source = Objects.requireNonNull(source, "source");
         this.directory = Objects.requireNonNull(directory, "directory");
+        this.aliases = definition.aliasTable();
         for (String g : List.of("device", "domain", "pages", "global")) {
             counts.put(g, 0L);
         }
@@ -234,6 +237,21 @@ public final class AmdViUnit implements IommuUnit {
         return definition.hasReservedMemory(Objects.requireNonNull(device, "device"));
     }
 
+    /**
+     * {@code [device]}, or {@code [device, alias]} when an IVHD alias entry
+     * gives the device another requester id ({@link AliasTable}); empty when
+     * the IVHD does not claim the device.
+     */
+    @Override
+    public List<PciAddress> dmaAliases(PciAddress device) {
+        Objects.requireNonNull(device, "device");
+        return scopeOf(device).claims() ? aliases.dmaAliases(device) : List.of();
+    }
+
+    /**
+     * Writes the entry of this requester id, and of no other: the platform
+     * programs every id of {@link #dmaAliases} of the device itself.
+     */
     @Override
     public void setContext(PciAddress device, DeviceContext context) {
         Objects.requireNonNull(device, "device");
@@ -243,26 +261,10 @@ public final class AmdViUnit implements IommuUnit {
             throw new IllegalArgumentException("domain id " + did + " is reserved on unit " + id()
                     + ": expected 1.." + (DOMAIN_IDS - 1));
         }
-        requireTranslated(device);
+        requireRequesterId(device);
         GuestId guest = context.guest();
         int id = device.routingId();
-        int rid = definition.requesterId(id);
         synchronized (lock) {
-            for (int shared : rid == id ? List.of(id) : List.of(id, rid)) {
-                for (int other : users.getOrDefault(shared, Set.of())) {
-                    if (other == id) {
-                        continue;
-                    }
-                    DeviceTableEntry e = readDte(shared);
-                    if (!guest.equals(attached.get(other)) || e.domainId() != did) {
-                        throw new IllegalArgumentException(String.format("unit %s: %s shares requester id %s with"
-                                + " %s, attached to guest %s with domain id %d: expected every device behind one"
-                                + " requester id (an IVHD alias) to go to the same guest", id(), device,
-                                Bdf.of(shared), PciAddress.ofRoutingId(segment(), other), attached.get(other),
-                                e.domainId()));
-                    }
-                }
-            }
             long root = pageTables.rootOf(guest);
             GuestId previous = attached.put(id, guest);
             pageTables.reference(guest);
@@ -270,38 +272,26 @@ public final class AmdViUnit implements IommuUnit {
                 pageTables.unreference(previous);
             }
             writeDte(id, DeviceTableEntry.translating(root, PAGING_MODE, did, definition.setting(id)));
-            users.computeIfAbsent(id, k -> new HashSet<>()).add(id);
-            if (rid != id) {
-                writeDte(rid, DeviceTableEntry.translating(root, PAGING_MODE, did, definition.setting(rid)));
-                users.computeIfAbsent(rid, k -> new HashSet<>()).add(id);
-            }
         }
     }
 
+    /** Blocks the entry of this requester id (valid, translating, mode 0), and of no other. */
     @Override
     public void clearContext(PciAddress device) {
         Objects.requireNonNull(device, "device");
         int id = device.routingId();
-        int rid = definition.requesterId(id);
         synchronized (lock) {
             GuestId guest = device.segment() == segment() ? attached.remove(id) : null;
             if (guest != null) {
-                for (int shared : rid == id ? List.of(id) : List.of(id, rid)) {
-                    Set<Integer> using = users.get(shared);
-                    using.remove(id);
-                    if (using.isEmpty()) {
-                        users.remove(shared);
-                        writeDte(shared, DeviceTableEntry.blocked(definition.setting(shared)));
-                    }
-                }
+                writeDte(id, DeviceTableEntry.blocked(definition.setting(id)));
                 pageTables.unreference(guest);
                 return;
             }
         }
-        requireTranslated(device);
+        requireRequesterId(device);
     }
 
-    /** The device's entry, when the device is attached: its domain id and the guest whose page table it points at. */
+    /** The entry of the requester id, when it points at a guest: its domain id and that guest. */
     @Override
     public Optional<DeviceContext> context(PciAddress device) {
         Objects.requireNonNull(device, "device");
@@ -385,7 +375,7 @@ public final class AmdViUnit implements IommuUnit {
     List<Command> commandsFor(Invalidation inv) {
         if (inv instanceof Invalidation.Device d) {
             int id = d.device().routingId();
-            int rid = definition.requesterId(id);
+            int rid = aliases.requesterId(id);
             return rid == id ? List.of(new Command.InvalidateDevtabEntry(id))
                     : List.of(new Command.InvalidateDevtabEntry(id), new Command.InvalidateDevtabEntry(rid));
         } else if (inv instanceof Invalidation.Domain d) {
@@ -483,7 +473,8 @@ public final class AmdViUnit implements IommuUnit {
 
     /**
      * The DMA the device would do, with the requester id it arrives with (its
-     * IVHD alias, if any): the host address, or a fault with its event code
+     * IVHD alias, if any), so through that id's entry, as the hardware does
+     * (the device's own entry is not read when it has an alias): the host address, or a fault with its event code
      * (IO_PAGE_FAULT 2, ILLEGAL_DEV_TABLE_ENTRY 1), logged in the event log.
      */
     Translation translate(PciAddress device, long iova, boolean write) {
@@ -493,10 +484,11 @@ public final class AmdViUnit implements IommuUnit {
             attachedNow = device.segment() == segment() && attached.containsKey(device.routingId());
         }
         if (!attachedNow) {
-            requireTranslated(device);
+            requireRequesterId(device);
         }
         synchronized (lock) {
-            AmdViHardware.Result r = hardware.translate(definition.requesterId(device.routingId()), iova, write);
+            // the hardware looks up the entry of the requester id the DMA arrives with: the last of dmaAliases
+            AmdViHardware.Result r = hardware.translate(aliases.requesterId(device.routingId()), iova, write);
             drainEvents();
             if (!r.isFault()) {
                 return Translation.hit(iova, r.hostAddress());
@@ -541,15 +533,7 @@ public final class AmdViUnit implements IommuUnit {
     public Map<String, Object> describe() {
         Map<String, Object> f = IommuUnit.super.describe();
         f.put("source", source);
-        f.putAll(definition.describeIvhd());
-        f.putAll(definition.efr().describe());
-        long ivinfo = definition.ivinfo();
-        f.put("ivinfo", String.format("0x%08x", ivinfo));
-        f.put("ivinfo.EFRSup", (ivinfo & 1) != 0);
-        f.put("ivinfo.DMAGuard", (ivinfo & 2) != 0);
-        f.put("ivinfo.GVAsize", (int) (ivinfo >>> 5 & 7));
-        f.put("ivinfo.PAsize", (int) (ivinfo >>> 8 & 0x7F));
-        f.put("ivinfo.VAsize", (int) (ivinfo >>> 15 & 0x7F));
+        f.putAll(IvhdDescription.header(definition));
         synchronized (lock) {
             long dtb = hardware.readRegister(Mmio.DEV_TABLE_BASE);
             f.put("DevTabBase", String.format("0x%x", dtb & Mmio.BASE_MASK));
@@ -567,14 +551,7 @@ public final class AmdViUnit implements IommuUnit {
             f.put("pagingMode", PAGING_MODE);
             f.put("invalidateAll", definition.efr().invalidateAllSupported() ? "INVALIDATE_IOMMU_ALL"
                     : "per entry and per domain (no IASup)");
-            f.put("namedDeviceIds", definition.namedCount());
-            f.put("aliases", definition.aliases().size());
-            f.put("specials", definition.specials().stream().map(e -> String.format("%s %d at %s",
-                    e.variety() == Ivrs.DeviceEntry.VARIETY_IOAPIC ? "IOAPIC" : "HPET", e.handle(),
-                    Bdf.of(e.specialSource()))).toList());
-            f.put("acpiDevices", definition.acpiDevices().stream().map(e -> e.hid() + (e.uid() == null ? ""
-                    : " " + e.uid()) + " at " + Bdf.of(e.deviceId())).toList());
-            f.put("ivmd", definition.ivmds().stream().map(Ivrs.Ivmd::describe).toList());
+            f.putAll(IvhdDescription.entries(definition));
             f.put("attachedDevices", attached.size());
             f.put("iotlbEntries", hardware.iotlbSize());
             f.put("dteCacheEntries", hardware.dteCacheSize());
@@ -582,23 +559,32 @@ public final class AmdViUnit implements IommuUnit {
         return f;
     }
 
-    /** The device's entry decoded (V, TV, Mode, root, IR, IW, DomainID, interrupt pass bits, raw 256 bits). */
+    /**
+     * The entry of the requester id decoded (V, TV, Mode, root, IR, IW,
+     * DomainID, interrupt pass bits, raw 256 bits), with the alias its DMA
+     * uses or the devices whose DMA uses it.
+     */
     @Override
     public Map<String, Object> describeContext(PciAddress device) {
         Map<String, Object> f = new LinkedHashMap<>();
-        if (!scopeOf(device).claims()) {
+        if (!acceptsRequesterId(device)) {
             return f;
         }
         int id = device.routingId();
-        int rid = definition.requesterId(id);
-        f.put("present", context(device).isPresent());
-        context(device).ifPresent(c -> {
+        int rid = aliases.requesterId(id);
+        Optional<DeviceContext> context = context(device);
+        f.put("present", context.isPresent());
+        context.ifPresent(c -> {
             f.put("did", c.domainId().value());
             f.put("guest", c.guest().value());
         });
         f.put("deviceId", Bdf.of(segment(), id));
         if (rid != id) {
-            f.put("requesterId", Bdf.of(segment(), rid) + " (IVHD alias)");
+            f.put("requesterId", Bdf.of(segment(), rid) + " (IVHD alias: the DMA is translated with its entry)");
+        }
+        List<Integer> from = aliases.aliasedTo(id);
+        if (!from.isEmpty()) {
+            f.put("aliasOf", from.stream().map(d -> Bdf.of(segment(), d)).toList());
         }
         f.putAll(deviceTableEntry(id).describe());
         return f;
@@ -651,6 +637,19 @@ public final class AmdViUnit implements IommuUnit {
             Map<PciAddress, GuestId> m = new java.util.TreeMap<>();
             attached.forEach((id, g) -> m.put(PciAddress.ofRoutingId(segment(), id), g));
             return m;
+        }
+    }
+
+    /** Whether the id is a device this unit translates or the alias of one (an id of its dmaAliases). */
+    private boolean acceptsRequesterId(PciAddress id) {
+        return translates(id) || id.segment() == segment() && aliases.aliasedTo(id.routingId()).stream()
+                .anyMatch(d -> translates(PciAddress.ofRoutingId(segment(), d)));
+    }
+
+    /** Refuses, as {@link #requireTranslated} does, an id that is neither a device translated here nor its alias. */
+    private void requireRequesterId(PciAddress id) {
+        if (!acceptsRequesterId(id)) {
+            requireTranslated(id);
         }
     }
 

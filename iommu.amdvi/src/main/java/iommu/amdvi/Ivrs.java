@@ -14,7 +14,7 @@ import java.util.Objects;
  * (u8), flags (u8), length (u16).
  */
 record Ivrs(String source, int revision, String oemId, String oemTableId, long ivinfo, List<Ivhd> ivhds,
-        List<Ivmd> ivmds, List<String> warnings) {
+        List<Ivmd> ivmds, List<String> warnings, List<MalformedIvhd> malformedIvhds) {
 
     static final int HEADER_LENGTH = 48;
 
@@ -23,6 +23,19 @@ record Ivrs(String source, int revision, String oemId, String oemTableId, long i
         ivhds = List.copyOf(ivhds);
         ivmds = List.copyOf(ivmds);
         warnings = List.copyOf(warnings);
+        malformedIvhds = List.copyOf(malformedIvhds);
+    }
+
+    /**
+     * An IVHD block left out for a malformed field or device entry (its
+     * warning says which): the IOMMU it describes, so that the platform can
+     * say whether that IOMMU is registered at all.
+     */
+    record MalformedIvhd(int offset, int type, int segment, int deviceId, long baseAddress) {
+
+        String describe() {
+            return String.format("IVHD type %02xh at byte 0x%x", type, offset);
+        }
     }
 
     /** IVinfo bit 0: the IVHDs of type 11h/40h carry the EFR image. */

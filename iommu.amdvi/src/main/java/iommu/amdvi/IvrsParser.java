@@ -16,11 +16,14 @@ import iommu.amdvi.Ivrs.Ivmd;
  * <p>What stops the whole table (an {@link IvrsFormatException}): an empty or
  * short file, a wrong signature, a table length shorter than the 48-byte
  * header or longer than the file, a checksum that does not make the table sum
- * to zero. What stops one block (a warning, the others are kept): a malformed
- * device entry, a range end without its start, a bad field. A block length
- * that is too small or runs past the table's end stops the walk there (the next
- * block cannot be found): the blocks before it are kept, and the warning says
- * so.
+ * to zero, a block whose length runs past the table's end (as the DMAR parser
+ * refuses a structure running past its table: the table is cut or its lengths
+ * are wrong, and nothing of it can be trusted). What stops one block (a
+ * warning, the others are kept; an IVHD is also listed in
+ * {@link Ivrs#malformedIvhds}): a malformed device entry, a range end without
+ * its start, a bad field. A block length too small for the block's header
+ * stops the walk there (the next block cannot be found): the blocks before it
+ * are kept, and the warning says so.
  */
 final class IvrsParser {
 
@@ -96,6 +99,7 @@ final class IvrsParser {
         }
         List<Ivhd> ivhds = new ArrayList<>();
         List<Ivmd> ivmds = new ArrayList<>();
+        List<Ivrs.MalformedIvhd> malformed = new ArrayList<>();
         int offset = Ivrs.HEADER_LENGTH;
         while (offset < tableLength) {
             if (tableLength - offset < 4) {
@@ -114,10 +118,10 @@ final class IvrsParser {
                 break;
             }
             if (offset + blockLength > tableLength) {
-                warnings.add(String.format("IVRS %s: byte 0x%x: %s has length %d, running past the table's end at"
-                        + " byte 0x%x: expected at most %d; this block not read", source, offset, name, blockLength,
-                        tableLength, tableLength - offset));
-                break;
+                throw error(offset + 2, String.format("%s at byte 0x%x has length %d, running to byte 0x%x, past the"
+                        + " table's end at byte 0x%x: expected each block to end within the table (at most %d);"
+                        + " the table is refused", name, offset, blockLength, offset + blockLength, tableLength,
+                        tableLength - offset));
             }
             try {
                 switch (type) {
@@ -129,10 +133,15 @@ final class IvrsParser {
                 }
             } catch (IvrsFormatException e) {
                 warnings.add(e.getMessage());
+                if (type == 0x10 || type == 0x11 || type == 0x40) {
+                    malformed.add(new Ivrs.MalformedIvhd(offset, type, u16(offset + 16), u16(offset + 4),
+                            u64(offset + 8)));
+                }
             }
             offset += blockLength;
         }
-        return new Ivrs(source, u8(8), ascii(10, 6), ascii(16, 8), u32(36), ivhds, ivmds, warnings);
+        return new Ivrs(source, u8(8), ascii(10, 6), ascii(16, 8), u32(36), ivhds, ivmds, warnings,
+                malformed);
     }
 
     private static int minimumLength(int type) {

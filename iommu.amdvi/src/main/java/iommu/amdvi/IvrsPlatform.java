@@ -12,7 +12,9 @@ import iommu.amdvi.Ivrs.Ivhd;
  * IVHD blocks (10h for old operating systems, 11h and 40h for newer ones,
  * with the same device id); like Linux, which uses only the highest type it
  * supports, each IOMMU is taken from its highest-type well-formed block, the
- * others being older views of the same unit. Units are named {@code ivhdN}
+ * others being older views of the same unit. Which unit translates an id
+ * named twice, and that no IOMMU translates its own function, is decided
+ * here as Linux does it ({@link IvhdClaims}). Units are named {@code ivhdN}
  * in table order, as Linux names them in sysfs.
  *
  * @param units the units, well-formed and distinct
@@ -37,6 +39,16 @@ record IvrsPlatform(Ivrs table, List<UnitDefinition> units, List<String> warning
             }
         }
         List<String> warnings = new ArrayList<>(table.warnings());
+        for (Ivrs.MalformedIvhd m : table.malformedIvhds()) {
+            Ivhd instead = chosen.get((long) m.segment() << 16 | m.deviceId());
+            String iommu = String.format("IVRS %s: IOMMU %s (base 0x%x)", table.source(),
+                    Bdf.of(m.segment(), m.deviceId()), m.baseAddress());
+            warnings.add(instead == null
+                    ? String.format("%s not registered: its %s is malformed (above) and no other IVHD describes it",
+                            iommu, m.describe())
+                    : String.format("%s registered from its IVHD type %02xh at byte 0x%x: its %s is malformed"
+                            + " (above)", iommu, instead.type(), instead.offset(), m.describe()));
+        }
         List<UnitDefinition> units = new ArrayList<>();
         Map<Long, Ivhd> bases = new LinkedHashMap<>();
         for (Ivhd ivhd : chosen.values()) {
@@ -48,7 +60,7 @@ record IvrsPlatform(Ivrs table, List<UnitDefinition> units, List<String> warning
             }
             units.add(UnitDefinition.of("ivhd" + units.size(), ivhd, table.ivinfo(), table.ivmds()));
         }
-        return new IvrsPlatform(table, units, warnings);
+        return new IvrsPlatform(table, IvhdClaims.resolve(table.source(), units, warnings), warnings);
     }
 
     /** Parses and resolves the bytes; throws what the parser throws. */

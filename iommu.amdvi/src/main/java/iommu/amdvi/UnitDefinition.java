@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -36,11 +35,14 @@ final class UnitDefinition {
     private final List<DeviceEntry> specials;
     private final List<DeviceEntry> acpiDevices;
     private final List<Ivmd> ivmds;
+    /** Ids this unit does not translate though its entries name them or its ALL entry covers them. */
+    private final BitSet excluded;
     private final int lastDeviceId;
 
     private UnitDefinition(String id, Ivhd ivhd, long ivinfo, BitSet claimed, boolean all, int allSetting,
             Map<Integer, Integer> settings, Map<Integer, Long> extendedSettings, Map<Integer, Integer> aliases,
-            List<DeviceEntry> specials, List<DeviceEntry> acpiDevices, List<Ivmd> ivmds) {
+            List<DeviceEntry> specials, List<DeviceEntry> acpiDevices, List<Ivmd> ivmds, BitSet excluded,
+            int lastDeviceId) {
         this.id = Objects.requireNonNull(id, "id");
         this.ivhd = ivhd;
         this.ivinfo = ivinfo;
@@ -53,7 +55,8 @@ final class UnitDefinition {
         this.specials = specials;
         this.acpiDevices = acpiDevices;
         this.ivmds = ivmds;
-        this.lastDeviceId = all ? 0xFFFF : Math.max(0, claimed.length() - 1);
+        this.excluded = excluded;
+        this.lastDeviceId = lastDeviceId;
     }
 
     /**
@@ -118,7 +121,8 @@ final class UnitDefinition {
         }
         List<Ivmd> ivmds = allIvmds.stream().filter(m -> m.segment() == ivhd.segment()).toList();
         return new UnitDefinition(id, ivhd, ivinfo, claimed, all, allSetting, Map.copyOf(settings),
-                Map.copyOf(extended), Map.copyOf(aliases), List.copyOf(specials), List.copyOf(acpi), ivmds);
+                Map.copyOf(extended), Map.copyOf(aliases), List.copyOf(specials), List.copyOf(acpi), ivmds,
+                new BitSet(), all ? 0xFFFF : Math.max(0, claimed.length() - 1));
     }
 
     private static void claim(BitSet claimed, Map<Integer, Integer> settings, int deviceId, int setting) {
@@ -131,7 +135,21 @@ final class UnitDefinition {
     /** The same IOMMU under another id. */
     UnitDefinition withId(String newId) {
         return new UnitDefinition(newId, ivhd, ivinfo, claimed, all, allSetting, settings, extendedSettings, aliases,
-                specials, acpiDevices, ivmds);
+                specials, acpiDevices, ivmds, excluded, lastDeviceId);
+    }
+
+    /**
+     * The same IOMMU no longer translating the ids (neither named nor under
+     * its ALL entry), as {@link IvhdClaims} decides; its device table keeps
+     * its size (Linux sizes it from every id the IVHDs name).
+     */
+    UnitDefinition withoutClaims(BitSet ids) {
+        BitSet keep = (BitSet) claimed.clone();
+        keep.andNot(ids);
+        BitSet out = (BitSet) excluded.clone();
+        out.or(ids);
+        return new UnitDefinition(id, ivhd, ivinfo, keep, all, allSetting, settings, extendedSettings, aliases,
+                specials, acpiDevices, ivmds, out, lastDeviceId);
     }
 
     String id() {
@@ -183,7 +201,7 @@ final class UnitDefinition {
     }
 
     ScopeMatch scopeOf(PciAddress device) {
-        if (device.segment() != segment()) {
+        if (device.segment() != segment() || excluded.get(device.routingId())) {
             return ScopeMatch.NONE;
         }
         if (claimed.get(device.routingId())) {
@@ -204,6 +222,11 @@ final class UnitDefinition {
     /** The requester id the device's DMA arrives with at the unit: its alias, else its own id. */
     int requesterId(int deviceId) {
         return aliases.getOrDefault(deviceId, deviceId);
+    }
+
+    /** The IVHD's alias entries as Linux's alias table holds them. */
+    AliasTable aliasTable() {
+        return new AliasTable(segment(), aliases);
     }
 
     Map<Integer, Integer> aliases() {
@@ -247,39 +270,6 @@ final class UnitDefinition {
             }
         }
         return false;
-    }
-
-    /** The IVHD fields decoded by name, for {@code describe()}. */
-    Map<String, Object> describeIvhd() {
-        Map<String, Object> f = new LinkedHashMap<>();
-        f.put("ivhdType", String.format("%02xh", ivhd.type()));
-        f.put("ivhdOffset", String.format("0x%x", ivhd.offset()));
-        f.put("iommuFunction", iommuFunction().toString());
-        f.put("capabilityOffset", String.format("0x%02x", ivhd.capabilityOffset()));
-        int flags = ivhd.flags();
-        f.put("flags", String.format("0x%02x", flags));
-        f.put("flags.HtTunEn", (flags & 0x01) != 0);
-        f.put("flags.PassPW", (flags & 0x02) != 0);
-        f.put("flags.ResPassPW", (flags & 0x04) != 0);
-        f.put("flags.Isoc", (flags & 0x08) != 0);
-        f.put("flags.IotlbSup", (flags & 0x10) != 0);
-        f.put("flags.Coherent", (flags & 0x20) != 0);
-        f.put("flags.PrefSup", (flags & 0x40) != 0);
-        f.put("flags.PPRSup", (flags & 0x80) != 0);
-        f.put("info.MsiNum", ivhd.info() & 0x1F);
-        f.put("info.UnitID", ivhd.info() >>> 8 & 0x1F);
-        long fi = ivhd.featureInfo();
-        if (ivhd.type() == 0x10) {
-            f.put("featureReporting", String.format("0x%08x", fi));
-        } else {
-            f.put("attributes", String.format("0x%08x", fi));
-            f.put("efrImage", String.format("0x%016x", ivhd.efr()));
-            f.put("efr2Image", String.format("0x%016x", ivhd.efr2()));
-        }
-        f.put("attr.PNCounters", (int) (fi >>> 13) & 0xF);
-        f.put("attr.PNBanks", (int) (fi >>> 17) & 0x3F);
-        f.put("attr.MsiNumPPR", (int) (fi >>> 23) & 0x1F);
-        return f;
     }
 
     @Override

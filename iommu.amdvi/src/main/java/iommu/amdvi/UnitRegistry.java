@@ -61,8 +61,9 @@ final class UnitRegistry implements UnitDirectory {
      * IVHD (init_iommu_from_acpi calls set_iommu_for_device, now
      * amd_iommu_set_rlookup_table, drivers/iommu/amd/init.c: {@code
      * rlookup_table[devid] = iommu}), so there a later IVHD naming a device
-     * again would take it; firmware names each device
-     * once, and none of the IVRS tables here ties.
+     * again takes it: {@link IvhdClaims} does that at discovery, so the units
+     * of one table never tie, and this rule only decides between units of
+     * different tables.
      */
     @Override
     public Optional<AmdViUnit> bestClaimant(PciAddress device) {
