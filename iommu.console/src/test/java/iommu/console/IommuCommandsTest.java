@@ -115,7 +115,8 @@ class IommuCommandsTest {
     void devicesShowReservedMemory() {
         JsonArray devices = json(cmd.devices(true)).getAsJsonArray();
         JsonObject last = devices.get(7).getAsJsonObject();
-        assertThat(last.keySet()).containsExactly("bdf", "unit", "guest", "reservedMemory");
+        assertThat(last.keySet()).containsExactly("bdf", "unit", "guest", "reservedMemory", "group");
+        assertThat(last.get("group").getAsInt()).isEqualTo(7);
         assertThat(last.get("bdf").getAsString()).isEqualTo("0000:5e:00.3");
         assertThat(last.get("reservedMemory").getAsBoolean()).isTrue();
         assertThat(text(cmd.devices(false))).contains("RESERVED-MEM").containsPattern("0000:5e:00\\.3\\s+dmar1\\s+-\\s+yes");
@@ -125,7 +126,7 @@ class IommuCommandsTest {
 
     @Test
     void unitShowsDecodedRegistersAndUsage() {
-        cmd.attach(false, g("4"), d("0000:3b:00.1"));
+        cmd.attach(false, false, g("4"), d("0000:3b:00.1"));
         String text = text(cmd.unit(false, "dmar0"));
         assertThat(text).contains("unit             dmar0", "domain ids       256 (1 used, 1 reserved: 0, 254 free)",
                 "devices          4 (1 attached)", "guests           4", "CAP.ND  2", "CAP.CM  false");
@@ -153,8 +154,8 @@ class IommuCommandsTest {
 
     @Test
     void guestShowsDevicesAndItsDomainIdPerUnit() {
-        cmd.attach(false, g("12"), d("0000:3b:00.1"), d("0000:5e:00.0"));
-        cmd.attach(false, g("31"), d("0000:3b:00.2"));
+        cmd.attach(false, false, g("12"), d("0000:3b:00.1"), d("0000:5e:00.0"));
+        cmd.attach(false, false, g("31"), d("0000:3b:00.2"));
         String text = text(cmd.guest(false, "12"));
         assertThat(text).startsWith("guest 12: 2 devices on 2 units (dmar0 DID 1, dmar1 DID 1)\nGUEST")
                 .contains("0000:3b:00.1", "0000:5e:00.0");
@@ -180,37 +181,37 @@ class IommuCommandsTest {
 
     @Test
     void attachPrintsTheGuestsDevicesWithDids() {
-        String out = text(cmd.attach(false, g("4"), d("0000:3b:00.1"), d("5e:00.0")));
+        String out = text(cmd.attach(false, false, g("4"), d("0000:3b:00.1"), d("5e:00.0")));
         assertThat(out.split("\n")).hasSize(4);
         assertThat(out).contains("0000:3b:00.1", "dmar0", "0000:5e:00.0", "dmar1");
     }
 
     @Test
     void attachOfReservedMemoryNeedsTheOverride() {
-        assertThatThrownBy(() -> cmd.attach(false, g("4"), d("0000:5e:00.3")))
+        assertThatThrownBy(() -> cmd.attach(false, false, g("4"), d("0000:5e:00.3")))
                 .isInstanceOf(IommuException.class).hasMessageContaining("reserved-memory override");
-        assertThat(cmd.attach(true, g("4"), d("0000:5e:00.3")).devices).hasSize(1);
+        assertThat(cmd.attach(true, false, g("4"), d("0000:5e:00.3")).devices).hasSize(1);
     }
 
     @Test
     void detachReportsWhatItDetached() {
-        cmd.attach(false, g("4"), d("0000:3b:00.1"));
-        String out = text(cmd.detach(d("0000:3b:00.1")));
+        cmd.attach(false, false, g("4"), d("0000:3b:00.1"));
+        String out = text(cmd.detach(false, d("0000:3b:00.1")));
         assertThat(out).startsWith("detached\n").contains("0000:3b:00.1", "dmar0");
         assertThat(da.owner).isEmpty();
     }
 
     @Test
     void badArgumentsAreOneLineErrorsAndChangeNothing() {
-        assertThatThrownBy(() -> cmd.attach(false, g("0"), d("0000:3b:00.1")))
+        assertThatThrownBy(() -> cmd.attach(false, false, g("0"), d("0000:3b:00.1")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("host");
-        assertThatThrownBy(() -> cmd.attach(false, g("x"), d("0000:3b:00.1")))
+        assertThatThrownBy(() -> cmd.attach(false, false, g("x"), d("0000:3b:00.1")))
                 .hasMessageContaining("malformed guest id 'x'");
-        assertThatThrownBy(() -> cmd.attach(false, g("1"), d("0000:3b:00.1"), d("nonsense")))
+        assertThatThrownBy(() -> cmd.attach(false, false, g("1"), d("0000:3b:00.1"), d("nonsense")))
                 .hasMessageContaining("malformed PCI address 'nonsense'");
-        assertThatThrownBy(() -> cmd.attach(false, g("1")))
+        assertThatThrownBy(() -> cmd.attach(false, false, g("1")))
                 .hasMessageContaining("missing device");
-        assertThatThrownBy(() -> cmd.detach())
+        assertThatThrownBy(() -> cmd.detach(false))
                 .hasMessageContaining("missing device");
         assertThat(da.owner).isEmpty();
     }
@@ -254,20 +255,20 @@ class IommuCommandsTest {
     /** Found by ConsoleArgumentsFuzzTest: a device given twice reached the service, whose answer the console left to it. */
     @Test
     void aDeviceGivenTwiceIsRefusedBeforeAnythingChanges() {
-        cmd.attach(false, g("4"), d("0000:3b:00.0"));
-        assertThatThrownBy(() -> cmd.detach(d("3b:00.0"), d("0000:3b:00.0")))
+        cmd.attach(false, false, g("4"), d("0000:3b:00.0"));
+        assertThatThrownBy(() -> cmd.detach(false, d("3b:00.0"), d("0000:3b:00.0")))
                 .isExactlyInstanceOf(IllegalArgumentException.class)
                 .hasMessage("detach: device 0000:3b:00.0 is given twice (as '3b:00.0' and '0000:3b:00.0'):"
                         + " expected each device once");
-        assertThatThrownBy(() -> cmd.attach(false, g("5"), d("0000:3b:00.1"), d("0000:3B:00.1")))
+        assertThatThrownBy(() -> cmd.attach(false, false, g("5"), d("0000:3b:00.1"), d("0000:3B:00.1")))
                 .hasMessageStartingWith("attach: device 0000:3b:00.1 is given twice");
         assertThat(da.byGuest()).containsOnlyKeys(4);
     }
 
     @Test
     void attachingAnAttachedDeviceFailsWithTheServicesMessage() {
-        cmd.attach(false, g("1"), d("0000:3b:00.1"));
-        assertThatThrownBy(() -> cmd.attach(false, g("2"), d("0000:3b:00.1")))
+        cmd.attach(false, false, g("1"), d("0000:3b:00.1"));
+        assertThatThrownBy(() -> cmd.attach(false, false, g("2"), d("0000:3b:00.1")))
                 .isInstanceOf(IommuException.class)
                 .hasMessageContaining("already attached");
     }
@@ -276,8 +277,8 @@ class IommuCommandsTest {
 
     @Test
     void domainsListsDidToGuestWithDevices() {
-        cmd.attach(false, g("7"), d("0000:3b:00.0"), d("0000:3b:00.1"));
-        cmd.attach(false, g("9"), d("0000:3b:00.2"));
+        cmd.attach(false, false, g("7"), d("0000:3b:00.0"), d("0000:3b:00.1"));
+        cmd.attach(false, false, g("9"), d("0000:3b:00.2"));
         String text = text(cmd.domains(false, "dmar0"));
         assertThat(text).startsWith("dmar0: 2 of 256 domain ids in use (reserved: 0)\nDID  GUEST  DEVICES  BDF")
                 .containsPattern("\\n  1      7        2  0000:3b:00.0 0000:3b:00.1")
@@ -292,11 +293,12 @@ class IommuCommandsTest {
 
     @Test
     void ctxShowsTheUnitsDecodedEntry() {
-        cmd.attach(false, g("3"), d("0000:5e:00.1"));
+        cmd.attach(false, false, g("3"), d("0000:5e:00.1"));
         String text = text(cmd.ctx(false, d("5e:00.1")));
         assertThat(text).contains("device  0000:5e:00.1", "unit    dmar1", "guest   3", "present  true", "did      1");
         JsonObject j = json(cmd.ctx(true, d("0000:3b:00.0"))).getAsJsonObject();
-        assertThat(j.keySet()).containsExactly("bdf", "unit", "guest", "context");
+        assertThat(j.keySet()).containsExactly("bdf", "unit", "guest", "context", "requesterId");
+        assertThat(j.get("requesterId").getAsString()).isEqualTo("0000:3b:00.0");
         assertThat(j.get("guest").isJsonNull()).isTrue();
         assertThat(j.get("context").getAsJsonObject().get("present").getAsBoolean()).isFalse();
         assertThatThrownBy(() -> cmd.ctx(false, d("0000:99:00.0"))).hasMessageContaining("unknown device 0000:99:00.0");
@@ -307,7 +309,7 @@ class IommuCommandsTest {
 
     @Test
     void mapAndUnmapTakeHexOrDecimal() {
-        cmd.attach(false, g("2"), d("0000:3b:00.0"));
+        cmd.attach(false, false, g("2"), d("0000:3b:00.0"));
         assertThat(cmd.map(g("2"), "0x1000", "2097152", "2"))
                 .isEqualTo("mapped 2 pages of guest 2: IOVA 0x1000-0x2fff -> host 0x200000-0x201fff (on dmar0)");
         assertThat(cmd.map(g("5"), "4096", "0x3000"))
@@ -330,7 +332,7 @@ class IommuCommandsTest {
 
     @Test
     void translateShowsTheAddressOrTheFaultAsAResult() {
-        cmd.attach(false, g("2"), d("0000:3b:00.0"));
+        cmd.attach(false, false, g("2"), d("0000:3b:00.0"));
         TranslationDTO hit = (TranslationDTO) cmd.translate(false, d("0000:3b:00.0"), "0x1000");
         assertThat(hit.fault).isNull();
         assertThat(text(hit)).isEqualTo("0000:3b:00.0 on dmar0 (guest 2, DID 1): IOVA 0x1000 -> host 0x200000");
@@ -349,7 +351,7 @@ class IommuCommandsTest {
 
     @Test
     void flushPrintsWhatWasIssuedPerUnitAndGranularity() {
-        cmd.attach(false, g("6"), d("0000:3b:00.0"), d("0000:5e:00.0"));
+        cmd.attach(false, false, g("6"), d("0000:3b:00.0"), d("0000:5e:00.0"));
         String text = text(cmd.flush(false, g("6")));
         assertThat(text).startsWith("guest 6: 2 invalidations completed on 2 units (dmar0: domain=1; dmar1: domain=1)")
                 .contains("UNIT   GRANULARITY  DID");
@@ -373,7 +375,7 @@ class IommuCommandsTest {
 
     @Test
     void statsShowsDidsAndInvalidationsByGranularity() {
-        cmd.attach(false, g("6"), d("0000:3b:00.0"));
+        cmd.attach(false, false, g("6"), d("0000:3b:00.0"));
         String text = text(cmd.stats(false));
         assertThat(text.lines().findFirst().orElseThrow())
                 .matches("UNIT\\s+DIDS\\s+RESERVED\\s+USED\\s+FREE\\s+ALLOCATED\\s+RELEASED\\s+FAILED\\s+QUARANTINED"
@@ -408,7 +410,7 @@ class IommuCommandsTest {
         JsonObject j = json(cmd.capacity(true, "2")).getAsJsonObject();
         assertThat(j.keySet()).containsExactly("devicesPerGuest", "units", "strategies");
         assertThat(j.get("units").getAsJsonArray().get(0).getAsJsonObject().keySet())
-                .containsExactly("unit", "domainIds", "reserved", "usable", "devices", "fit", "perUnit");
+                .containsExactly("unit", "domainIds", "reserved", "usable", "groups", "fit", "perUnit");
         assertThat(j.get("strategies").getAsJsonArray().get(0).getAsJsonObject().keySet())
                 .containsExactly("strategy", "admits", "model");
         assertThat(j.get("strategies").getAsJsonArray().get(1).getAsJsonObject().get("admits").getAsLong()).isEqualTo(4);
@@ -455,8 +457,8 @@ class IommuCommandsTest {
 
     @Test
     void occupancyDrawsUsedReservedAndFree() {
-        cmd.attach(false, g("6"), d("0000:3b:00.0"));
-        cmd.attach(false, g("7"), d("0000:3b:00.1"));
+        cmd.attach(false, false, g("6"), d("0000:3b:00.0"));
+        cmd.attach(false, false, g("7"), d("0000:3b:00.1"));
         String pic = cmd.occupancy("dmar0");
         assertThat(pic.lines().toList()).containsExactly(
                 "dmar0: 256 domain ids, 2 used, 1 reserved, 253 free (one id a cell)",
@@ -515,7 +517,7 @@ class IommuCommandsTest {
     void forgetAsksTheUnitsVendorDiscovery() {
         assertThat(cmd.forget("dmar1")).isEqualTo("forgot unit dmar1 (vt-d): its 4 devices are no longer translated");
         assertThat(forgotten).containsExactly("dmar1");
-        cmd.attach(false, g("1"), d("0000:3b:00.0"));
+        cmd.attach(false, false, g("1"), d("0000:3b:00.0"));
         assertThatThrownBy(() -> cmd.forget("dmar0")).hasMessageContaining("has attached devices");
         assertThatThrownBy(() -> cmd.forget("dmar")).hasMessageContaining("ambiguous");
     }
@@ -548,7 +550,7 @@ class IommuCommandsTest {
 
     @Test
     void completionOffersWhatFitsThePosition() {
-        cmd.attach(false, g("4"), d("0000:3b:00.1"));
+        cmd.attach(false, false, g("4"), d("0000:3b:00.1"));
         assertThat(values(cmd.candidates("unit", List.of()))).containsExactly("dmar0", "dmar1");
         assertThat(values(cmd.candidates("unit", List.of("dmar0")))).isEmpty();
         assertThat(values(cmd.candidates("domains", List.of("--json")))).containsExactly("dmar0", "dmar1");
@@ -615,8 +617,8 @@ class IommuCommandsTest {
             switch (command) {
                 case 0 -> cmd.unit(false, a);
                 case 1 -> cmd.guest(false, a);
-                case 2 -> cmd.attach(false, g(a), d(b), d(c));
-                case 3 -> cmd.detach(d(a), d(b));
+                case 2 -> cmd.attach(false, false, g(a), d(b), d(c));
+                case 3 -> cmd.detach(false, d(a), d(b));
                 case 4 -> cmd.domains(false, a);
                 case 5 -> cmd.ctx(false, d(a));
                 case 6 -> cmd.map(g(a), b, c, "1");
