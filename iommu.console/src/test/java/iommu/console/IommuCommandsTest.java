@@ -23,6 +23,7 @@ import iommu.api.FlushService;
 import iommu.api.GuestId;
 import iommu.api.IommuException;
 import iommu.api.dto.FlushReportDTO;
+import iommu.console.dto.DetachedDTO;
 import iommu.console.dto.DeviceListDTO;
 import iommu.console.dto.GuestDetailDTO;
 import iommu.console.dto.TranslationDTO;
@@ -271,6 +272,185 @@ class IommuCommandsTest {
         assertThatThrownBy(() -> cmd.attach(false, false, g("2"), d("0000:3b:00.1")))
                 .isInstanceOf(IommuException.class)
                 .hasMessageContaining("already attached");
+    }
+
+    // ------------------------------------------------------------ groups
+
+    @Test
+    void groupsListEveryGroupWithItsUnitRequesterIdAndOwner() {
+        da.bridgeGroup();
+        cmd.attach(false, false, g("4"), d("0000:5e:00.1"), d("0000:5e:00.2"));
+        String text = text(cmd.groups(false));
+        assertThat(text).startsWith("GROUP  UNIT   REQUESTER-ID  GUEST  DEVICES  BDF\n")
+                .containsPattern("\\n    0  dmar0  0000:3b:00\\.0      -        1  0000:3b:00\\.0\\n")
+                .containsPattern("\\n    4  dmar1  0000:5d:00\\.0      4        2  0000:5e:00\\.1 0000:5e:00\\.2\\n");
+        assertThat(text.split("\n")).hasSize(8); // 8 devices, 7 groups
+        JsonArray j = json(cmd.groups(true)).getAsJsonArray();
+        assertThat(j).hasSize(7);
+        JsonObject bridged = j.get(4).getAsJsonObject();
+        assertThat(bridged.keySet()).containsExactly("group", "unit", "requesterId", "devices", "guest");
+        assertThat(bridged.get("requesterId").getAsString()).isEqualTo("0000:5d:00.0");
+        assertThat(bridged.get("devices").getAsJsonArray()).hasSize(2);
+        assertThat(bridged.get("guest").getAsInt()).isEqualTo(4);
+        assertThat(j.get(0).getAsJsonObject().get("guest").isJsonNull()).isTrue();
+        assertThat(Formats.line(cmd.groups(false))).isEqualTo("7 groups");
+    }
+
+    @Test
+    void groupIsFoundByNumberOrByAnyOfItsDevices() {
+        da.bridgeGroup();
+        String byNumber = text(cmd.group(false, "4"));
+        assertThat(byNumber).isEqualTo("group         4\nunit          dmar1\nrequester id  0000:5d:00.0\n"
+                + "guest         - (host)\ndevices       2 (0000:5e:00.1 0000:5e:00.2)");
+        assertThat(text(cmd.group(false, "5e:00.2"))).isEqualTo(byNumber);
+        assertThat(text(cmd.group(false, " 0000:5E:00.1 "))).isEqualTo(byNumber);
+        JsonObject j = json(cmd.group(true, "0000:3b:00.3")).getAsJsonObject();
+        assertThat(j.keySet()).containsExactly("group", "unit", "requesterId", "devices", "guest");
+        assertThat(j.get("group").getAsInt()).isEqualTo(3);
+        assertThat(j.get("guest").isJsonNull()).isTrue();
+        // devices --json names the same group
+        assertThat(json(cmd.devices(true)).getAsJsonArray().get(6).getAsJsonObject().get("group").getAsInt()).isEqualTo(4);
+    }
+
+    @Test
+    void anUnknownGroupIsOneLineNamingWhatExists() {
+        da.bridgeGroup();
+        assertThatThrownBy(() -> cmd.group(false, "9")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("no group '9': expected one of 0, 1, 2, 3, 4, 5, 6 (see 'groups'), or a device's PCI address"
+                        + " SSSS:BB:DD.F");
+        assertThatThrownBy(() -> cmd.group(false, "0000:99:00.0")).isInstanceOf(IommuException.class)
+                .hasMessage("unknown device 0000:99:00.0: no unit translates it (expected a device that 'devices' lists)");
+        assertThatThrownBy(() -> cmd.group(false, "dmar0"))
+                .hasMessage("malformed group 'dmar0': expected a group number, one of 0, 1, 2, 3, 4, 5, 6, or a device's"
+                        + " PCI address SSSS:BB:DD.F in hexadecimal, e.g. 0000:3b:00.1");
+        assertThatThrownBy(() -> cmd.group(false, " ")).hasMessageStartingWith("missing group: expected a group number");
+        assertThatThrownBy(() -> cmd.group(false, "99999999999999")).hasMessageStartingWith("malformed group '99999999999999'");
+    }
+
+    @Test
+    void attachGroupAttachesTheDevicesWholeGroup() {
+        da.bridgeGroup();
+        GuestDetailDTO g = cmd.attach(false, true, g("4"), d("5e:00.2"));
+        assertThat(g.devices).extracting(x -> x.bdf).containsExactly("0000:5e:00.1", "0000:5e:00.2");
+        assertThat(da.byGuest()).containsExactly(java.util.Map.entry(4, List.of("0000:5e:00.1", "0000:5e:00.2")));
+        // a device alone in its group: --group attaches just it
+        assertThat(cmd.attach(false, true, g("5"), d("0000:3b:00.0")).devices).extracting(x -> x.bdf)
+                .containsExactly("0000:3b:00.0");
+    }
+
+    @Test
+    void aPartOfAGroupIsTheCoresOneLineRefusalAndChangesNothing() {
+        da.bridgeGroup();
+        assertThatThrownBy(() -> cmd.attach(false, false, g("4"), d("0000:5e:00.1"))).isInstanceOf(IommuException.class)
+                .hasMessage("device 0000:5e:00.1 is in IOMMU group 4 with 0000:5e:00.2: a group is attached whole: give"
+                        + " every member (0000:5e:00.1 0000:5e:00.2) or use 'attach --group 4 0000:5e:00.1'");
+        assertThat(da.owner).isEmpty();
+        cmd.attach(false, true, g("4"), d("0000:5e:00.1"));
+        assertThatThrownBy(() -> cmd.detach(false, d("0000:5e:00.2")))
+                .hasMessage("device 0000:5e:00.2 is in IOMMU group 4 with 0000:5e:00.1: a group is detached whole: give"
+                        + " every member (0000:5e:00.1 0000:5e:00.2) or use 'detach --group 0000:5e:00.2'");
+        // a member owned by another guest: the attach fails naming it
+        assertThatThrownBy(() -> cmd.attach(false, true, g("5"), d("0000:5e:00.2")))
+                .hasMessage("device 0000:5e:00.1 is already attached to guest 4");
+        assertThat(da.byGuest()).containsOnlyKeys(4);
+        assertThat(da.owner).hasSize(2);
+    }
+
+    @Test
+    void detachGroupDetachesItWholeAndReportsEveryMember() {
+        da.bridgeGroup();
+        cmd.attach(false, true, g("4"), d("0000:5e:00.1"));
+        cmd.attach(false, false, g("4"), d("0000:5e:00.0"));
+        DetachedDTO r = cmd.detach(true, d("5e:00.2"));
+        assertThat(r.devices).extracting(x -> x.bdf + " " + x.guest + " " + x.unit + " " + x.did)
+                .containsExactly("0000:5e:00.1 4 dmar1 1", "0000:5e:00.2 4 dmar1 1");
+        assertThat(da.byGuest()).containsExactly(java.util.Map.entry(4, List.of("0000:5e:00.0")));
+    }
+
+    @Test
+    void withGroupExactlyOneDeviceAndAnUnknownOneKeepsTodaysError() {
+        da.bridgeGroup();
+        assertThatThrownBy(() -> cmd.attach(false, true, g("4"), d("0000:5e:00.1"), d("0000:5e:00.2")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("attach: --group takes one device, 2 given: expected 'attach [--allow-reserved-memory] [--group]"
+                        + " GUEST BDF... (one BDF with --group)' (see 'help attach')");
+        assertThatThrownBy(() -> cmd.detach(true, d("0000:5e:00.1"), d("0000:3b:00.0")))
+                .hasMessage("detach: --group takes one device, 2 given: expected 'detach [--group] BDF... (one BDF with"
+                        + " --group)' (see 'help detach')");
+        assertThatThrownBy(() -> cmd.attach(false, true, g("4"))).hasMessageContaining("attach: missing device");
+        String without = catchMessage(() -> cmd.attach(false, false, g("4"), d("0000:99:00.0")));
+        assertThat(catchMessage(() -> cmd.attach(false, true, g("4"), d("0000:99:00.0")))).isEqualTo(without)
+                .startsWith("unknown device 0000:99:00.0");
+        assertThat(catchMessage(() -> cmd.detach(true, d("0000:99:00.0"))))
+                .isEqualTo(catchMessage(() -> cmd.detach(false, d("0000:99:00.0"))));
+        assertThat(da.owner).isEmpty();
+    }
+
+    private static String catchMessage(org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+        return org.assertj.core.api.Assertions.catchThrowable(call).getMessage();
+    }
+
+    @Test
+    void groupCommandsThroughGogo() throws Exception {
+        da.bridgeGroup();
+        org.apache.felix.service.command.CommandSession gogo = gogo();
+        assertThat(Formats.text(gogo.execute("attach --group 4 5e:00.1")))
+                .startsWith("guest 4: 2 devices on 1 unit (dmar1 DID 1)");
+        assertThat(Formats.text(gogo.execute("attach --allow-reserved-memory --group 4 0000:5e:00.3")))
+                .startsWith("guest 4: 3 devices on 1 unit");
+        assertThat(Formats.text(gogo.execute("detach --group 0000:5e:00.2"))).isEqualTo("detached\n"
+                + "BDF           GUEST  UNIT   DID\n0000:5e:00.1      4  dmar1    1\n0000:5e:00.2      4  dmar1    1");
+        assertThat(Formats.text(gogo.execute("group 5e:00.3"))).startsWith("group         6\nunit          dmar1\n");
+        assertThat(Formats.text(gogo.execute("groups --json"))).startsWith("[");
+        assertThat(gogo.execute("(group 4) requesterId")).isEqualTo("0000:5d:00.0");
+        for (String[] c : List.of(
+                new String[] {"attach 5 0000:5e:00.1", "device 0000:5e:00.1 is in IOMMU group 4 with 0000:5e:00.2"},
+                new String[] {"attach --group 5 3b:00.0 3b:00.1", "attach: --group takes one device, 2 given: expected"
+                        + " 'attach [--allow-reserved-memory] [--group] GUEST BDF... (one BDF with --group)'"},
+                new String[] {"detach --group", "detach: missing device"},
+                new String[] {"group 9", "no group '9': expected one of 0, 1, 2, 3, 4, 5, 6"},
+                new String[] {"group", "group: no argument given: expected 'group [--json] ID|BDF' (see 'help group')"})) {
+            assertThatThrownBy(() -> gogo.execute(c[0])).as(c[0])
+                    .satisfies(e -> assertThat(Errors.message(e)).startsWith(c[1]));
+        }
+        assertThat(da.byGuest()).containsExactly(java.util.Map.entry(4, List.of("0000:5e:00.3")));
+    }
+
+    private org.apache.felix.service.command.CommandSession gogo() {
+        org.apache.felix.gogo.runtime.CommandProcessorImpl processor =
+                new org.apache.felix.gogo.runtime.CommandProcessorImpl(new org.apache.felix.gogo.runtime.threadio.ThreadIOImpl());
+        processor.addConverter(new ConsoleConverter());
+        for (String name : CommandList.names()) {
+            processor.addCommand(CommandList.SCOPE, cmd, name);
+        }
+        return processor.createSession(java.io.InputStream.nullInputStream(), java.io.OutputStream.nullOutputStream(),
+                java.io.OutputStream.nullOutputStream());
+    }
+
+    @Test
+    void ctxShowsTheRequesterIdTheUnitSees() {
+        da.bridgeGroup();
+        assertThat(text(cmd.ctx(false, d("0000:5e:00.2")))).startsWith("device  0000:5e:00.2\nunit    dmar1\n"
+                + "guest   - (host)\nrequester id  0000:5d:00.0\ncontext entry (IommuUnit.describeContext):\n");
+        assertThat(json(cmd.ctx(true, d("0000:5e:00.2"))).getAsJsonObject().get("requesterId").getAsString())
+                .isEqualTo("0000:5d:00.0");
+        assertThat(text(cmd.ctx(false, d("0000:5e:00.0")))).contains("\nrequester id  0000:5e:00.0\n");
+    }
+
+    @Test
+    void capacityCountsGroupsNotDevices() {
+        da.bridgeGroup();
+        String text = text(cmd.capacity(false, "1"));
+        assertThat(text).startsWith("1 group per guest, all under one unit; fit = floor(groups / 1), usable = domain ids"
+                + " - reserved\n")
+                .containsPattern("UNIT\\s+DIDS\\s+RESERVED\\s+USABLE\\s+GROUPS\\s+FIT\\s+PER-UNIT")
+                .containsPattern("dmar1\\s+256\\s+1\\s+255\\s+3\\s+3\\s+3")
+                .containsPattern("total\\s+-\\s+-\\s+-\\s+7\\s+7\\s+7")
+                .containsPattern("per-unit\\s+7\\s+sum over units");
+        JsonObject u = json(cmd.capacity(true, "3")).getAsJsonObject().get("units").getAsJsonArray().get(1).getAsJsonObject();
+        assertThat(u.get("groups").getAsInt()).isEqualTo(3);
+        assertThat(u.get("fit").getAsLong()).isEqualTo(1);
+        assertThat(text(cmd.capacity(false, "2"))).startsWith("2 groups per guest");
     }
 
     // ------------------------------------------------------------ domains, ctx
@@ -565,6 +745,10 @@ class IommuCommandsTest {
         assertThat(values(cmd.candidates("strategy", List.of()))).containsExactly("global", "per-unit");
         assertThat(values(cmd.candidates("capacity", List.of("--devices-per-guest")))).isEmpty();
         assertThat(cmd.candidates("attach", List.of("4")).get(0).description()).isEqualTo("dmar0, host");
+        assertThat(values(cmd.candidates("group", List.of()))).hasSize(8 + 8).startsWith("0", "1").contains("0000:5e:00.3");
+        assertThat(cmd.candidates("group", List.of("--json")).get(1).description()).isEqualTo("dmar0, 1 device, guest 4");
+        assertThat(values(cmd.candidates("group", List.of("1")))).isEmpty();
+        assertThat(values(cmd.candidates("groups", List.of()))).isEmpty();
         cmd.assignment = null;
         assertThat(cmd.candidates("unit", List.of())).isEmpty();
     }
