@@ -796,7 +796,8 @@ class IommuCommandsTest {
     @net.jqwik.api.Property(tries = 3000)
     void anyArgumentsGiveAResultOrOneClearLine(@net.jqwik.api.ForAll("argument") String a,
             @net.jqwik.api.ForAll("argument") String b, @net.jqwik.api.ForAll("argument") String c,
-            @net.jqwik.api.ForAll @net.jqwik.api.constraints.IntRange(min = 0, max = 13) int command) {
+            @net.jqwik.api.ForAll @net.jqwik.api.constraints.IntRange(min = 0, max = 16) int command) {
+        da.bridgeGroup();
         try {
             switch (command) {
                 case 0 -> cmd.unit(false, a);
@@ -812,6 +813,9 @@ class IommuCommandsTest {
                 case 10 -> cmd.flush(false, g(a), b, c);
                 case 11 -> cmd.occupancy(a);
                 case 12 -> cmd.forget(a);
+                case 13 -> cmd.group(false, a);
+                case 14 -> cmd.attach(false, true, g(a), d(b));
+                case 15 -> cmd.detach(true, d(a));
                 default -> cmd.capacity(false, a);
             }
         } catch (IllegalArgumentException | iommu.api.IommuException e) {
