@@ -15,20 +15,20 @@ final class CapacityFormat extends Format<CapacityDTO> {
     String text(CapacityDTO v) {
         int n = v.devicesPerGuest;
         StringBuilder sb = new StringBuilder();
-        sb.append(n).append(n == 1 ? " device" : " devices").append(" per guest, all under one unit; fit = floor(devices / ")
+        sb.append(n).append(n == 1 ? " group" : " groups").append(" per guest, all under one unit; fit = floor(groups / ")
                 .append(n).append("), usable = domain ids - reserved\n");
-        Table t = new Table("UNIT", "DIDS", "RESERVED", "USABLE", "DEVICES", "FIT", "PER-UNIT")
+        Table t = new Table("UNIT", "DIDS", "RESERVED", "USABLE", "GROUPS", "FIT", "PER-UNIT")
                 .alignRight(1, 2, 3, 4, 5, 6);
-        long devices = 0;
+        long groups = 0;
         long fit = 0;
         long perUnit = 0;
         for (UnitCapacityDTO r : v.units) {
-            t.row(r.unit, r.domainIds, r.reserved.length, r.usable, r.devices, r.fit, r.perUnit);
-            devices += r.devices;
+            t.row(r.unit, r.domainIds, r.reserved.length, r.usable, r.groups, r.fit, r.perUnit);
+            groups += r.groups;
             fit += r.fit;
             perUnit += r.perUnit;
         }
-        t.row("total", null, null, null, devices, fit, perUnit);
+        t.row("total", null, null, null, groups, fit, perUnit);
         sb.append(t.render()).append("\n\n");
         Table s = new Table("STRATEGY", "ADMITS", "HOW").alignRight(1);
         for (AdmitsDTO r : v.strategies) {

@@ -8,9 +8,11 @@ import iommu.api.spi.UnitLoad;
 
 /**
  * The inputs of the what-if planner of {@code iommu:capacity}: every unit as
- * it is now, when every guest has N devices and all of them sit under one unit
- * (as one SR-IOV VF per guest does for N=1). On each unit
- * {@code usable = domainIds - reserved} and {@code fit = floor(devices / N)};
+ * it is now, when every guest has N IOMMU groups and all of them sit under one
+ * unit (as one SR-IOV VF, alone in its group, per guest does for N=1). A group
+ * is attached whole, so a unit's load ({@link UnitLoad#devices}) is the number
+ * of its groups. On each unit
+ * {@code usable = domainIds - reserved} and {@code fit = floor(groups / N)};
  * {@code perUnit = min(usable, fit)} is what the unit admits on its own ids
  * ({@link UnitLoad#admitsAlone}). What each strategy admits on these units is
  * the strategy's own answer ({@link iommu.api.spi.AllocationStrategy#admits}):

@@ -26,8 +26,8 @@ final class CommandList {
         u.put("devices", "devices [--json]");
         u.put("guests", "guests [--json]");
         u.put("guest", "guest [--json] ID");
-        u.put("attach", "attach [--allow-reserved-memory] GUEST BDF...");
-        u.put("detach", "detach BDF...");
+        u.put("attach", "attach [--allow-reserved-memory] [--group] GUEST BDF... (one BDF with --group)");
+        u.put("detach", "detach [--group] BDF... (one BDF with --group)");
         u.put("domains", "domains [--json] UNIT");
         u.put("ctx", "ctx [--json] BDF");
         u.put("map", "map GUEST IOVA HPA [PAGES]");
@@ -43,6 +43,9 @@ final class CommandList {
         u.put("verify", "verify");
         u.put("state", "state [--json]");
         u.put("occupancy", "occupancy [UNIT]");
+        // new commands are appended, so that the fuzz test's committed seeds keep their meaning
+        u.put("groups", "groups [--json]");
+        u.put("group", "group [--json] ID|BDF");
         USAGE = Collections.unmodifiableMap(u);
     }
 

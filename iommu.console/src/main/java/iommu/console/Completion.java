@@ -9,12 +9,13 @@ import java.util.function.Predicate;
 import iommu.api.DeviceAssignment;
 import iommu.api.GuestId;
 import iommu.api.dto.DeviceDTO;
+import iommu.api.dto.GroupDTO;
 import iommu.api.dto.GuestDTO;
 import iommu.api.dto.UnitDTO;
 
 /**
  * Tab completion of the {@code iommu} commands' arguments, from the platform
- * as it is now: unit ids, BDFs, guest ids or strategy names, depending on the
+ * as it is now: unit ids, BDFs, guest ids, group numbers or strategy names, depending on the
  * command and the argument's position.
  */
 final class Completion {
@@ -64,6 +65,7 @@ final class Completion {
                 case "attach" -> position == 0 ? guestCandidates(da, true)
                         : deviceCandidates(da, typed, d -> d.guest == null);
                 case "detach" -> deviceCandidates(da, typed, d -> d.guest != null);
+                case "group" -> position == 0 ? groupCandidates(da) : List.of();
                 case "strategy" -> position == 0 ? strategyCandidates() : List.of();
                 default -> List.of();
             };
@@ -78,6 +80,18 @@ final class Completion {
             out.add(new Candidate(u.id, u.vendor + ", " + u.devices + " devices, " + u.usedDomainIds + "/" + u.domainIds
                     + " domain ids used"));
         }
+        return out;
+    }
+
+    /** The group numbers, then the BDFs (a device stands for its group). */
+    private static List<Candidate> groupCandidates(DeviceAssignment da) {
+        List<Candidate> out = new ArrayList<>();
+        for (GroupDTO g : da.groups()) {
+            int n = g.devices == null ? 0 : g.devices.size();
+            out.add(new Candidate(Integer.toString(g.group), g.unit + ", " + n + (n == 1 ? " device" : " devices")
+                    + (g.guest == null ? ", host" : ", guest " + g.guest)));
+        }
+        out.addAll(deviceCandidates(da, List.of(), d -> true));
         return out;
     }
 

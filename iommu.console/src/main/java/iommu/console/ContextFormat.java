@@ -2,7 +2,7 @@ package iommu.console;
 
 import iommu.console.dto.ContextEntryDTO;
 
-/** {@code ctx BDF}: the device, then its context entry decoded by its unit. */
+/** {@code ctx BDF}: the device and the requester id its unit sees, then its context entry decoded by its unit. */
 final class ContextFormat extends Format<ContextEntryDTO> {
 
     ContextFormat() {
@@ -15,7 +15,10 @@ final class ContextFormat extends Format<ContextEntryDTO> {
         kv.put("device", v.bdf);
         kv.put("unit", v.unit);
         kv.put("guest", v.guest == null ? "- (host)" : v.guest);
-        StringBuilder sb = new StringBuilder(kv.render()).append("\ncontext entry (IommuUnit.describeContext):\n");
+        // its own line, so that the lines above keep their alignment
+        StringBuilder sb = new StringBuilder(kv.render()).append("\nrequester id  ")
+                .append(v.requesterId == null ? "- (the unit does not claim the device)" : v.requesterId)
+                .append("\ncontext entry (IommuUnit.describeContext):\n");
         KeyValues c = new KeyValues("  ");
         v.context.forEach(c::put);
         sb.append(v.context.isEmpty() ? "  (the unit does not translate this device)" : c.render());

@@ -3,7 +3,7 @@ package iommu.console;
 import iommu.api.dto.DeviceDTO;
 import iommu.console.dto.DeviceListDTO;
 
-/** {@code devices}: a table of the devices, their unit and owner. */
+/** {@code devices}: a table of the devices, their unit, owner and IOMMU group. */
 final class DevicesFormat extends Format<DeviceListDTO> {
 
     DevicesFormat() {
@@ -15,9 +15,9 @@ final class DevicesFormat extends Format<DeviceListDTO> {
         if (v.devices.isEmpty()) {
             return "no PCI device present";
         }
-        Table t = new Table("BDF", "UNIT", "GUEST", "RESERVED-MEM").alignRight(2);
+        Table t = new Table("BDF", "UNIT", "GUEST", "RESERVED-MEM", "GROUP").alignRight(2, 4);
         for (DeviceDTO d : v.devices) {
-            t.row(d.bdf, d.unit, d.guest, d.reservedMemory ? "yes" : "no");
+            t.row(d.bdf, d.unit, d.guest, d.reservedMemory ? "yes" : "no", d.group);
         }
         return t.render();
     }

@@ -15,6 +15,7 @@ import iommu.api.PciAddress;
 import iommu.api.Quoted;
 import iommu.api.dto.DeviceDTO;
 import iommu.api.dto.FlushReportDTO;
+import iommu.api.dto.GroupDTO;
 import iommu.api.dto.GuestDTO;
 import iommu.api.dto.GuestDeviceDTO;
 import iommu.api.spi.DeviceContext;
@@ -39,15 +40,20 @@ final class GuestIo {
         this.c = commands;
     }
 
-    GuestDetailDTO attach(boolean allowReservedMemory, GuestArgument guest, DeviceArgument... devices) {
+    GuestDetailDTO attach(boolean allowReservedMemory, boolean group, GuestArgument guest, DeviceArgument... devices) {
         GuestId id = guest.value();
         List<PciAddress> addresses = parseDevices("attach", devices);
-        return Inspection.guestDetail(c.domainIdMap, c.requireAssignment().attach(id, addresses, allowReservedMemory));
+        DeviceAssignment da = c.requireAssignment();
+        if (group) {
+            addresses = wholeGroup("attach", da, addresses);
+        }
+        return Inspection.guestDetail(c.domainIdMap, da.attach(id, addresses, allowReservedMemory));
     }
 
-    DetachedDTO detach(DeviceArgument... devices) {
-        List<PciAddress> addresses = parseDevices("detach", devices);
+    DetachedDTO detach(boolean group, DeviceArgument... devices) {
+        List<PciAddress> parsed = parseDevices("detach", devices);
         DeviceAssignment da = c.requireAssignment();
+        List<PciAddress> addresses = group ? wholeGroup("detach", da, parsed) : parsed;
         // What each device was attached to, for the report: read before the detach.
         List<GuestDTO> before = da.guests();
         da.detach(addresses);
@@ -144,6 +150,26 @@ final class GuestIo {
     }
 
     private record Owner(int guest, String unit, int did) {
+    }
+
+    /**
+     * {@code --group}: the one device given stands for its whole IOMMU group, every member of which goes to the
+     * one call (so it stays all or nothing). A device in no group goes alone, for the service's own error.
+     */
+    private static List<PciAddress> wholeGroup(String command, DeviceAssignment da, List<PciAddress> devices) {
+        if (devices.size() != 1) {
+            throw new IllegalArgumentException(command + ": --group takes one device, " + devices.size() + " given: expected '"
+                    + CommandList.USAGE.get(command) + "' (see 'help " + command + "')");
+        }
+        Optional<GroupDTO> g = Inspection.groupOf(da.groups(), devices.get(0));
+        if (g.isEmpty()) {
+            return devices;
+        }
+        List<PciAddress> members = new ArrayList<>();
+        for (String bdf : g.get().devices) {
+            members.add(PciAddress.parse(bdf));
+        }
+        return members;
     }
 
     static List<PciAddress> parseDevices(String command, DeviceArgument... devices) {

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -12,8 +13,11 @@ import iommu.api.DeviceAssignment;
 import iommu.api.DomainId;
 import iommu.api.DomainIdMap;
 import iommu.api.GuestId;
+import iommu.api.IommuException;
 import iommu.api.PciAddress;
+import iommu.api.Quoted;
 import iommu.api.dto.DeviceDTO;
+import iommu.api.dto.GroupDTO;
 import iommu.api.dto.GuestDTO;
 import iommu.api.dto.GuestDeviceDTO;
 import iommu.api.dto.StateDTO;
@@ -22,6 +26,7 @@ import iommu.api.spi.IommuUnit;
 import iommu.console.dto.ContextEntryDTO;
 import iommu.console.dto.DeviceListDTO;
 import iommu.console.dto.DomainDTO;
+import iommu.console.dto.GroupListDTO;
 import iommu.console.dto.GuestDetailDTO;
 import iommu.console.dto.GuestListDTO;
 import iommu.console.dto.StatsDTO;
@@ -32,7 +37,8 @@ import iommu.console.dto.UnitStatsDTO;
 
 /**
  * What the read-only listings and inspections return ({@code units}, {@code unit}, {@code devices},
- * {@code guests}, {@code guest}, {@code domains}, {@code ctx}, {@code stats}, {@code state}), built from
+ * {@code guests}, {@code guest}, {@code groups}, {@code group}, {@code domains}, {@code ctx}, {@code stats},
+ * {@code state}), built from
  * the platform's services as {@link IommuCommands} holds them.
  */
 final class Inspection {
@@ -100,6 +106,58 @@ final class Inspection {
         return guestDetail(c.domainIdMap, g);
     }
 
+    GroupListDTO groups() {
+        GroupListDTO r = new GroupListDTO();
+        r.groups = List.copyOf(c.requireAssignment().groups());
+        return r;
+    }
+
+    /**
+     * {@code group ID|BDF}: a decimal number is a group's number, anything else a device's PCI address,
+     * whose group it is.
+     */
+    GroupDTO group(String typed) {
+        String t = typed == null ? "" : typed.trim();
+        List<GroupDTO> groups = c.requireAssignment().groups();
+        List<String> numbers = groups.stream().map(g -> Integer.toString(g.group)).toList();
+        if (t.isEmpty()) {
+            throw new IllegalArgumentException("missing group: expected a group number, one of " + Matching.list(numbers)
+                    + ", or a device's PCI address SSSS:BB:DD.F");
+        }
+        if (t.matches("[0-9]{1,10}")) {
+            for (GroupDTO g : groups) {
+                if (Integer.toString(g.group).equals(t.replaceFirst("^0+(?=.)", ""))) {
+                    return g;
+                }
+            }
+            throw new IllegalArgumentException("no group " + Quoted.of(t) + ": expected one of " + Matching.list(numbers)
+                    + " (see 'groups'), or a device's PCI address SSSS:BB:DD.F");
+        }
+        PciAddress device;
+        try {
+            device = PciAddress.parse(t);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("malformed group " + Quoted.of(t) + ": expected a group number, one of "
+                    + Matching.list(numbers) + ", or a device's PCI address SSSS:BB:DD.F in hexadecimal, e.g. 0000:3b:00.1");
+        }
+        return groupOf(groups, device).orElseThrow(() -> {
+            c.findDevice(device); // an unknown device: the one line every command gives for it
+            return new IommuException("device " + device + " is in no group that 'groups' lists: expected the core to"
+                    + " list every device's group");
+        });
+    }
+
+    /** The group a device is a member of, if the core lists one. */
+    static Optional<GroupDTO> groupOf(List<GroupDTO> groups, PciAddress device) {
+        String bdf = device.toString();
+        for (GroupDTO g : groups) {
+            if (g.devices != null && g.devices.stream().anyMatch(bdf::equalsIgnoreCase)) {
+                return Optional.of(g);
+            }
+        }
+        return Optional.empty();
+    }
+
     UnitDomainsDTO domains(String unit) {
         DeviceAssignment da = c.requireAssignment();
         UnitDTO u = Matching.unit(da.units(), unit);
@@ -136,7 +194,10 @@ final class Inspection {
         r.bdf = device.toString();
         r.unit = d.unit;
         r.guest = d.guest;
-        r.context = new LinkedHashMap<>(c.requireUnitService(d.unit).describeContext(device));
+        IommuUnit unit = c.requireUnitService(d.unit);
+        r.context = new LinkedHashMap<>(unit.describeContext(device));
+        List<PciAddress> aliases = unit.dmaAliases(device);
+        r.requesterId = aliases == null || aliases.isEmpty() ? null : aliases.get(aliases.size() - 1).toString();
         return r;
     }
 

@@ -173,19 +173,42 @@ public class IommuCommands {
 
     // ================================================================ attach, detach
 
-    @Descriptor("attach PCI devices to a guest (all or none); prints the guest's devices with their domain ids")
+    @Descriptor("attach PCI devices to a guest (all or none); a device's IOMMU group is attached whole: --group attaches the"
+            + " group of the one device given; prints the guest's devices with their domain ids")
     public GuestDetailDTO attach(
             @Descriptor("also attach devices for which firmware reserves memory (RMRR/IVMD), which are refused otherwise")
             @Parameter(names = "--allow-reserved-memory", presentValue = "true", absentValue = "false") boolean allowReservedMemory,
+            @Descriptor("attach every device of the IOMMU group of the one device given")
+            @Parameter(names = "--group", presentValue = "true", absentValue = "false") boolean group,
             @Descriptor("guest id, a decimal number 1..32751") GuestArgument guest,
-            @Descriptor("PCI addresses of the devices, SSSS:BB:DD.F in hexadecimal, e.g. 0000:3b:00.1") DeviceArgument... devices) {
-        return guestIo.attach(allowReservedMemory, guest, devices);
+            @Descriptor("PCI addresses of the devices, SSSS:BB:DD.F in hexadecimal, e.g. 0000:3b:00.1 (exactly one with --group)") DeviceArgument... devices) {
+        return guestIo.attach(allowReservedMemory, group, guest, devices);
     }
 
-    @Descriptor("detach PCI devices from their guests (all or none); prints what was detached")
+    @Descriptor("detach PCI devices from their guests (all or none); a device's IOMMU group is detached whole: --group detaches"
+            + " the group of the one device given; prints what was detached")
     public DetachedDTO detach(
-            @Descriptor("PCI addresses of the devices, SSSS:BB:DD.F in hexadecimal, e.g. 0000:3b:00.1") DeviceArgument... devices) {
-        return guestIo.detach(devices);
+            @Descriptor("detach every device of the IOMMU group of the one device given")
+            @Parameter(names = "--group", presentValue = "true", absentValue = "false") boolean group,
+            @Descriptor("PCI addresses of the devices, SSSS:BB:DD.F in hexadecimal, e.g. 0000:3b:00.1 (exactly one with --group)") DeviceArgument... devices) {
+        return guestIo.detach(group, devices);
+    }
+
+    // ================================================================ groups
+
+    @Descriptor("list the IOMMU groups: number, unit, the requester id the unit sees, the guest owning it (- when the host does) and its devices")
+    public Object groups(
+            @Descriptor("print JSON (an array of groups, guest null when host-owned) instead of a table")
+            @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json) {
+        return Json.or(json, inspection.groups());
+    }
+
+    @Descriptor("show one IOMMU group: its unit, requester id, owner and devices")
+    public Object group(
+            @Descriptor("print JSON (one object) instead of text")
+            @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
+            @Descriptor("group number, e.g. 3, or the PCI address of one of its devices, SSSS:BB:DD.F") String id) {
+        return Json.or(json, inspection.group(id));
     }
 
     // ================================================================ one unit's tables
@@ -328,14 +351,15 @@ public class IommuCommands {
         return Json.or(json, planning.strategies());
     }
 
-    @Descriptor("plan: how many guests each strategy admits on the platform as it is now, when every guest has N devices"
-            + " all under one unit. Per unit, usable = domain ids - reserved and fit = floor(devices / N);"
+    @Descriptor("plan: how many guests each strategy admits on the platform as it is now, when every guest has N IOMMU"
+            + " groups (a group is attached whole; a device alone in its group is one) all under one unit. Per unit,"
+            + " usable = domain ids - reserved and fit = floor(groups / N);"
             + " each strategy says what it admits on these units and how (AllocationStrategy.admits)."
             + " Prints the inputs and the results")
     public Object capacity(
             @Descriptor("print JSON (inputs per unit and the result per strategy) instead of tables")
             @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor("devices each guest gets, all under one unit (default 1, e.g. one SR-IOV VF per guest)")
+            @Descriptor("IOMMU groups each guest gets, all under one unit (default 1, e.g. one SR-IOV VF, alone in its group, per guest)")
             @Parameter(names = "--devices-per-guest", absentValue = "1") String devicesPerGuest) {
         return Json.or(json, planning.capacity(devicesPerGuest));
     }

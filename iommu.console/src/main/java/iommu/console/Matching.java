@@ -50,7 +50,8 @@ final class Matching {
                 + "; expected one of them");
     }
 
-    private static String list(Collection<String> ids) {
+    /** The ids as an error lists them: all of them, or the first 12 and how many in all. */
+    static String list(Collection<String> ids) {
         if (ids.isEmpty()) {
             return "(none present)";
         }

@@ -1,8 +1,10 @@
 package iommu.console;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -10,6 +12,7 @@ import java.util.TreeSet;
 import iommu.api.DeviceAssignment;
 import iommu.api.DomainId;
 import iommu.api.Quoted;
+import iommu.api.dto.GroupDTO;
 import iommu.api.dto.UnitDTO;
 import iommu.api.spi.CapacityEstimate;
 import iommu.api.spi.UnitDescriptor;
@@ -55,11 +58,17 @@ final class Planning {
 
     CapacityDTO capacity(String devicesPerGuest) {
         int n = Numbers.positiveInt("devices per guest", devicesPerGuest);
-        List<UnitDTO> units = c.requireAssignment().units();
+        DeviceAssignment da = c.requireAssignment();
+        List<UnitDTO> units = da.units();
         List<UnitDescriptor> descriptors = descriptors(units);
+        // A group is attached whole: a unit's load is its groups, not its devices.
+        Map<String, Integer> groups = new HashMap<>();
+        for (GroupDTO g : da.groups()) {
+            groups.merge(g.unit, 1, Integer::sum);
+        }
         List<UnitLoad> loads = new ArrayList<>();
         for (int i = 0; i < units.size(); i++) {
-            loads.add(new UnitLoad(descriptors.get(i), units.get(i).devices));
+            loads.add(new UnitLoad(descriptors.get(i), groups.getOrDefault(units.get(i).id, 0)));
         }
         CapacityPlan plan = new CapacityPlan(loads, n);
         CapacityDTO r = new CapacityDTO();
@@ -72,7 +81,7 @@ final class Planning {
             u.domainIds = row.load().unit().domainIdCount();
             u.reserved = units.get(i).reserved == null ? new int[0] : units.get(i).reserved.clone();
             u.usable = row.load().unit().usable();
-            u.devices = row.load().devices();
+            u.groups = row.load().devices();
             u.fit = row.fit();
             u.perUnit = row.perUnit();
             r.units.add(u);

@@ -65,7 +65,7 @@ class CommandListTest {
         List<String> rows = new ArrayList<>();
         Matcher m = Pattern.compile("(?m)^\\| `([^`]+)` \\|").matcher(table);
         while (m.find()) {
-            rows.add(m.group(1));
+            rows.add(m.group(1).replace("\\|", "|")); // a table cell escapes its pipes
         }
         assertThat(rows).containsExactlyElementsOf(CommandList.USAGE.values());
         for (String name : CommandList.names()) {

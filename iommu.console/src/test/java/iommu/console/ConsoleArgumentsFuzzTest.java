@@ -111,14 +111,15 @@ class ConsoleArgumentsFuzzTest {
             "1", "2", "32751", "32752", "0", "-1",
             "0x1000", "0x2000", "4096", "0x7ffffffffffff000", "99999999999999999999",
             "dmar0", "dmar1", "dmar", "global", "per-unit",
-            "", " ", PLATFORM_FILE.toString());
+            "", " ", PLATFORM_FILE.toString(),
+            "--group", "0000:5e:00.1"); // appended: an option of attach and detach, a member of the bridge's group
 
     /** Fuzzed words are at most this long: longer than the 64 characters an error echoes. */
     static final int MAX_WORD = 160;
 
     /** Commands that only read: they change nothing even when they succeed. */
     static final Set<String> READ_ONLY = Set.of("units", "unit", "devices", "guests", "guest", "domains", "ctx",
-            "translate", "stats", "strategies", "capacity", "verify", "occupancy", "state");
+            "translate", "stats", "strategies", "capacity", "verify", "occupancy", "state", "groups", "group");
 
     /** Per command, its public methods, fewest parameters first. */
     static final Map<String, List<Method>> METHODS = commandMethods();
@@ -377,7 +378,8 @@ class ConsoleArgumentsFuzzTest {
      * through which the fake core binds a strategy at once.
      */
     static final class Platform {
-        final FakeAssignment da = new FakeAssignment();
+        // a group of two, so that attach and detach meet the refusal of a part of one and --group
+        final FakeAssignment da = new FakeAssignment().bridgeGroup();
         final IommuCommands cmd = new IommuCommands();
         final List<String> flushed = new ArrayList<>();
         final List<String> forgotten = new ArrayList<>();

@@ -16,6 +16,7 @@ import iommu.api.GuestId;
 import iommu.api.IommuException;
 import iommu.api.PciAddress;
 import iommu.api.dto.DeviceDTO;
+import iommu.api.dto.GroupDTO;
 import iommu.api.dto.GuestDTO;
 import iommu.api.dto.GuestDeviceDTO;
 import iommu.api.dto.StateDTO;
@@ -25,11 +26,15 @@ import iommu.api.dto.UnitDTO;
  * A two-unit platform in memory: devices 0000:3b:00.x under dmar0,
  * 0000:5e:00.x under dmar1 (0000:5e:00.3 has firmware-reserved memory).
  * {@link #api()} is it as a {@link DeviceAssignment}, {@link #map()} as a
- * {@link DomainIdMap}.
+ * {@link DomainIdMap}. Every device is alone in its IOMMU group (the SPI's
+ * default aliases) unless {@link #bridgeGroup()} puts two behind a bridge;
+ * groups are owned whole, as the core owns them.
  */
 class FakeAssignment {
 
     final Map<PciAddress, String> unitOf = new TreeMap<>();
+    /** A device to the requester id its unit finally sees, when a bridge aliases it (else its own). */
+    final Map<PciAddress, PciAddress> requesterOf = new TreeMap<>();
     final Set<PciAddress> reservedMemory = new TreeSet<>();
     final Map<PciAddress, Integer> owner = new TreeMap<>();
     final Map<String, Map<Integer, Integer>> didOf = new TreeMap<>(); // unit -> guest -> did
@@ -48,6 +53,61 @@ class FakeAssignment {
         reservedMemory.add(new PciAddress(0, 0x5e, 0, 3));
         didOf.put("dmar0", new TreeMap<>());
         didOf.put("dmar1", new TreeMap<>());
+    }
+
+    /** The bridge at 0000:5d:00.0 (its id the one dmar1 sees) in front of 0000:5e:00.1 and 0000:5e:00.2: one group. */
+    static final PciAddress BRIDGE = new PciAddress(0, 0x5d, 0, 0);
+
+    FakeAssignment bridgeGroup() {
+        requesterOf.put(new PciAddress(0, 0x5e, 0, 1), BRIDGE);
+        requesterOf.put(new PciAddress(0, 0x5e, 0, 2), BRIDGE);
+        return this;
+    }
+
+    /** What the fake units' dmaAliases give: the device, then the bridge's id when one aliases it. */
+    List<PciAddress> dmaAliases(String unit, PciAddress device) {
+        if (!unit.equals(unitOf.get(device))) {
+            return List.of();
+        }
+        PciAddress r = requesterOf.get(device);
+        return r == null ? List.of(device) : List.of(device, r);
+    }
+
+    /** The groups: the devices by the last of their aliases, numbered from 0 in that order. */
+    public synchronized List<GroupDTO> groups() {
+        Map<PciAddress, List<PciAddress>> byRequester = new TreeMap<>();
+        unitOf.forEach((d, u) -> {
+            List<PciAddress> aliases = dmaAliases(u, d);
+            byRequester.computeIfAbsent(aliases.get(aliases.size() - 1), x -> new ArrayList<>()).add(d);
+        });
+        List<GroupDTO> out = new ArrayList<>();
+        byRequester.forEach((r, members) -> {
+            GroupDTO g = new GroupDTO();
+            g.group = out.size();
+            g.unit = unitOf.get(members.get(0));
+            g.requesterId = r.toString();
+            g.devices = members.stream().map(PciAddress::toString).toList();
+            g.guest = owner.get(members.get(0));
+            out.add(g);
+        });
+        return out;
+    }
+
+    private GroupDTO groupOf(PciAddress device) {
+        return groups().stream().filter(g -> g.devices.contains(device.toString())).findFirst().orElseThrow();
+    }
+
+    /** As the core refuses a part of a group: one line naming every member and how to take them all. */
+    private void requireWholeGroups(String verb, GuestId guest, List<PciAddress> devices) {
+        for (PciAddress d : devices) {
+            GroupDTO g = groupOf(d);
+            List<String> missing = g.devices.stream().filter(m -> !devices.contains(PciAddress.parse(m))).toList();
+            if (!missing.isEmpty()) {
+                throw new IommuException("device " + d + " is in IOMMU group " + g.group + " with " + String.join(", ", missing)
+                        + ": a group is " + verb + "ed whole: give every member (" + String.join(" ", g.devices)
+                        + ") or use '" + verb + " --group " + (guest == null ? "" : guest + " ") + d + "'");
+            }
+        }
     }
 
     DeviceAssignment api() {
@@ -94,6 +154,7 @@ class FakeAssignment {
                         + " reserved-memory override");
             }
         }
+        requireWholeGroups("attach", guest, devices);
         for (PciAddress d : devices) {
             owner.put(d, guest.value());
             Map<Integer, Integer> dids = didOf.get(unitOf.get(d));
@@ -108,6 +169,7 @@ class FakeAssignment {
                 throw new IommuException("device " + d + " is not attached");
             }
         }
+        requireWholeGroups("detach", null, devices);
         for (PciAddress d : devices) {
             int g = owner.remove(d);
             String unit = unitOf.get(d);
@@ -158,6 +220,7 @@ class FakeAssignment {
             d.unit = u;
             d.guest = owner.get(a);
             d.reservedMemory = reservedMemory.contains(a);
+            d.group = groupOf(a).group;
             out.add(d);
         });
         return out;
@@ -233,6 +296,10 @@ class FakeAssignment {
 
             public String vendor() {
                 return "vt-d";
+            }
+
+            public List<PciAddress> dmaAliases(PciAddress device) {
+                return FakeAssignment.this.dmaAliases(id, device);
             }
 
             public Map<String, Object> describe() {

@@ -23,6 +23,7 @@ import iommu.api.FlushService;
 import iommu.api.GuestId;
 import iommu.api.IommuException;
 import iommu.api.dto.FlushReportDTO;
+import iommu.console.dto.DetachedDTO;
 import iommu.console.dto.DeviceListDTO;
 import iommu.console.dto.GuestDetailDTO;
 import iommu.console.dto.TranslationDTO;
@@ -115,7 +116,8 @@ class IommuCommandsTest {
     void devicesShowReservedMemory() {
         JsonArray devices = json(cmd.devices(true)).getAsJsonArray();
         JsonObject last = devices.get(7).getAsJsonObject();
-        assertThat(last.keySet()).containsExactly("bdf", "unit", "guest", "reservedMemory");
+        assertThat(last.keySet()).containsExactly("bdf", "unit", "guest", "reservedMemory", "group");
+        assertThat(last.get("group").getAsInt()).isEqualTo(7);
         assertThat(last.get("bdf").getAsString()).isEqualTo("0000:5e:00.3");
         assertThat(last.get("reservedMemory").getAsBoolean()).isTrue();
         assertThat(text(cmd.devices(false))).contains("RESERVED-MEM").containsPattern("0000:5e:00\\.3\\s+dmar1\\s+-\\s+yes");
@@ -125,7 +127,7 @@ class IommuCommandsTest {
 
     @Test
     void unitShowsDecodedRegistersAndUsage() {
-        cmd.attach(false, g("4"), d("0000:3b:00.1"));
+        cmd.attach(false, false, g("4"), d("0000:3b:00.1"));
         String text = text(cmd.unit(false, "dmar0"));
         assertThat(text).contains("unit             dmar0", "domain ids       256 (1 used, 1 reserved: 0, 254 free)",
                 "devices          4 (1 attached)", "guests           4", "CAP.ND  2", "CAP.CM  false");
@@ -153,8 +155,8 @@ class IommuCommandsTest {
 
     @Test
     void guestShowsDevicesAndItsDomainIdPerUnit() {
-        cmd.attach(false, g("12"), d("0000:3b:00.1"), d("0000:5e:00.0"));
-        cmd.attach(false, g("31"), d("0000:3b:00.2"));
+        cmd.attach(false, false, g("12"), d("0000:3b:00.1"), d("0000:5e:00.0"));
+        cmd.attach(false, false, g("31"), d("0000:3b:00.2"));
         String text = text(cmd.guest(false, "12"));
         assertThat(text).startsWith("guest 12: 2 devices on 2 units (dmar0 DID 1, dmar1 DID 1)\nGUEST")
                 .contains("0000:3b:00.1", "0000:5e:00.0");
@@ -180,37 +182,37 @@ class IommuCommandsTest {
 
     @Test
     void attachPrintsTheGuestsDevicesWithDids() {
-        String out = text(cmd.attach(false, g("4"), d("0000:3b:00.1"), d("5e:00.0")));
+        String out = text(cmd.attach(false, false, g("4"), d("0000:3b:00.1"), d("5e:00.0")));
         assertThat(out.split("\n")).hasSize(4);
         assertThat(out).contains("0000:3b:00.1", "dmar0", "0000:5e:00.0", "dmar1");
     }
 
     @Test
     void attachOfReservedMemoryNeedsTheOverride() {
-        assertThatThrownBy(() -> cmd.attach(false, g("4"), d("0000:5e:00.3")))
+        assertThatThrownBy(() -> cmd.attach(false, false, g("4"), d("0000:5e:00.3")))
                 .isInstanceOf(IommuException.class).hasMessageContaining("reserved-memory override");
-        assertThat(cmd.attach(true, g("4"), d("0000:5e:00.3")).devices).hasSize(1);
+        assertThat(cmd.attach(true, false, g("4"), d("0000:5e:00.3")).devices).hasSize(1);
     }
 
     @Test
     void detachReportsWhatItDetached() {
-        cmd.attach(false, g("4"), d("0000:3b:00.1"));
-        String out = text(cmd.detach(d("0000:3b:00.1")));
+        cmd.attach(false, false, g("4"), d("0000:3b:00.1"));
+        String out = text(cmd.detach(false, d("0000:3b:00.1")));
         assertThat(out).startsWith("detached\n").contains("0000:3b:00.1", "dmar0");
         assertThat(da.owner).isEmpty();
     }
 
     @Test
     void badArgumentsAreOneLineErrorsAndChangeNothing() {
-        assertThatThrownBy(() -> cmd.attach(false, g("0"), d("0000:3b:00.1")))
+        assertThatThrownBy(() -> cmd.attach(false, false, g("0"), d("0000:3b:00.1")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("host");
-        assertThatThrownBy(() -> cmd.attach(false, g("x"), d("0000:3b:00.1")))
+        assertThatThrownBy(() -> cmd.attach(false, false, g("x"), d("0000:3b:00.1")))
                 .hasMessageContaining("malformed guest id 'x'");
-        assertThatThrownBy(() -> cmd.attach(false, g("1"), d("0000:3b:00.1"), d("nonsense")))
+        assertThatThrownBy(() -> cmd.attach(false, false, g("1"), d("0000:3b:00.1"), d("nonsense")))
                 .hasMessageContaining("malformed PCI address 'nonsense'");
-        assertThatThrownBy(() -> cmd.attach(false, g("1")))
+        assertThatThrownBy(() -> cmd.attach(false, false, g("1")))
                 .hasMessageContaining("missing device");
-        assertThatThrownBy(() -> cmd.detach())
+        assertThatThrownBy(() -> cmd.detach(false))
                 .hasMessageContaining("missing device");
         assertThat(da.owner).isEmpty();
     }
@@ -254,30 +256,209 @@ class IommuCommandsTest {
     /** Found by ConsoleArgumentsFuzzTest: a device given twice reached the service, whose answer the console left to it. */
     @Test
     void aDeviceGivenTwiceIsRefusedBeforeAnythingChanges() {
-        cmd.attach(false, g("4"), d("0000:3b:00.0"));
-        assertThatThrownBy(() -> cmd.detach(d("3b:00.0"), d("0000:3b:00.0")))
+        cmd.attach(false, false, g("4"), d("0000:3b:00.0"));
+        assertThatThrownBy(() -> cmd.detach(false, d("3b:00.0"), d("0000:3b:00.0")))
                 .isExactlyInstanceOf(IllegalArgumentException.class)
                 .hasMessage("detach: device 0000:3b:00.0 is given twice (as '3b:00.0' and '0000:3b:00.0'):"
                         + " expected each device once");
-        assertThatThrownBy(() -> cmd.attach(false, g("5"), d("0000:3b:00.1"), d("0000:3B:00.1")))
+        assertThatThrownBy(() -> cmd.attach(false, false, g("5"), d("0000:3b:00.1"), d("0000:3B:00.1")))
                 .hasMessageStartingWith("attach: device 0000:3b:00.1 is given twice");
         assertThat(da.byGuest()).containsOnlyKeys(4);
     }
 
     @Test
     void attachingAnAttachedDeviceFailsWithTheServicesMessage() {
-        cmd.attach(false, g("1"), d("0000:3b:00.1"));
-        assertThatThrownBy(() -> cmd.attach(false, g("2"), d("0000:3b:00.1")))
+        cmd.attach(false, false, g("1"), d("0000:3b:00.1"));
+        assertThatThrownBy(() -> cmd.attach(false, false, g("2"), d("0000:3b:00.1")))
                 .isInstanceOf(IommuException.class)
                 .hasMessageContaining("already attached");
+    }
+
+    // ------------------------------------------------------------ groups
+
+    @Test
+    void groupsListEveryGroupWithItsUnitRequesterIdAndOwner() {
+        da.bridgeGroup();
+        cmd.attach(false, false, g("4"), d("0000:5e:00.1"), d("0000:5e:00.2"));
+        String text = text(cmd.groups(false));
+        assertThat(text).startsWith("GROUP  UNIT   REQUESTER-ID  GUEST  DEVICES  BDF\n")
+                .containsPattern("\\n    0  dmar0  0000:3b:00\\.0      -        1  0000:3b:00\\.0\\n")
+                .containsPattern("\\n    4  dmar1  0000:5d:00\\.0      4        2  0000:5e:00\\.1 0000:5e:00\\.2\\n");
+        assertThat(text.split("\n")).hasSize(8); // 8 devices, 7 groups
+        JsonArray j = json(cmd.groups(true)).getAsJsonArray();
+        assertThat(j).hasSize(7);
+        JsonObject bridged = j.get(4).getAsJsonObject();
+        assertThat(bridged.keySet()).containsExactly("group", "unit", "requesterId", "devices", "guest");
+        assertThat(bridged.get("requesterId").getAsString()).isEqualTo("0000:5d:00.0");
+        assertThat(bridged.get("devices").getAsJsonArray()).hasSize(2);
+        assertThat(bridged.get("guest").getAsInt()).isEqualTo(4);
+        assertThat(j.get(0).getAsJsonObject().get("guest").isJsonNull()).isTrue();
+        assertThat(Formats.line(cmd.groups(false))).isEqualTo("7 groups");
+    }
+
+    @Test
+    void groupIsFoundByNumberOrByAnyOfItsDevices() {
+        da.bridgeGroup();
+        String byNumber = text(cmd.group(false, "4"));
+        assertThat(byNumber).isEqualTo("group         4\nunit          dmar1\nrequester id  0000:5d:00.0\n"
+                + "guest         - (host)\ndevices       2 (0000:5e:00.1 0000:5e:00.2)");
+        assertThat(text(cmd.group(false, "5e:00.2"))).isEqualTo(byNumber);
+        assertThat(text(cmd.group(false, " 0000:5E:00.1 "))).isEqualTo(byNumber);
+        JsonObject j = json(cmd.group(true, "0000:3b:00.3")).getAsJsonObject();
+        assertThat(j.keySet()).containsExactly("group", "unit", "requesterId", "devices", "guest");
+        assertThat(j.get("group").getAsInt()).isEqualTo(3);
+        assertThat(j.get("guest").isJsonNull()).isTrue();
+        // devices --json names the same group
+        assertThat(json(cmd.devices(true)).getAsJsonArray().get(6).getAsJsonObject().get("group").getAsInt()).isEqualTo(4);
+    }
+
+    @Test
+    void anUnknownGroupIsOneLineNamingWhatExists() {
+        da.bridgeGroup();
+        assertThatThrownBy(() -> cmd.group(false, "9")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("no group '9': expected one of 0, 1, 2, 3, 4, 5, 6 (see 'groups'), or a device's PCI address"
+                        + " SSSS:BB:DD.F");
+        assertThatThrownBy(() -> cmd.group(false, "0000:99:00.0")).isInstanceOf(IommuException.class)
+                .hasMessage("unknown device 0000:99:00.0: no unit translates it (expected a device that 'devices' lists)");
+        assertThatThrownBy(() -> cmd.group(false, "dmar0"))
+                .hasMessage("malformed group 'dmar0': expected a group number, one of 0, 1, 2, 3, 4, 5, 6, or a device's"
+                        + " PCI address SSSS:BB:DD.F in hexadecimal, e.g. 0000:3b:00.1");
+        assertThatThrownBy(() -> cmd.group(false, " ")).hasMessageStartingWith("missing group: expected a group number");
+        assertThatThrownBy(() -> cmd.group(false, "99999999999999")).hasMessageStartingWith("malformed group '99999999999999'");
+    }
+
+    @Test
+    void attachGroupAttachesTheDevicesWholeGroup() {
+        da.bridgeGroup();
+        GuestDetailDTO g = cmd.attach(false, true, g("4"), d("5e:00.2"));
+        assertThat(g.devices).extracting(x -> x.bdf).containsExactly("0000:5e:00.1", "0000:5e:00.2");
+        assertThat(da.byGuest()).containsExactly(java.util.Map.entry(4, List.of("0000:5e:00.1", "0000:5e:00.2")));
+        // a device alone in its group: --group attaches just it
+        assertThat(cmd.attach(false, true, g("5"), d("0000:3b:00.0")).devices).extracting(x -> x.bdf)
+                .containsExactly("0000:3b:00.0");
+    }
+
+    @Test
+    void aPartOfAGroupIsTheCoresOneLineRefusalAndChangesNothing() {
+        da.bridgeGroup();
+        assertThatThrownBy(() -> cmd.attach(false, false, g("4"), d("0000:5e:00.1"))).isInstanceOf(IommuException.class)
+                .hasMessage("device 0000:5e:00.1 is in IOMMU group 4 with 0000:5e:00.2: a group is attached whole: give"
+                        + " every member (0000:5e:00.1 0000:5e:00.2) or use 'attach --group 4 0000:5e:00.1'");
+        assertThat(da.owner).isEmpty();
+        cmd.attach(false, true, g("4"), d("0000:5e:00.1"));
+        assertThatThrownBy(() -> cmd.detach(false, d("0000:5e:00.2")))
+                .hasMessage("device 0000:5e:00.2 is in IOMMU group 4 with 0000:5e:00.1: a group is detached whole: give"
+                        + " every member (0000:5e:00.1 0000:5e:00.2) or use 'detach --group 0000:5e:00.2'");
+        // a member owned by another guest: the attach fails naming it
+        assertThatThrownBy(() -> cmd.attach(false, true, g("5"), d("0000:5e:00.2")))
+                .hasMessage("device 0000:5e:00.1 is already attached to guest 4");
+        assertThat(da.byGuest()).containsOnlyKeys(4);
+        assertThat(da.owner).hasSize(2);
+    }
+
+    @Test
+    void detachGroupDetachesItWholeAndReportsEveryMember() {
+        da.bridgeGroup();
+        cmd.attach(false, true, g("4"), d("0000:5e:00.1"));
+        cmd.attach(false, false, g("4"), d("0000:5e:00.0"));
+        DetachedDTO r = cmd.detach(true, d("5e:00.2"));
+        assertThat(r.devices).extracting(x -> x.bdf + " " + x.guest + " " + x.unit + " " + x.did)
+                .containsExactly("0000:5e:00.1 4 dmar1 1", "0000:5e:00.2 4 dmar1 1");
+        assertThat(da.byGuest()).containsExactly(java.util.Map.entry(4, List.of("0000:5e:00.0")));
+    }
+
+    @Test
+    void withGroupExactlyOneDeviceAndAnUnknownOneKeepsTodaysError() {
+        da.bridgeGroup();
+        assertThatThrownBy(() -> cmd.attach(false, true, g("4"), d("0000:5e:00.1"), d("0000:5e:00.2")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("attach: --group takes one device, 2 given: expected 'attach [--allow-reserved-memory] [--group]"
+                        + " GUEST BDF... (one BDF with --group)' (see 'help attach')");
+        assertThatThrownBy(() -> cmd.detach(true, d("0000:5e:00.1"), d("0000:3b:00.0")))
+                .hasMessage("detach: --group takes one device, 2 given: expected 'detach [--group] BDF... (one BDF with"
+                        + " --group)' (see 'help detach')");
+        assertThatThrownBy(() -> cmd.attach(false, true, g("4"))).hasMessageContaining("attach: missing device");
+        String without = catchMessage(() -> cmd.attach(false, false, g("4"), d("0000:99:00.0")));
+        assertThat(catchMessage(() -> cmd.attach(false, true, g("4"), d("0000:99:00.0")))).isEqualTo(without)
+                .startsWith("unknown device 0000:99:00.0");
+        assertThat(catchMessage(() -> cmd.detach(true, d("0000:99:00.0"))))
+                .isEqualTo(catchMessage(() -> cmd.detach(false, d("0000:99:00.0"))));
+        assertThat(da.owner).isEmpty();
+    }
+
+    private static String catchMessage(org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+        return org.assertj.core.api.Assertions.catchThrowable(call).getMessage();
+    }
+
+    @Test
+    void groupCommandsThroughGogo() throws Exception {
+        da.bridgeGroup();
+        org.apache.felix.service.command.CommandSession gogo = gogo();
+        assertThat(Formats.text(gogo.execute("attach --group 4 5e:00.1")))
+                .startsWith("guest 4: 2 devices on 1 unit (dmar1 DID 1)");
+        assertThat(Formats.text(gogo.execute("attach --allow-reserved-memory --group 4 0000:5e:00.3")))
+                .startsWith("guest 4: 3 devices on 1 unit");
+        assertThat(Formats.text(gogo.execute("detach --group 0000:5e:00.2"))).isEqualTo("detached\n"
+                + "BDF           GUEST  UNIT   DID\n0000:5e:00.1      4  dmar1    1\n0000:5e:00.2      4  dmar1    1");
+        assertThat(Formats.text(gogo.execute("group 5e:00.3"))).startsWith("group         6\nunit          dmar1\n");
+        assertThat(Formats.text(gogo.execute("groups --json"))).startsWith("[");
+        assertThat(gogo.execute("(group 4) requesterId")).isEqualTo("0000:5d:00.0");
+        for (String[] c : List.of(
+                new String[] {"attach 5 0000:5e:00.1", "device 0000:5e:00.1 is in IOMMU group 4 with 0000:5e:00.2"},
+                new String[] {"attach --group 5 3b:00.0 3b:00.1", "attach: --group takes one device, 2 given: expected"
+                        + " 'attach [--allow-reserved-memory] [--group] GUEST BDF... (one BDF with --group)'"},
+                new String[] {"detach --group", "detach: missing device"},
+                new String[] {"group 9", "no group '9': expected one of 0, 1, 2, 3, 4, 5, 6"},
+                new String[] {"group", "group: no argument given: expected 'group [--json] ID|BDF' (see 'help group')"})) {
+            assertThatThrownBy(() -> gogo.execute(c[0])).as(c[0])
+                    .satisfies(e -> assertThat(Errors.message(e)).startsWith(c[1]));
+        }
+        assertThat(da.byGuest()).containsExactly(java.util.Map.entry(4, List.of("0000:5e:00.3")));
+    }
+
+    private org.apache.felix.service.command.CommandSession gogo() {
+        org.apache.felix.gogo.runtime.CommandProcessorImpl processor =
+                new org.apache.felix.gogo.runtime.CommandProcessorImpl(new org.apache.felix.gogo.runtime.threadio.ThreadIOImpl());
+        processor.addConverter(new ConsoleConverter());
+        for (String name : CommandList.names()) {
+            processor.addCommand(CommandList.SCOPE, cmd, name);
+        }
+        return processor.createSession(java.io.InputStream.nullInputStream(), java.io.OutputStream.nullOutputStream(),
+                java.io.OutputStream.nullOutputStream());
+    }
+
+    @Test
+    void ctxShowsTheRequesterIdTheUnitSees() {
+        da.bridgeGroup();
+        assertThat(text(cmd.ctx(false, d("0000:5e:00.2")))).startsWith("device  0000:5e:00.2\nunit    dmar1\n"
+                + "guest   - (host)\nrequester id  0000:5d:00.0\ncontext entry (IommuUnit.describeContext):\n");
+        assertThat(json(cmd.ctx(true, d("0000:5e:00.2"))).getAsJsonObject().get("requesterId").getAsString())
+                .isEqualTo("0000:5d:00.0");
+        assertThat(text(cmd.ctx(false, d("0000:5e:00.0")))).contains("\nrequester id  0000:5e:00.0\n");
+    }
+
+    @Test
+    void capacityCountsGroupsNotDevices() {
+        da.bridgeGroup();
+        String text = text(cmd.capacity(false, "1"));
+        assertThat(text).startsWith("1 group per guest, all under one unit; fit = floor(groups / 1), usable = domain ids"
+                + " - reserved\n")
+                .containsPattern("UNIT\\s+DIDS\\s+RESERVED\\s+USABLE\\s+GROUPS\\s+FIT\\s+PER-UNIT")
+                .containsPattern("dmar1\\s+256\\s+1\\s+255\\s+3\\s+3\\s+3")
+                .containsPattern("total\\s+-\\s+-\\s+-\\s+7\\s+7\\s+7")
+                .containsPattern("per-unit\\s+7\\s+sum over units");
+        JsonObject u = json(cmd.capacity(true, "3")).getAsJsonObject().get("units").getAsJsonArray().get(1).getAsJsonObject();
+        assertThat(u.get("groups").getAsInt()).isEqualTo(3);
+        assertThat(u.get("fit").getAsLong()).isEqualTo(1);
+        assertThat(text(cmd.capacity(false, "2"))).startsWith("2 groups per guest");
     }
 
     // ------------------------------------------------------------ domains, ctx
 
     @Test
     void domainsListsDidToGuestWithDevices() {
-        cmd.attach(false, g("7"), d("0000:3b:00.0"), d("0000:3b:00.1"));
-        cmd.attach(false, g("9"), d("0000:3b:00.2"));
+        cmd.attach(false, false, g("7"), d("0000:3b:00.0"), d("0000:3b:00.1"));
+        cmd.attach(false, false, g("9"), d("0000:3b:00.2"));
         String text = text(cmd.domains(false, "dmar0"));
         assertThat(text).startsWith("dmar0: 2 of 256 domain ids in use (reserved: 0)\nDID  GUEST  DEVICES  BDF")
                 .containsPattern("\\n  1      7        2  0000:3b:00.0 0000:3b:00.1")
@@ -292,11 +473,12 @@ class IommuCommandsTest {
 
     @Test
     void ctxShowsTheUnitsDecodedEntry() {
-        cmd.attach(false, g("3"), d("0000:5e:00.1"));
+        cmd.attach(false, false, g("3"), d("0000:5e:00.1"));
         String text = text(cmd.ctx(false, d("5e:00.1")));
         assertThat(text).contains("device  0000:5e:00.1", "unit    dmar1", "guest   3", "present  true", "did      1");
         JsonObject j = json(cmd.ctx(true, d("0000:3b:00.0"))).getAsJsonObject();
-        assertThat(j.keySet()).containsExactly("bdf", "unit", "guest", "context");
+        assertThat(j.keySet()).containsExactly("bdf", "unit", "guest", "context", "requesterId");
+        assertThat(j.get("requesterId").getAsString()).isEqualTo("0000:3b:00.0");
         assertThat(j.get("guest").isJsonNull()).isTrue();
         assertThat(j.get("context").getAsJsonObject().get("present").getAsBoolean()).isFalse();
         assertThatThrownBy(() -> cmd.ctx(false, d("0000:99:00.0"))).hasMessageContaining("unknown device 0000:99:00.0");
@@ -307,7 +489,7 @@ class IommuCommandsTest {
 
     @Test
     void mapAndUnmapTakeHexOrDecimal() {
-        cmd.attach(false, g("2"), d("0000:3b:00.0"));
+        cmd.attach(false, false, g("2"), d("0000:3b:00.0"));
         assertThat(cmd.map(g("2"), "0x1000", "2097152", "2"))
                 .isEqualTo("mapped 2 pages of guest 2: IOVA 0x1000-0x2fff -> host 0x200000-0x201fff (on dmar0)");
         assertThat(cmd.map(g("5"), "4096", "0x3000"))
@@ -330,7 +512,7 @@ class IommuCommandsTest {
 
     @Test
     void translateShowsTheAddressOrTheFaultAsAResult() {
-        cmd.attach(false, g("2"), d("0000:3b:00.0"));
+        cmd.attach(false, false, g("2"), d("0000:3b:00.0"));
         TranslationDTO hit = (TranslationDTO) cmd.translate(false, d("0000:3b:00.0"), "0x1000");
         assertThat(hit.fault).isNull();
         assertThat(text(hit)).isEqualTo("0000:3b:00.0 on dmar0 (guest 2, DID 1): IOVA 0x1000 -> host 0x200000");
@@ -349,7 +531,7 @@ class IommuCommandsTest {
 
     @Test
     void flushPrintsWhatWasIssuedPerUnitAndGranularity() {
-        cmd.attach(false, g("6"), d("0000:3b:00.0"), d("0000:5e:00.0"));
+        cmd.attach(false, false, g("6"), d("0000:3b:00.0"), d("0000:5e:00.0"));
         String text = text(cmd.flush(false, g("6")));
         assertThat(text).startsWith("guest 6: 2 invalidations completed on 2 units (dmar0: domain=1; dmar1: domain=1)")
                 .contains("UNIT   GRANULARITY  DID");
@@ -373,7 +555,7 @@ class IommuCommandsTest {
 
     @Test
     void statsShowsDidsAndInvalidationsByGranularity() {
-        cmd.attach(false, g("6"), d("0000:3b:00.0"));
+        cmd.attach(false, false, g("6"), d("0000:3b:00.0"));
         String text = text(cmd.stats(false));
         assertThat(text.lines().findFirst().orElseThrow())
                 .matches("UNIT\\s+DIDS\\s+RESERVED\\s+USED\\s+FREE\\s+ALLOCATED\\s+RELEASED\\s+FAILED\\s+QUARANTINED"
@@ -408,7 +590,7 @@ class IommuCommandsTest {
         JsonObject j = json(cmd.capacity(true, "2")).getAsJsonObject();
         assertThat(j.keySet()).containsExactly("devicesPerGuest", "units", "strategies");
         assertThat(j.get("units").getAsJsonArray().get(0).getAsJsonObject().keySet())
-                .containsExactly("unit", "domainIds", "reserved", "usable", "devices", "fit", "perUnit");
+                .containsExactly("unit", "domainIds", "reserved", "usable", "groups", "fit", "perUnit");
         assertThat(j.get("strategies").getAsJsonArray().get(0).getAsJsonObject().keySet())
                 .containsExactly("strategy", "admits", "model");
         assertThat(j.get("strategies").getAsJsonArray().get(1).getAsJsonObject().get("admits").getAsLong()).isEqualTo(4);
@@ -455,8 +637,8 @@ class IommuCommandsTest {
 
     @Test
     void occupancyDrawsUsedReservedAndFree() {
-        cmd.attach(false, g("6"), d("0000:3b:00.0"));
-        cmd.attach(false, g("7"), d("0000:3b:00.1"));
+        cmd.attach(false, false, g("6"), d("0000:3b:00.0"));
+        cmd.attach(false, false, g("7"), d("0000:3b:00.1"));
         String pic = cmd.occupancy("dmar0");
         assertThat(pic.lines().toList()).containsExactly(
                 "dmar0: 256 domain ids, 2 used, 1 reserved, 253 free (one id a cell)",
@@ -515,7 +697,7 @@ class IommuCommandsTest {
     void forgetAsksTheUnitsVendorDiscovery() {
         assertThat(cmd.forget("dmar1")).isEqualTo("forgot unit dmar1 (vt-d): its 4 devices are no longer translated");
         assertThat(forgotten).containsExactly("dmar1");
-        cmd.attach(false, g("1"), d("0000:3b:00.0"));
+        cmd.attach(false, false, g("1"), d("0000:3b:00.0"));
         assertThatThrownBy(() -> cmd.forget("dmar0")).hasMessageContaining("has attached devices");
         assertThatThrownBy(() -> cmd.forget("dmar")).hasMessageContaining("ambiguous");
     }
@@ -548,7 +730,7 @@ class IommuCommandsTest {
 
     @Test
     void completionOffersWhatFitsThePosition() {
-        cmd.attach(false, g("4"), d("0000:3b:00.1"));
+        cmd.attach(false, false, g("4"), d("0000:3b:00.1"));
         assertThat(values(cmd.candidates("unit", List.of()))).containsExactly("dmar0", "dmar1");
         assertThat(values(cmd.candidates("unit", List.of("dmar0")))).isEmpty();
         assertThat(values(cmd.candidates("domains", List.of("--json")))).containsExactly("dmar0", "dmar1");
@@ -563,6 +745,10 @@ class IommuCommandsTest {
         assertThat(values(cmd.candidates("strategy", List.of()))).containsExactly("global", "per-unit");
         assertThat(values(cmd.candidates("capacity", List.of("--devices-per-guest")))).isEmpty();
         assertThat(cmd.candidates("attach", List.of("4")).get(0).description()).isEqualTo("dmar0, host");
+        assertThat(values(cmd.candidates("group", List.of()))).hasSize(8 + 8).startsWith("0", "1").contains("0000:5e:00.3");
+        assertThat(cmd.candidates("group", List.of("--json")).get(1).description()).isEqualTo("dmar0, 1 device, guest 4");
+        assertThat(values(cmd.candidates("group", List.of("1")))).isEmpty();
+        assertThat(values(cmd.candidates("groups", List.of()))).isEmpty();
         cmd.assignment = null;
         assertThat(cmd.candidates("unit", List.of())).isEmpty();
     }
@@ -610,13 +796,14 @@ class IommuCommandsTest {
     @net.jqwik.api.Property(tries = 3000)
     void anyArgumentsGiveAResultOrOneClearLine(@net.jqwik.api.ForAll("argument") String a,
             @net.jqwik.api.ForAll("argument") String b, @net.jqwik.api.ForAll("argument") String c,
-            @net.jqwik.api.ForAll @net.jqwik.api.constraints.IntRange(min = 0, max = 13) int command) {
+            @net.jqwik.api.ForAll @net.jqwik.api.constraints.IntRange(min = 0, max = 16) int command) {
+        da.bridgeGroup();
         try {
             switch (command) {
                 case 0 -> cmd.unit(false, a);
                 case 1 -> cmd.guest(false, a);
-                case 2 -> cmd.attach(false, g(a), d(b), d(c));
-                case 3 -> cmd.detach(d(a), d(b));
+                case 2 -> cmd.attach(false, false, g(a), d(b), d(c));
+                case 3 -> cmd.detach(false, d(a), d(b));
                 case 4 -> cmd.domains(false, a);
                 case 5 -> cmd.ctx(false, d(a));
                 case 6 -> cmd.map(g(a), b, c, "1");
@@ -626,6 +813,9 @@ class IommuCommandsTest {
                 case 10 -> cmd.flush(false, g(a), b, c);
                 case 11 -> cmd.occupancy(a);
                 case 12 -> cmd.forget(a);
+                case 13 -> cmd.group(false, a);
+                case 14 -> cmd.attach(false, true, g(a), d(b));
+                case 15 -> cmd.detach(true, d(a));
                 default -> cmd.capacity(false, a);
             }
         } catch (IllegalArgumentException | iommu.api.IommuException e) {

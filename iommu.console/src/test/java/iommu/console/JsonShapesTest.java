@@ -36,7 +36,7 @@ class JsonShapesTest {
 
     static final Path README = Path.of("..", "README.md");
 
-    private final FakeAssignment da = new FakeAssignment();
+    private final FakeAssignment da = new FakeAssignment().bridgeGroup();
     private final IommuCommands cmd = new IommuCommands();
 
     JsonShapesTest() {
@@ -56,7 +56,7 @@ class JsonShapesTest {
                 new IommuCommands.StrategyService("global", "iommu.alloc.global", 0, Fakes.strategy("global")),
                 new IommuCommands.StrategyService("per-unit", "iommu.alloc.perunit", 0, Fakes.strategy("per-unit")));
         cmd.discoveryServices = () -> List.of(da.discovery(new ArrayList<>()));
-        cmd.attach(false, IommuCommandsTest.g("4"), IommuCommandsTest.d("0000:3b:00.1"),
+        cmd.attach(false, false, IommuCommandsTest.g("4"), IommuCommandsTest.d("0000:3b:00.1"),
                 IommuCommandsTest.d("0000:5e:00.0"));
     }
 
@@ -80,6 +80,8 @@ class JsonShapesTest {
         results.put("units", cmd.units(true));
         results.put("unit", cmd.unit(true, "dmar0"));
         results.put("devices", cmd.devices(true));
+        results.put("groups", cmd.groups(true));
+        results.put("group", cmd.group(true, "0000:5e:00.2"));
         results.put("guests", cmd.guests(true));
         results.put("guest", cmd.guest(true, "4"));
         results.put("domains", cmd.domains(true, "dmar0"));

@@ -12,4 +12,9 @@ public class ContextEntryDTO extends DTO {
     public Integer guest;
     /** {@code IommuUnit.describeContext(device)}. */
     public Map<String, Object> context;
+    /**
+     * {@code SSSS:BB:DD.F}: the requester id the unit sees for the device's DMA (the last of
+     * {@code IommuUnit.dmaAliases}); null when the unit does not claim it.
+     */
+    public String requesterId;
 }

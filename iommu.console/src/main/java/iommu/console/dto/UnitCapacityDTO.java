@@ -8,8 +8,9 @@ public class UnitCapacityDTO extends DTO {
     public int domainIds;
     public int[] reserved;
     public int usable;
-    public int devices;
-    /** floor(devices / devicesPerGuest). */
+    /** The IOMMU groups the unit translates (a group is attached whole, so it is what a guest gets). */
+    public int groups;
+    /** floor(groups / devicesPerGuest). */
     public long fit;
     /** min(usable, fit). */
     public long perUnit;
