@@ -81,7 +81,7 @@ final class Planning {
             u.domainIds = row.load().unit().domainIdCount();
             u.reserved = units.get(i).reserved == null ? new int[0] : units.get(i).reserved.clone();
             u.usable = row.load().unit().usable();
-            u.groups = row.load().devices();
+            u.groups = row.load().groups();
             u.fit = row.fit();
             u.perUnit = row.perUnit();
             r.units.add(u);

@@ -70,15 +70,15 @@ final class Fakes {
                 long fit = iommu.api.spi.UnitLoad.fitSum(units, n);
                 if (name.equals("per-unit")) {
                     return new iommu.api.spi.CapacityEstimate(units.stream().mapToLong(u -> u.admitsAlone(n)).sum(),
-                            "sum over units of min(usable, floor(devices / " + n + "))");
+                            "sum over units of min(usable, floor(groups / " + n + "))");
                 }
                 long shared = capacity(units.stream().map(iommu.api.spi.UnitLoad::unit).toList());
                 if (name.equals("global")) {
                     return new iommu.api.spi.CapacityEstimate(Math.min(shared, fit), "min(shared ids " + shared
-                            + ", sum over units of floor(devices / " + n + ") = " + fit + ")");
+                            + ", sum over units of floor(groups / " + n + ") = " + fit + ")");
                 }
                 return new iommu.api.spi.CapacityEstimate(Math.min(shared, fit), "min(its capacity() " + shared
-                        + ", sum over units of floor(devices / " + n + ") = " + fit + ")");
+                        + ", sum over units of floor(groups / " + n + ") = " + fit + ")");
             }
         });
     }

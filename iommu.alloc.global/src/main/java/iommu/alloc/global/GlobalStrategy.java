@@ -53,6 +53,6 @@ public class GlobalStrategy implements AllocationStrategy {
         long shared = capacity(descriptors);
         long fit = UnitLoad.fitSum(units, devicesPerGuest);
         return new CapacityEstimate(Math.min(shared, fit), "min(shared ids " + shared
-                + ", sum over units of floor(devices / " + devicesPerGuest + ") = " + fit + ")");
+                + ", sum over units of floor(groups / " + devicesPerGuest + ") = " + fit + ")");
     }
 }

@@ -79,11 +79,11 @@ class GlobalRulesTest {
         List<UnitLoad> loads = List.of(new UnitLoad(unit("dmar0", 256), 600), new UnitLoad(unit("dmar1", 65536), 10));
         CapacityEstimate two = strategy.admits(loads, 2);
         assertThat(two.admits()).isEqualTo(255);
-        assertThat(two.model()).isEqualTo("min(shared ids 255, sum over units of floor(devices / 2) = 305)");
+        assertThat(two.model()).isEqualTo("min(shared ids 255, sum over units of floor(groups / 2) = 305)");
 
         CapacityEstimate three = strategy.admits(loads, 300);
         assertThat(three.admits()).isEqualTo(2);
-        assertThat(three.model()).isEqualTo("min(shared ids 255, sum over units of floor(devices / 300) = 2)");
+        assertThat(three.model()).isEqualTo("min(shared ids 255, sum over units of floor(groups / 300) = 2)");
     }
 
     @Test

@@ -48,6 +48,6 @@ public class PerUnitStrategy implements AllocationStrategy {
     public CapacityEstimate admits(Collection<UnitLoad> units, int devicesPerGuest) {
         UnitLoad.requireDevicesPerGuest(devicesPerGuest);
         long admits = units.stream().mapToLong(u -> u.admitsAlone(devicesPerGuest)).sum();
-        return new CapacityEstimate(admits, "sum over units of min(usable, floor(devices / " + devicesPerGuest + "))");
+        return new CapacityEstimate(admits, "sum over units of min(usable, floor(groups / " + devicesPerGuest + "))");
     }
 }

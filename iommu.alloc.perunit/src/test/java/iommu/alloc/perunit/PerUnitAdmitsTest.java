@@ -29,7 +29,7 @@ class PerUnitAdmitsTest {
                 new UnitLoad(unit("dmar2", 65536), 7));
         CapacityEstimate estimate = strategy.admits(loads, 2);
         assertThat(estimate.admits()).isEqualTo(255 + 15 + 3);
-        assertThat(estimate.model()).isEqualTo("sum over units of min(usable, floor(devices / 2))");
+        assertThat(estimate.model()).isEqualTo("sum over units of min(usable, floor(groups / 2))");
     }
 
     @Test

@@ -43,12 +43,12 @@ public interface AllocationStrategy {
     /**
      * The what-if planner's question ({@code iommu:capacity}): how many guests
      * this strategy admits on these units when every guest has
-     * {@code devicesPerGuest} devices, all under one unit. The default knows
-     * no placement rule: it bounds {@link #capacity} by the guests the devices
-     * can make, {@code min(capacity, sum over units of floor(devices / N))};
+     * {@code devicesPerGuest} IOMMU groups, all under one unit. The default knows
+     * no placement rule: it bounds {@link #capacity} by the guests the groups
+     * can make, {@code min(capacity, sum over units of floor(groups / N))};
      * a strategy that knows better says so.
      *
-     * @param units each unit with the devices it translates
+     * @param units each unit with the groups it translates
      * @param devicesPerGuest N, at least 1
      * @since 1.2
      */
@@ -58,7 +58,7 @@ public interface AllocationStrategy {
         long capacity = capacity(descriptors);
         long fit = UnitLoad.fitSum(units, devicesPerGuest);
         return new CapacityEstimate(Math.min(capacity, fit), "min(its capacity() " + capacity
-                + ", sum over units of floor(devices / " + devicesPerGuest + ") = " + fit
+                + ", sum over units of floor(groups / " + devicesPerGuest + ") = " + fit
                 + "); placement rules not given by the strategy");
     }
 }
