@@ -231,6 +231,19 @@ public final class PciInventory {
         return bridges.stream().filter(b -> b.address().equals(address)).findFirst();
     }
 
+    /**
+     * The function whose address DMAR device scopes are matched against for
+     * this one: an SR-IOV VF's PF, which firmware lists where the VF is never
+     * listed (Linux {@code device_lookup_iommu} via {@code pci_physfn}, Xen
+     * {@code acpi_find_matched_drhd_unit} via {@code physfn}); any other
+     * function, or an address not in the inventory, itself. The VF keeps its
+     * own id for its context entry.
+     */
+    public PciAddress scopedAs(PciAddress device) {
+        Function f = functions.get(device);
+        return f != null && f.kind() == Kind.VIRTUAL_FUNCTION ? f.physicalFunction() : device;
+    }
+
     public List<PhysicalFunction> physicalFunctions() {
         return physicalFunctions;
     }
