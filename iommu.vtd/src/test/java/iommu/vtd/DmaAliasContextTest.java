@@ -147,4 +147,24 @@ class DmaAliasContextTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("unit dmar1 does not translate 0000:05:10.0: unit dmar0 claims it (ENDPOINT)");
     }
+    /** VFs that cross beyond the bus range of their PF's bridge scope are still matched through the PF. */
+    @Test
+    void vfsBeyondTheBridgeScopeOfTheirPfStayWithThePfsUnit_acpiFindMatchedDrhdUnitViaPhysfn() {
+        Platform platform = PlatformFileParser.parse("vfs.txt", List.of(
+                "iommu-platform 1",
+                "unit dmar0 base=0xfed90000 cap=" + CLIENT_CAP + " ecap=" + QI_ECAP,
+                "    scope bridge 0000:00:1d.0 05-05",
+                "unit dmar1 base=0xfed91000 cap=" + CLIENT_CAP + " ecap=" + QI_ECAP + " include-pci-all",
+                "bridge   0000:00:1d.0 05-05",
+                "sriov    0000:05:00.0 totalvfs=128 numvfs=128 offset=128 stride=2"));
+        UnitRegistry units = new UnitRegistry(platform.inventory(), UnitPublisher.NONE);
+        units.addAll(platform.units(), "test");
+        VtdUnit dmar0 = units.unit("dmar0").orElseThrow();
+        PciAddress onBus6 = platform.inventory().physicalFunction(PF).orElseThrow().vf(128);
+        assertThat(onBus6.bus()).isEqualTo(6);
+        assertThat(dmar0.scopeOf(onBus6)).isEqualTo(ScopeMatch.BRIDGE);
+        assertThat(dmar0.devices()).hasSize(129).contains(onBus6);
+        assertThat(units.unit("dmar1").orElseThrow().devices()).isEmpty();
+        assertThat(dmar0.dmaAliases(onBus6)).containsExactly(onBus6);
+    }
 }
