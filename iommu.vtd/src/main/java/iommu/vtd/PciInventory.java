@@ -36,11 +36,52 @@ public final class PciInventory {
         }
     }
 
-    /** A PCI-to-PCI bridge (root port, switch port) and the buses behind it. */
-    public record Bridge(PciAddress address, int secondary, int subordinate) {
+    /**
+     * What a bridge does to the requester ids of the DMA it forwards, as
+     * Linux's {@code pci_for_each_dma_alias} (drivers/pci/search.c) tells the
+     * cases apart; see {@link DmaAliases}.
+     */
+    public enum BridgeKind {
+        /** A PCIe root port or switch port (PCI_EXP_TYPE_ROOT_PORT, _UPSTREAM, _DOWNSTREAM): no aliasing. */
+        PCIE_PORT("pcie-port"),
+        /** A PCIe-to-PCI/PCI-X bridge (PCI_EXP_TYPE_PCI_BRIDGE): DMA from behind it is seen as (secondary bus, 00.0). */
+        PCIE_TO_PCI("pcie-to-pci"),
+        /** A conventional PCI-to-PCI bridge (no PCIe capability): DMA from behind it is seen as the bridge's own id. */
+        PCI("pci");
+
+        private final String word;
+
+        BridgeKind(String word) {
+            this.word = word;
+        }
+
+        /** How platform files write it: {@code pcie-port}, {@code pcie-to-pci} or {@code pci}. */
+        public String word() {
+            return word;
+        }
+
+        /** The kind a platform file's {@code kind=} word names, or empty. */
+        public static Optional<BridgeKind> ofWord(String word) {
+            for (BridgeKind kind : values()) {
+                if (kind.word.equals(word)) {
+                    return Optional.of(kind);
+                }
+            }
+            return Optional.empty();
+        }
+    }
+
+    /** A PCI-to-PCI bridge (root port, switch port, PCIe-to-PCI or PCI bridge) and the buses behind it. */
+    public record Bridge(PciAddress address, int secondary, int subordinate, BridgeKind kind) {
         public Bridge {
             Objects.requireNonNull(address, "address");
+            Objects.requireNonNull(kind, "kind");
             checkBusRange(address, secondary, subordinate);
+        }
+
+        /** A PCIe root or switch port, the kind that aliases nothing. */
+        public Bridge(PciAddress address, int secondary, int subordinate) {
+            this(address, secondary, subordinate, BridgeKind.PCIE_PORT);
         }
 
         public boolean covers(PciAddress device) {
@@ -49,7 +90,8 @@ public final class PciInventory {
 
         @Override
         public String toString() {
-            return String.format("%s %02x-%02x", address, secondary, subordinate);
+            String range = String.format("%s %02x-%02x", address, secondary, subordinate);
+            return kind == BridgeKind.PCIE_PORT ? range : range + " kind=" + kind.word();
         }
     }
 
@@ -187,6 +229,19 @@ public final class PciInventory {
 
     public Optional<Bridge> bridge(PciAddress address) {
         return bridges.stream().filter(b -> b.address().equals(address)).findFirst();
+    }
+
+    /**
+     * The function whose address DMAR device scopes are matched against for
+     * this one: an SR-IOV VF's PF, which firmware lists where the VF is never
+     * listed (Linux {@code device_lookup_iommu} via {@code pci_physfn}, Xen
+     * {@code acpi_find_matched_drhd_unit} via {@code physfn}); any other
+     * function, or an address not in the inventory, itself. The VF keeps its
+     * own id for its context entry.
+     */
+    public PciAddress scopedAs(PciAddress device) {
+        Function f = functions.get(device);
+        return f != null && f.kind() == Kind.VIRTUAL_FUNCTION ? f.physicalFunction() : device;
     }
 
     public List<PhysicalFunction> physicalFunctions() {

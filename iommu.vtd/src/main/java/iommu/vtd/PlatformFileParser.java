@@ -365,19 +365,37 @@ public final class PlatformFileParser {
         }
 
         private void endpoint(String[] words) {
+            if (words.length > 2 && words[2].startsWith("kind=")) {
+                throw error("endpoint " + words[1] + ": '" + words[2] + "' on an endpoint: expected 'kind=' only on"
+                        + " a 'bridge' line");
+            }
             if (words.length != 2) {
                 throw error("endpoint takes one argument: expected 'endpoint SSSS:BB:DD.F'");
             }
             inventory.endpoint(PciAddress.parse(words[1]), "line " + line);
         }
 
+        private static final String BRIDGE_USAGE = "'bridge SSSS:BB:DD.F SS-EE [kind=pcie-port|pcie-to-pci|pci]'";
+
+        /** {@code bridge BDF SS-EE [kind=...]}: kind as Linux's pci_for_each_dma_alias tells bridges apart. */
         private void bridge(String[] words) {
-            if (words.length != 3) {
-                throw error("bridge takes two arguments: expected 'bridge SSSS:BB:DD.F SS-EE'");
+            if (words.length < 3 || words.length > 4 || words[2].contains("=")) {
+                throw error("bridge takes an address and a bus range, then an optional kind: expected " + BRIDGE_USAGE);
             }
             PciAddress address = PciAddress.parse(words[1]);
             int[] range = Numbers.busRange("bus range of bridge " + address, words[2]);
-            inventory.bridge(new PciInventory.Bridge(address, range[0], range[1]), "line " + line);
+            PciInventory.BridgeKind kind = PciInventory.BridgeKind.PCIE_PORT;
+            if (words.length == 4) {
+                Map<String, String> attributes = attributes(words, 3, "bridge " + address, Set.of("kind"), Set.of());
+                String word = attributes.get("kind");
+                if (word == null) {
+                    throw error("bridge " + address + ": '" + words[3] + "': expected " + BRIDGE_USAGE);
+                }
+                kind = PciInventory.BridgeKind.ofWord(word).orElseThrow(() -> error("bridge " + address
+                        + ": unknown kind '" + word + "': expected pcie-port (a root or switch port), pcie-to-pci"
+                        + " (a PCIe-to-PCI/PCI-X bridge) or pci (a conventional PCI bridge)"));
+            }
+            inventory.bridge(new PciInventory.Bridge(address, range[0], range[1], kind), "line " + line);
         }
 
         private void sriov(String[] words) {
@@ -385,6 +403,12 @@ public final class PlatformFileParser {
                 throw error("sriov without a PF address: expected 'sriov SSSS:BB:DD.F totalvfs=N numvfs=N offset=N stride=N'");
             }
             PciAddress pf = PciAddress.parse(words[1]);
+            for (int i = 2; i < words.length; i++) {
+                if (words[i].startsWith("kind=")) {
+                    throw error("sriov " + pf + ": '" + words[i] + "' on an SR-IOV PF: expected 'kind=' only on"
+                            + " a 'bridge' line");
+                }
+            }
             Map<String, String> attributes = attributes(words, 2, "sriov " + pf,
                     Set.of("totalvfs", "numvfs", "offset", "stride"), Set.of());
             for (String required : List.of("totalvfs", "numvfs", "offset", "stride")) {

@@ -31,7 +31,10 @@ import iommu.api.PciAddress;
  * <li>{@code bus/pci/devices/SSSS:BB:DD.F/}: the PCI functions; a PF has
  * {@code sriov_totalvfs}, {@code sriov_numvfs}, {@code sriov_offset},
  * {@code sriov_stride} (decimal); a bridge {@code secondary_bus_number} and
- * {@code subordinate_bus_number} (decimal); a VF a {@code physfn} link (VFs
+ * {@code subordinate_bus_number} (decimal) and its kind from {@code config},
+ * its configuration space ({@link PciConfigSpace}: header type, PCI Express
+ * capability's device/port type; without {@code config} a PCIe port); a VF a
+ * {@code physfn} link (VFs
  * are computed from their PF, the entries are checked against that);</li>
  * <li>{@code firmware/acpi/tables/DMAR}, when present: the DMAR, which then
  * gives the units, INCLUDE_PCI_ALL and the scopes (walked through the bridges
@@ -250,7 +253,8 @@ public final class SysfsReader {
                                 + " above its own; ignored");
                         continue;
                     }
-                    builder.bridge(new PciInventory.Bridge(address, secondary, subordinate), dir.toString());
+                    builder.bridge(new PciInventory.Bridge(address, secondary, subordinate,
+                            bridgeKind(dir, warnings)), dir.toString());
                 } else if (isBridgeClass(dir)) {
                     warnings.add(dir + ": a PCI bridge (class 0x0604) without secondary_bus_number: expected its bus"
                             + " numbers; ignored, scopes through it stay unresolved");
@@ -264,6 +268,32 @@ public final class SysfsReader {
             }
         }
         return builder.build();
+    }
+
+    /**
+     * The bridge's kind from its {@code config} file as Linux reads it
+     * ({@link PciConfigSpace}); a PCIe port when there is no such file, or
+     * (with a warning) when the file ends before the capability list does.
+     */
+    private static PciInventory.BridgeKind bridgeKind(Path dir, List<String> warnings) throws IOException {
+        Path file = dir.resolve("config");
+        if (!Files.isRegularFile(file)) {
+            return PciInventory.BridgeKind.PCIE_PORT;
+        }
+        byte[] config;
+        try (var in = Files.newInputStream(file)) {
+            config = in.readNBytes(4096);
+        }
+        String problem = PciConfigSpace.problem(config);
+        if (problem != null) {
+            throw new PlatformFormatException(file.toString(), problem);
+        }
+        return PciConfigSpace.bridgeKind(config).orElseGet(() -> {
+            warnings.add(file + ": " + config.length + " bytes end inside the capability list (sysfs shows only the"
+                    + " 64-byte header to a reader that is not root): expected the whole configuration space;"
+                    + " taken as a PCIe port, which aliases nothing");
+            return PciInventory.BridgeKind.PCIE_PORT;
+        });
     }
 
     private static boolean isBridgeClass(Path dir) throws IOException {

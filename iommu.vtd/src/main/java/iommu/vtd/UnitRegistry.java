@@ -100,7 +100,7 @@ final class UnitRegistry implements UnitDirectory {
      */
     @Override
     public Optional<VtdUnit> bestClaimant(PciAddress device) {
-        return UnitClaims.best(units(), VtdUnit::id, unit -> unit.definition().scopeOf(device));
+        return UnitClaims.best(units(), VtdUnit::id, unit -> unit.scopeOf(device));
     }
 
     /**

@@ -318,7 +318,25 @@ public final class VtdUnit implements IommuUnit {
 
     @Override
     public ScopeMatch scopeOf(PciAddress device) {
-        return definition.scopeOf(Objects.requireNonNull(device, "device"));
+        // a VF is matched through its PF (Linux device_lookup_iommu, Xen acpi_find_matched_drhd_unit)
+        return definition.scopeOf(directory.inventory().scopedAs(Objects.requireNonNull(device, "device")));
+    }
+
+    /**
+     * The requester ids the device's DMA reaches this unit with, as Linux's
+     * {@code pci_for_each_dma_alias} walks them ({@link DmaAliases}); empty
+     * when the unit does not translate the device.
+     */
+    @Override
+    public List<PciAddress> dmaAliases(PciAddress device) {
+        Objects.requireNonNull(device, "device");
+        return translates(device) ? DmaAliases.of(directory.inventory(), device) : List.of();
+    }
+
+    /** Whether the id is an alias, not the own id, of a device this unit translates. */
+    private boolean isAliasOfOwnDevice(PciAddress requester) {
+        return requester.segment() == segment()
+                && DmaAliases.isAliasOfAny(directory.inventory(), requester, this::translates);
     }
 
     /**
@@ -372,7 +390,7 @@ public final class VtdUnit implements IommuUnit {
             throw new IllegalArgumentException("domain id " + did + " is reserved on unit " + id()
                     + ": expected 1.." + (domainIdCount() - 1));
         }
-        requireTranslated(device);
+        requireRequester(device);
         requireAddressWidth();
         int sid = device.routingId();
         synchronized (lock) {
@@ -400,7 +418,7 @@ public final class VtdUnit implements IommuUnit {
                 return;
             }
         }
-        requireTranslated(device);
+        requireRequester(device);
     }
 
     /** Without caching mode, a unit with CAP.RWBF needs its write buffer flushed after table updates (Linux). */
@@ -478,7 +496,7 @@ public final class VtdUnit implements IommuUnit {
     @Override
     public Map<String, Object> describeContext(PciAddress device) {
         Map<String, Object> fields = new LinkedHashMap<>();
-        if (!translates(device)) {
+        if (!translates(device) && !isAliasOfOwnDevice(device)) {
             return fields;
         }
         ContextEntry entry = contextEntry(device);
@@ -704,22 +722,25 @@ public final class VtdUnit implements IommuUnit {
      */
     Translation translate(PciAddress device, long iova, boolean write) {
         Objects.requireNonNull(device, "device");
+        // the fabric delivers the device's DMA with the last id of pci_for_each_dma_alias's walk
+        PciAddress source = directory.inventory().isDevice(device) ? DmaAliases.seen(directory.inventory(), device)
+                : device;
         boolean present;
         synchronized (lock) {
-            present = device.segment() == segment() && contexts.read(device.routingId()).present();
+            present = source.segment() == segment() && contexts.read(source.routingId()).present();
         }
         if (!present) {
             requireTranslated(device);
         }
         synchronized (lock) {
-            VtdHardware.Result result = hardware.translate(device.routingId(), iova, write);
+            VtdHardware.Result result = hardware.translate(source.routingId(), iova, write);
             if (!result.isFault()) {
                 return Translation.hit(iova, result.hostAddress());
             }
             FaultReason reason = result.fault();
             return Translation.fault(iova, reason.code(), String.format(
                     "%s: [DMA %s] Request device [%s] fault addr 0x%x [fault reason 0x%02x] %s",
-                    id(), write ? "Write" : "Read", device, iova, reason.code(), reason.text()));
+                    id(), write ? "Write" : "Read", source, iova, reason.code(), reason.text()));
         }
     }
 
@@ -883,6 +904,13 @@ public final class VtdUnit implements IommuUnit {
 
     ContextTable contexts() {
         return contexts;
+    }
+
+    /** A requester id of {@link #setContext}: a device of the unit or one of its {@link #dmaAliases}. */
+    private void requireRequester(PciAddress requester) {
+        if (!isAliasOfOwnDevice(requester)) {
+            requireTranslated(requester);
+        }
     }
 
     private void requireTranslated(PciAddress device) {

@@ -106,7 +106,7 @@ class ComponentsTest {
         platform = new VtdPlatform(context, config(""), logger);
         assertThat(errors).isEmpty();
         assertThat(infos).containsExactly("VT-d platform default platform (iommu/vtd/default-platform.txt):"
-                + " 5 units, 399 PCI devices");
+                + " 5 units, 402 PCI devices");
         assertThat(services.values()).extracting(p -> p.get(IommuUnit.UNIT_ID))
                 .containsExactly("dmar0", "dmar1", "dmar2", "dmar3", "dmar4");
         assertThat(services.values()).allSatisfy(p -> assertThat(p).containsEntry(IommuUnit.VENDOR, "vt-d"));
@@ -191,11 +191,11 @@ class ComponentsTest {
         assertThat(dmar5.source()).isEqualTo("configuration iommu.vtd.unit~dmar5");
         // devices come from the platform's inventory, and the best claim spans both sources
         assertThat(dmar5.devices()).containsExactly(usb, PciAddress.parse("0000:02:00.0"));
-        assertThat(dmar4.devices()).doesNotContain(usb).hasSize(5);
+        assertThat(dmar4.devices()).doesNotContain(usb).hasSize(8);
 
         component.deactivate();
         assertThat(services.values()).extracting(p -> p.get(IommuUnit.UNIT_ID)).doesNotContain("dmar5").hasSize(5);
-        assertThat(dmar4.devices()).contains(usb).hasSize(7);
+        assertThat(dmar4.devices()).contains(usb).hasSize(10);
     }
 
     @Test

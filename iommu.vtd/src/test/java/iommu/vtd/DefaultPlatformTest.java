@@ -3,7 +3,9 @@ package iommu.vtd;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -68,14 +70,38 @@ class DefaultPlatformTest {
 
     @Test
     void everyDeviceHasExactlyOneUnitAndTheCountsAddUp() {
-        assertThat(platform.inventory().devices()).hasSize(399);
-        assertThat(platform.inventory().bridges()).hasSize(8);
+        assertThat(platform.inventory().devices()).hasSize(402);
+        assertThat(platform.inventory().bridges()).hasSize(11);
         Map<String, Integer> perUnit = registry.units().stream()
                 .collect(Collectors.toMap(VtdUnit::id, u -> u.devices().size()));
         assertThat(perUnit).containsExactlyInAnyOrderEntriesOf(
-                Map.of("dmar0", 130, "dmar1", 131, "dmar2", 129, "dmar3", 2, "dmar4", 7));
-        assertThat(perUnit.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(399);
+                Map.of("dmar0", 130, "dmar1", 131, "dmar2", 129, "dmar3", 2, "dmar4", 10));
+        assertThat(perUnit.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(402);
         assertThat(registry.unit("dmar4").orElseThrow().devices()).first().isEqualTo(PciAddress.parse("0000:00:11.5"));
+    }
+
+    /**
+     * The groups pci_for_each_dma_alias makes of the default platform: the two
+     * functions behind the conventional PCI bridge 00:1b.0 share its id; the
+     * BMC VGA behind its PCIe-to-PCI bridge is seen as (09, 00.0), itself;
+     * every other device is alone.
+     */
+    @Test
+    void pciForEachDmaAliasGroupsTheTwoFunctionsBehindTheConventionalBridge() {
+        VtdUnit dmar4 = registry.unit("dmar4").orElseThrow();
+        PciAddress bridge = PciAddress.parse("0000:00:1b.0");
+        assertThat(dmar4.dmaAliases(PciAddress.parse("0000:0a:00.0")))
+                .containsExactly(PciAddress.parse("0000:0a:00.0"), bridge);
+        assertThat(dmar4.dmaAliases(PciAddress.parse("0000:0a:00.1")))
+                .containsExactly(PciAddress.parse("0000:0a:00.1"), bridge);
+        assertThat(dmar4.dmaAliases(PciAddress.parse("0000:09:00.0"))).containsExactly(PciAddress.parse("0000:09:00.0"));
+        Map<PciAddress, List<PciAddress>> groups = registry.units().stream()
+                .flatMap(u -> u.devices().stream().map(d -> Map.entry(d, u.dmaAliases(d))))
+                .collect(Collectors.groupingBy(e -> e.getValue().get(e.getValue().size() - 1), TreeMap::new,
+                        Collectors.mapping(Map.Entry::getKey, Collectors.toList())));
+        assertThat(groups).hasSize(401);
+        assertThat(groups.values().stream().filter(g -> g.size() > 1).toList())
+                .containsExactly(List.of(PciAddress.parse("0000:0a:00.0"), PciAddress.parse("0000:0a:00.1")));
     }
 
     /** With one VF per guest: global admits min(usable) = 255 guests, per-unit all 384. */

@@ -95,7 +95,7 @@ class DiscoveryTest {
         assertThat(dto.format).isEqualTo("acpi-dmar");
         // DRHD #1 is a second INCLUDE_PCI_ALL unit on segment 0, beside the default platform's dmar4
         assertThat(dto.units).containsExactly("dmar5", "dmar6", "dmar7");
-        // walked through the default platform's topology: 00:1c.0 leads to bus 02, where the BMC VGA is
+        // walked through the default platform's topology: 00:1c.0 leads to bus 02, where the M.2 boot drive is
         assertThat(dto.devices).isEqualTo(1);
         assertThat(platform.registry().unit("dmar5").orElseThrow().devices()).containsExactly(pci("0000:02:00.0"));
         assertThat(dto.warnings).contains(dmar + ": unit at register base 0xfed91000 not registered: unit dmar6 is a"
@@ -163,7 +163,7 @@ class DiscoveryTest {
                 .hasMessage(dir.resolve("nowhere") + ": no such file or directory: expected an ACPI DMAR binary,"
                         + " a sysfs-shaped directory or a platform file");
         assertThat(fx.services).hasSize(before);
-        assertThat(platform.inventory().devices()).hasSize(399);
+        assertThat(platform.inventory().devices()).hasSize(402);
     }
 
     @Test

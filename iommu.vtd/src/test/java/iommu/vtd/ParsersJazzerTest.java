@@ -88,6 +88,7 @@ class ParsersJazzerTest {
         "bus/pci/devices/0000:01:00.0/sriov_offset",
         "bus/pci/devices/0000:01:00.0/sriov_stride",
         "bus/pci/devices/0000:01:00.0/class",
+        "bus/pci/devices/0000:00:1c.0/config",
     };
 
     /**

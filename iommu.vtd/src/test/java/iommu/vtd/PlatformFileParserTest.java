@@ -54,6 +54,25 @@ class PlatformFileParserTest {
     }
 
     @Test
+    void readsBridgeKindsForPciForEachDmaAlias() {
+        Platform platform = parse(plus("bridge 0000:00:1d.0 02-03",
+                "bridge 0000:02:00.0 03-03 kind=pcie-to-pci",
+                "bridge 0000:00:1e.0 04-04 kind=pci",
+                "bridge 0000:00:1b.0 05-05 kind=pcie-port"));
+        PciInventory pci = platform.inventory();
+        assertThat(pci.bridge(PciAddress.parse("0000:00:1c.0")).orElseThrow().kind())
+                .isEqualTo(PciInventory.BridgeKind.PCIE_PORT);
+        assertThat(pci.bridge(PciAddress.parse("0000:00:1d.0")).orElseThrow().kind())
+                .isEqualTo(PciInventory.BridgeKind.PCIE_PORT);
+        assertThat(pci.bridge(PciAddress.parse("0000:02:00.0")).orElseThrow().kind())
+                .isEqualTo(PciInventory.BridgeKind.PCIE_TO_PCI);
+        assertThat(pci.bridge(PciAddress.parse("0000:00:1e.0")).orElseThrow().kind())
+                .isEqualTo(PciInventory.BridgeKind.PCI);
+        assertThat(pci.bridge(PciAddress.parse("0000:00:1b.0")).orElseThrow().kind())
+                .isEqualTo(PciInventory.BridgeKind.PCIE_PORT);
+    }
+
+    @Test
     void parsesUnitsScopesAndTopology() {
         Platform platform = parse(VALID);
         assertThat(platform.source()).isEqualTo("t.txt");
@@ -178,7 +197,30 @@ class PlatformFileParserTest {
                         "t.txt:3: endpoint scope 0000:00:1c.0 names bridge 0000:00:1c.0 (line 8):"
                                 + " expected 'scope bridge 0000:00:1c.0 SS-EE'"),
                 Arguments.of("endpoint with two arguments", with(6, "endpoint 0000:00:02.0 gpu"),
-                        "t.txt:6: endpoint takes one argument: expected 'endpoint SSSS:BB:DD.F'"));
+                        "t.txt:6: endpoint takes one argument: expected 'endpoint SSSS:BB:DD.F'"),
+                Arguments.of("unknown bridge kind", with(8, "bridge   0000:00:1c.0 01-01 kind=pcie-switch"),
+                        "t.txt:8: bridge 0000:00:1c.0: unknown kind 'pcie-switch': expected pcie-port (a root or"
+                                + " switch port), pcie-to-pci (a PCIe-to-PCI/PCI-X bridge) or pci (a conventional PCI"
+                                + " bridge)"),
+                Arguments.of("empty bridge kind", with(8, "bridge   0000:00:1c.0 01-01 kind="),
+                        "t.txt:8: bridge 0000:00:1c.0: unknown kind '': expected pcie-port (a root or"
+                                + " switch port), pcie-to-pci (a PCIe-to-PCI/PCI-X bridge) or pci (a conventional PCI"
+                                + " bridge)"),
+                Arguments.of("unknown bridge attribute", with(8, "bridge   0000:00:1c.0 01-01 type=pci"),
+                        "t.txt:8: bridge 0000:00:1c.0: unknown attribute 'type=pci': expected one of [kind=]"),
+                Arguments.of("bridge without a bus range", with(8, "bridge   0000:00:1c.0 kind=pci"),
+                        "t.txt:8: bridge takes an address and a bus range, then an optional kind: expected"
+                                + " 'bridge SSSS:BB:DD.F SS-EE [kind=pcie-port|pcie-to-pci|pci]'"),
+                Arguments.of("bridge with two kinds", with(8, "bridge   0000:00:1c.0 01-01 kind=pci kind=pci"),
+                        "t.txt:8: bridge takes an address and a bus range, then an optional kind: expected"
+                                + " 'bridge SSSS:BB:DD.F SS-EE [kind=pcie-port|pcie-to-pci|pci]'"),
+                Arguments.of("kind on an endpoint", with(7, "endpoint 0000:00:14.0 kind=pci"),
+                        "t.txt:7: endpoint 0000:00:14.0: 'kind=pci' on an endpoint: expected 'kind=' only on"
+                                + " a 'bridge' line"),
+                Arguments.of("kind on an SR-IOV PF",
+                        with(9, "sriov 0000:01:00.0 totalvfs=64 numvfs=8 offset=128 stride=1 kind=pcie-port"),
+                        "t.txt:9: sriov 0000:01:00.0: 'kind=pcie-port' on an SR-IOV PF: expected 'kind=' only on"
+                                + " a 'bridge' line"));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -285,4 +285,74 @@ class SysfsReaderTest {
                 + " firmware/acpi/tables/DMAR: expected a sysfs-shaped directory (/sys of a VT-d host)");
         assertThat(List.of(dir)).isNotEmpty();
     }
+    /**
+     * A bridge's config space: header type 1, and when {@code pcieType} is not
+     * negative a capability list (a power-management capability at 0x40, then
+     * the PCI Express capability at 0x50 with that device/port type).
+     */
+    static byte[] bridgeConfig(int length, int pcieType) {
+        byte[] c = new byte[length];
+        c[0x0e] = (byte) 0x81; // multi-function bit set: only bits 6:0 are the header type
+        if (pcieType >= 0) {
+            c[0x06] = 0x10; // Status: Capabilities List
+            c[0x34] = 0x43; // low two bits ignored, as __pci_find_next_cap_ttl clears them
+            if (length > 0x50) {
+                c[0x40] = 0x01;
+                c[0x41] = 0x50;
+                c[0x50] = 0x10;
+                c[0x52] = (byte) (pcieType << 4 | 0x2);
+            }
+        }
+        return c;
+    }
+
+    @Test
+    void bridgeKindsComeFromConfigSpaceAsPciForEachDmaAliasTellsThemApart() throws IOException {
+        unit("dmar0", "fed90000", "d2008c40660462", "f050da", "0000:00:14.0");
+        device("0000:00:14.0");
+        Files.write(bridge("0000:00:1c.0", 1, 2).resolve("config"), bridgeConfig(256, 0x4)); // root port
+        Files.write(bridge("0000:01:00.0", 2, 2).resolve("config"), bridgeConfig(256, 0x7)); // PCI_EXP_TYPE_PCI_BRIDGE
+        Files.write(bridge("0000:00:1e.0", 3, 3).resolve("config"), bridgeConfig(256, -1)); // no PCIe capability
+        Files.write(bridge("0000:00:1d.0", 4, 4).resolve("config"), bridgeConfig(256, 0x8)); // PCI_EXP_TYPE_PCIE_BRIDGE
+        Files.write(bridge("0000:00:1b.0", 5, 5).resolve("config"), bridgeConfig(256, 0x6)); // downstream port
+        bridge("0000:00:1a.0", 6, 6); // no config file
+        Files.write(bridge("0000:00:19.0", 7, 7).resolve("config"), bridgeConfig(64, 0x7)); // a non-root copy
+
+        Platform platform = SysfsReader.read(sys);
+        PciInventory pci = platform.inventory();
+        assertThat(pci.bridge(PciAddress.parse("0000:00:1c.0")).orElseThrow().kind())
+                .isEqualTo(PciInventory.BridgeKind.PCIE_PORT);
+        assertThat(pci.bridge(PciAddress.parse("0000:01:00.0")).orElseThrow().kind())
+                .isEqualTo(PciInventory.BridgeKind.PCIE_TO_PCI);
+        assertThat(pci.bridge(PciAddress.parse("0000:00:1e.0")).orElseThrow().kind())
+                .isEqualTo(PciInventory.BridgeKind.PCI);
+        assertThat(pci.bridge(PciAddress.parse("0000:00:1d.0")).orElseThrow().kind())
+                .isEqualTo(PciInventory.BridgeKind.PCI);
+        assertThat(pci.bridge(PciAddress.parse("0000:00:1b.0")).orElseThrow().kind())
+                .isEqualTo(PciInventory.BridgeKind.PCIE_PORT);
+        assertThat(pci.bridge(PciAddress.parse("0000:00:1a.0")).orElseThrow().kind())
+                .isEqualTo(PciInventory.BridgeKind.PCIE_PORT);
+        assertThat(pci.bridge(PciAddress.parse("0000:00:19.0")).orElseThrow().kind())
+                .isEqualTo(PciInventory.BridgeKind.PCIE_PORT);
+        assertThat(platform.warnings()).containsExactly(sys.resolve("bus/pci/devices/0000:00:19.0/config")
+                + ": 64 bytes end inside the capability list (sysfs shows only the 64-byte header to a reader that"
+                + " is not root): expected the whole configuration space; taken as a PCIe port, which aliases"
+                + " nothing");
+    }
+
+    @Test
+    void refusesABridgeConfigThatIsNoBridgeHeader() throws IOException {
+        unit("dmar0", "fed90000", "d2008c40660462", "f050da");
+        byte[] endpointHeader = bridgeConfig(256, 0x4);
+        endpointHeader[0x0e] = 0;
+        Path config = bridge("0000:00:1c.0", 1, 1).resolve("config");
+        Files.write(config, endpointHeader);
+        assertThatThrownBy(() -> SysfsReader.read(sys))
+                .isInstanceOf(PlatformFormatException.class)
+                .hasMessage(config + ": header type 0: expected 1, a PCI-to-PCI bridge (it has secondary_bus_number)");
+        Files.write(config, new byte[10]);
+        assertThatThrownBy(() -> SysfsReader.read(sys))
+                .isInstanceOf(PlatformFormatException.class)
+                .hasMessage(config + ": 10 bytes: expected at least the 64-byte header of PCI configuration space");
+    }
 }
