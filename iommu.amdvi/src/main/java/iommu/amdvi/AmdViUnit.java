@@ -479,6 +479,10 @@ public final class AmdViUnit implements IommuUnit {
      */
     Translation translate(PciAddress device, long iova, boolean write) {
         Objects.requireNonNull(device, "device");
+        if (iommu.api.spi.IovaRegion.INTERRUPT_WINDOW.overlaps(iova, 1)) {
+            // the interrupt address range is never translated to memory (AMD IOMMU spec, interrupt remapping)
+            return Translation.interruptRange(iova, write);
+        }
         boolean attachedNow;
         synchronized (lock) {
             attachedNow = device.segment() == segment() && attached.containsKey(device.routingId());

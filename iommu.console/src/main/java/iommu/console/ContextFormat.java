@@ -15,10 +15,8 @@ final class ContextFormat extends Format<ContextEntryDTO> {
         kv.put("device", v.bdf);
         kv.put("unit", v.unit);
         kv.put("guest", v.guest == null ? "- (host)" : v.guest);
-        // its own line, so that the lines above keep their alignment
-        StringBuilder sb = new StringBuilder(kv.render()).append("\nrequester id  ")
-                .append(v.requesterId == null ? "- (the unit does not claim the device)" : v.requesterId)
-                .append("\ncontext entry (IommuUnit.describeContext):\n");
+        kv.put("requester id", v.requesterId == null ? "- (the unit does not claim the device)" : v.requesterId);
+        StringBuilder sb = new StringBuilder(kv.render()).append("\ncontext entry (IommuUnit.describeContext):\n");
         KeyValues c = new KeyValues("  ");
         v.context.forEach(c::put);
         sb.append(v.context.isEmpty() ? "  (the unit does not translate this device)" : c.render());

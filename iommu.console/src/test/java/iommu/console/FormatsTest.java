@@ -109,4 +109,21 @@ class FormatsTest {
         assertThat(t.split("\n")[1]).matches("0000:3b:00\\.0\\s+dmar0\\s+-\\s+no\\s+0");
         assertThat(t.split("\n")[8]).matches("0000:5e:00\\.3\\s+dmar1\\s+-\\s+yes\\s+7");
     }
+
+    @Test
+    void aDmaToTheInterruptRangeIsSaidToBeNoMemoryRatherThanAFault() {
+        iommu.api.spi.Translation t = iommu.api.spi.Translation.interruptRange(0xfee00000L, false);
+        iommu.console.dto.TranslationDTO r = new iommu.console.dto.TranslationDTO();
+        r.bdf = "0000:18:10.0";
+        r.unit = "dmar0";
+        r.guest = 1;
+        r.did = 1;
+        r.iova = t.iova();
+        r.fault = new iommu.console.dto.FaultDTO();
+        r.fault.reason = t.faultReason();
+        r.fault.description = t.fault();
+        assertThat(Formats.text(r)).isEqualTo("0000:18:10.0 on dmar0 (guest 1, DID 1): IOVA 0xfee00000 -> interrupt"
+                + " address range: a DMA read of 0xfee00000-0xfeefffff is an unsupported request, never memory");
+        assertThat(t.isInterruptRange()).isTrue();
+    }
 }

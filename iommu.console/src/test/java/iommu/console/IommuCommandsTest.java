@@ -430,8 +430,9 @@ class IommuCommandsTest {
     @Test
     void ctxShowsTheRequesterIdTheUnitSees() {
         da.bridgeGroup();
-        assertThat(text(cmd.ctx(false, d("0000:5e:00.2")))).startsWith("device  0000:5e:00.2\nunit    dmar1\n"
-                + "guest   - (host)\nrequester id  0000:5d:00.0\ncontext entry (IommuUnit.describeContext):\n");
+        assertThat(text(cmd.ctx(false, d("0000:5e:00.2")))).startsWith("device        0000:5e:00.2\n"
+                + "unit          dmar1\nguest         - (host)\nrequester id  0000:5d:00.0\n"
+                + "context entry (IommuUnit.describeContext):\n");
         assertThat(json(cmd.ctx(true, d("0000:5e:00.2"))).getAsJsonObject().get("requesterId").getAsString())
                 .isEqualTo("0000:5d:00.0");
         assertThat(text(cmd.ctx(false, d("0000:5e:00.0")))).contains("\nrequester id  0000:5e:00.0\n");
@@ -475,7 +476,8 @@ class IommuCommandsTest {
     void ctxShowsTheUnitsDecodedEntry() {
         cmd.attach(false, false, g("3"), d("0000:5e:00.1"));
         String text = text(cmd.ctx(false, d("5e:00.1")));
-        assertThat(text).contains("device  0000:5e:00.1", "unit    dmar1", "guest   3", "present  true", "did      1");
+        assertThat(text).contains("device        0000:5e:00.1", "unit          dmar1", "guest         3",
+                "present  true", "did      1");
         JsonObject j = json(cmd.ctx(true, d("0000:3b:00.0"))).getAsJsonObject();
         assertThat(j.keySet()).containsExactly("bdf", "unit", "guest", "context", "requesterId");
         assertThat(j.get("requesterId").getAsString()).isEqualTo("0000:3b:00.0");

@@ -26,4 +26,9 @@ interface UnitDirectory {
     default boolean hasReservedMemory(PciAddress device) {
         return false;
     }
+
+    /** The RMRRs that name the device or a bridge above it, in address order. */
+    default java.util.List<ReservedRegion> reservedMemoryOf(PciAddress device) {
+        return java.util.List.of();
+    }
 }

@@ -73,6 +73,12 @@ final class UnitRegistry implements UnitDirectory {
         return reserved.stream().anyMatch(r -> r.covers(device));
     }
 
+    @Override
+    public List<ReservedRegion> reservedMemoryOf(PciAddress device) {
+        return reserved.stream().filter(r -> r.covers(device))
+                .sorted(java.util.Comparator.comparingLong(ReservedRegion::base)).toList();
+    }
+
     /** The reserved memory regions of every platform added. */
     List<ReservedRegion> reserved() {
         return reserved;

@@ -368,6 +368,26 @@ public final class VtdUnit implements IommuUnit {
         return directory.hasReservedMemory(Objects.requireNonNull(device, "device")); // the DMAR's RMRRs
     }
 
+    /**
+     * The interrupt window and the device's RMRRs, as Linux's
+     * {@code intel_iommu_get_resv_regions} reports them (an RMRR as
+     * IOMMU_RESV_DIRECT: the inventory does not know the device's class, which
+     * Linux's {@code device_rmrr_is_relaxable} reads for USB and graphics).
+     */
+    @Override
+    public List<iommu.api.spi.IovaRegion> reservedRegions(PciAddress device) {
+        if (!scopeOf(device).claims()) {
+            return List.of();
+        }
+        List<iommu.api.spi.IovaRegion> regions = new ArrayList<>();
+        for (ReservedRegion r : directory.reservedMemoryOf(device)) {
+            regions.add(new iommu.api.spi.IovaRegion(r.base(), r.limit(), iommu.api.spi.IovaRegion.Type.DIRECT));
+        }
+        regions.add(iommu.api.spi.IovaRegion.INTERRUPT_WINDOW);
+        regions.sort(java.util.Comparator.comparingLong(iommu.api.spi.IovaRegion::first));
+        return List.copyOf(regions);
+    }
+
     @Override
     public List<PciAddress> devices() {
         return directory.inventory().devices().stream()
@@ -722,6 +742,10 @@ public final class VtdUnit implements IommuUnit {
      */
     Translation translate(PciAddress device, long iova, boolean write) {
         Objects.requireNonNull(device, "device");
+        if (iommu.api.spi.IovaRegion.INTERRUPT_WINDOW.overlaps(iova, 1)) {
+            // never DMA-remapped: an interrupt request (write) or unsupported request (read)
+            return Translation.interruptRange(iova, write);
+        }
         // the fabric delivers the device's DMA with the last id of pci_for_each_dma_alias's walk
         PciAddress source = directory.inventory().isDevice(device) ? DmaAliases.seen(directory.inventory(), device)
                 : device;

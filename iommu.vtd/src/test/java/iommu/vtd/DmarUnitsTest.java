@@ -111,6 +111,12 @@ class DmarUnitsTest {
         assertThat(dmar0.hasReservedMemory(pci("0000:00:02.0"))).isFalse();
         assertThat(dmar0.hasReservedMemory(pci("0000:05:00.0"))).isFalse();
         assertThat(dmar1.hasReservedMemory(pci("0000:00:15.0"))).isFalse();
+        // as reserved regions (Linux intel_iommu_get_resv_regions): the RMRR, then the interrupt window
+        ReservedRegion rmrr = platform.reserved().get(0);
+        assertThat(dmar1.reservedRegions(pci("0000:00:14.0"))).containsExactly(
+                new iommu.api.spi.IovaRegion(rmrr.base(), rmrr.limit(), iommu.api.spi.IovaRegion.Type.DIRECT),
+                iommu.api.spi.IovaRegion.INTERRUPT_WINDOW);
+        assertThat(dmar1.reservedRegions(pci("0000:00:15.0"))).containsExactly(iommu.api.spi.IovaRegion.INTERRUPT_WINDOW);
         // RMRR #1 names the root port 0001:40:00.0: everything behind it
         assertThat(dmar2.hasReservedMemory(pci("0001:41:00.0"))).isTrue();
         assertThat(dmar2.hasReservedMemory(pci("0001:41:10.3"))).isTrue();
