@@ -46,6 +46,7 @@ final class CommandList {
         // new commands are appended, so that the fuzz test's committed seeds keep their meaning
         u.put("groups", "groups [--json]");
         u.put("group", "group [--json] ID|BDF");
+        u.put("regions", "regions [--json] BDF");
         USAGE = Collections.unmodifiableMap(u);
     }
 

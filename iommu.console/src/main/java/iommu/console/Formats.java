@@ -13,7 +13,7 @@ final class Formats {
     private static final Map<Class<?>, Format<?>> ALL = index(List.of(new UnitsFormat(), new UnitFormat(),
             new DevicesFormat(), new GuestsFormat(), new GuestFormat(), new GroupsFormat(), new GroupFormat(), new DetachedFormat(), new DomainsFormat(), new ContextFormat(),
             new TranslationFormat(), new FlushFormat(), new StatsFormat(), new StrategiesFormat(),
-            new CapacityFormat(), new DiscoveredFormat(), new StateFormat()));
+            new CapacityFormat(), new DiscoveredFormat(), new StateFormat(), new RegionsFormat()));
 
     private Formats() {
     }

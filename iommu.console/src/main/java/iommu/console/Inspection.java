@@ -29,6 +29,8 @@ import iommu.console.dto.DomainDTO;
 import iommu.console.dto.GroupListDTO;
 import iommu.console.dto.GuestDetailDTO;
 import iommu.console.dto.GuestListDTO;
+import iommu.console.dto.RegionDTO;
+import iommu.console.dto.RegionsDTO;
 import iommu.console.dto.StatsDTO;
 import iommu.console.dto.UnitDetailDTO;
 import iommu.console.dto.UnitDomainsDTO;
@@ -198,6 +200,23 @@ final class Inspection {
         r.context = new LinkedHashMap<>(unit.describeContext(device));
         List<PciAddress> aliases = unit.dmaAliases(device);
         r.requesterId = aliases == null || aliases.isEmpty() ? null : aliases.get(aliases.size() - 1).toString();
+        return r;
+    }
+
+    RegionsDTO regions(DeviceArgument bdf) {
+        PciAddress device = bdf.value();
+        DeviceDTO d = c.findDevice(device);
+        RegionsDTO r = new RegionsDTO();
+        r.bdf = device.toString();
+        r.unit = d.unit;
+        r.regions = new ArrayList<>();
+        for (iommu.api.spi.IovaRegion region : c.requireUnitService(d.unit).reservedRegions(device)) {
+            RegionDTO x = new RegionDTO();
+            x.first = region.first();
+            x.last = region.last();
+            x.type = region.type().sysfsName();
+            r.regions.add(x);
+        }
         return r;
     }
 

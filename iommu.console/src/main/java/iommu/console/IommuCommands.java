@@ -229,6 +229,16 @@ public class IommuCommands {
         return Json.or(json, inspection.ctx(bdf));
     }
 
+    @Descriptor("show a device's reserved I/O virtual address ranges, as Linux's reserved_regions lists them: the"
+            + " interrupt window 0xfee00000-0xfeefffff (DMA there is an interrupt request) and its firmware memory"
+            + " (RMRR, IVMD); map refuses a guest page there")
+    public Object regions(
+            @Descriptor("print JSON (one object with a regions array) instead of text")
+            @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
+            @Descriptor("PCI address of the device, SSSS:BB:DD.F, e.g. 0000:00:14.0") DeviceArgument bdf) {
+        return Json.or(json, inspection.regions(bdf));
+    }
+
     // ================================================================ guest I/O pages
 
     @Descriptor("map 4 KiB pages of a guest's I/O space (IOVA to host-physical address) on every unit where it holds a domain id, now and later")

@@ -302,6 +302,14 @@ class FakeAssignment {
                 return FakeAssignment.this.dmaAliases(id, device);
             }
 
+            /** Firmware memory for the reserved-memory devices, then the interrupt window, as a VT-d unit reports them. */
+            public List<iommu.api.spi.IovaRegion> reservedRegions(PciAddress device) {
+                return reservedMemory.contains(device)
+                        ? List.of(new iommu.api.spi.IovaRegion(0x7a000000L, 0x7a0fffffL,
+                                iommu.api.spi.IovaRegion.Type.DIRECT), iommu.api.spi.IovaRegion.INTERRUPT_WINDOW)
+                        : List.of(iommu.api.spi.IovaRegion.INTERRUPT_WINDOW);
+            }
+
             public Map<String, Object> describe() {
                 Map<String, Object> m = new java.util.LinkedHashMap<>();
                 m.put("CAP.ND", 2);

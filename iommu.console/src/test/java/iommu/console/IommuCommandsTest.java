@@ -825,4 +825,18 @@ class IommuCommandsTest {
                     .isNotBlank().doesNotContain("\n");
         }
     }
+
+    @Test
+    void regionsListTheInterruptWindowAndADevicesFirmwareMemory() {
+        assertThat(text(cmd.regions(false, d("0000:5e:00.3")))).isEqualTo("0000:5e:00.3 on dmar1: 2 reserved regions"
+                + " (no guest page is mapped there)\n0x000000007a000000 0x000000007a0fffff direct\n"
+                + "0x00000000fee00000 0x00000000feefffff msi");
+        JsonObject j = json(cmd.regions(true, d("0000:5e:00.1"))).getAsJsonObject();
+        assertThat(j.getAsJsonArray("regions")).hasSize(1);
+        JsonObject w = j.getAsJsonArray("regions").get(0).getAsJsonObject();
+        assertThat(w.get("first").getAsString()).isEqualTo("0xfee00000");
+        assertThat(w.get("last").getAsString()).isEqualTo("0xfeefffff");
+        assertThat(w.get("type").getAsString()).isEqualTo("msi");
+        assertThatThrownBy(() -> cmd.regions(false, d("0000:77:00.0"))).hasMessageStartingWith("unknown device");
+    }
 }

@@ -87,6 +87,7 @@ class JsonShapesTest {
         results.put("domains", cmd.domains(true, "dmar0"));
         results.put("ctx", cmd.ctx(true, IommuCommandsTest.d("0000:3b:00.1")));
         results.put("translate", cmd.translate(true, IommuCommandsTest.d("0000:3b:00.1"), "0x1000"));
+        results.put("regions", cmd.regions(true, IommuCommandsTest.d("0000:3b:00.1")));
         results.put("flush", cmd.flush(true, IommuCommandsTest.g("4"), "0x1000", "1"));
         results.put("stats", cmd.stats(true));
         results.put("strategies", cmd.strategies(true));
