@@ -47,7 +47,7 @@ class LauncherCrashIT {
     static final int GUESTS = 6;
     static final long ACK_TIMEOUT_SECONDS = 60;
 
-    @TempDir
+    @TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.ON_SUCCESS)
     Path dir;
     /** How many kills left the operation under way done in the tables, and how many disagreements were reported. */
     int underWayDone;
