@@ -75,6 +75,17 @@ public final class StandaloneUnit {
         return unit.pendingInvalidationBatches();
     }
 
+    /**
+     * As {@link #createKept(String, long, long, long, List, java.nio.file.Path)}, with
+     * bridges in the topology (a PCIe-to-PCI bridge makes the endpoints behind it
+     * one IOMMU group, seen as its secondary bus with devfn 00.0).
+     */
+    public static VtdUnit createKept(String id, long registerBase, long cap, long ecap, List<PciAddress> endpoints,
+            List<PciInventory.Bridge> bridges, java.nio.file.Path tablesDirectory) {
+        return create(id, registerBase, cap, ecap, VtdUnit.DEFAULT_VERSION, endpoints, bridges,
+                java.util.Objects.requireNonNull(tablesDirectory, "tablesDirectory"));
+    }
+
     /** Closes the unit's table file (what unregistering the unit does). */
     public static void close(VtdUnit unit) {
         unit.close();
@@ -82,7 +93,15 @@ public final class StandaloneUnit {
 
     private static VtdUnit create(String id, long registerBase, long cap, long ecap, int version,
             List<PciAddress> endpoints, java.nio.file.Path tablesDirectory) {
+        return create(id, registerBase, cap, ecap, version, endpoints, List.of(), tablesDirectory);
+    }
+
+    private static VtdUnit create(String id, long registerBase, long cap, long ecap, int version,
+            List<PciAddress> endpoints, List<PciInventory.Bridge> bridges, java.nio.file.Path tablesDirectory) {
         PciInventory.Builder builder = PciInventory.builder();
+        for (PciInventory.Bridge bridge : bridges) {
+            builder.bridge(bridge, "standalone unit " + id);
+        }
         for (PciAddress endpoint : endpoints) {
             if (endpoint.segment() != 0) {
                 throw new IllegalArgumentException("endpoint " + endpoint + ": expected segment 0");
