@@ -37,6 +37,7 @@ class IsolationTest extends PlatformTest {
         }
     }
 
+    /** With a group of two among the devices: attached and detached whole, its DMA through the bridge's id. */
     @Test
     void dmaOnlyEverReachesTheCurrentOwnersPages() {
         long seed = Long.getLong("iommu.isolation.seed", System.nanoTime());
@@ -48,6 +49,13 @@ class IsolationTest extends PlatformTest {
         for (int nic = 0; nic < 3; nic++) {
             devices.addAll(HotSwapTest.nic(nic).subList(0, 8));
         }
+        // and the default platform's IOMMU group of two behind the conventional PCI bridge 00:1b.0
+        devices.add(PciAddress.parse("0000:0a:00.0"));
+        devices.add(PciAddress.parse("0000:0a:00.1"));
+        Map<PciAddress, List<PciAddress>> groupOf = new HashMap<>();
+        assignment.groups().forEach(g -> g.devices.forEach(d -> groupOf.put(PciAddress.parse(d),
+                g.devices.stream().map(PciAddress::parse).toList())));
+        assertThat(groupOf.get(PciAddress.parse("0000:0a:00.0"))).as("the default platform's group of two").hasSize(2);
         Map<String, String> unitOf = new HashMap<>();
         assignment.devices().forEach(d -> unitOf.put(d.bdf, d.unit));
         Map<String, IommuUnit> units = new HashMap<>();
@@ -65,12 +73,13 @@ class IsolationTest extends PlatformTest {
             int guest = 1 + random.nextInt(guests);
             long page = random.nextInt(iovaPages);
             if (op < 3) {
+                List<PciAddress> group = groupOf.getOrDefault(device, List.of(device)); // owned whole
                 if (owner.containsKey(device)) {
-                    assignment.detach(List.of(device));
-                    owner.remove(device);
+                    assignment.detach(group);
+                    group.forEach(owner::remove);
                 } else {
-                    assignment.attach(GuestId.guest(guest), List.of(device));
-                    owner.put(device, guest);
+                    assignment.attach(GuestId.guest(guest), group);
+                    group.forEach(d -> owner.put(d, guest));
                 }
             } else if (op < 6) {
                 Map<Long, Long> map = pages.computeIfAbsent(guest, g -> new HashMap<>());
