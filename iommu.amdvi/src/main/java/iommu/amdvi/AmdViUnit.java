@@ -232,6 +232,18 @@ public final class AmdViUnit implements IommuUnit {
         return cached;
     }
 
+    /** The interrupt window and the device's IVMD unity ranges, in address order ({@code amd_iommu_get_resv_regions}). */
+    @Override
+    public List<iommu.api.spi.IovaRegion> reservedRegions(PciAddress device) {
+        if (!scopeOf(device).claims()) {
+            return List.of();
+        }
+        List<iommu.api.spi.IovaRegion> regions = definition.unityRegions(device);
+        regions.add(iommu.api.spi.IovaRegion.INTERRUPT_WINDOW);
+        regions.sort(java.util.Comparator.comparingLong(iommu.api.spi.IovaRegion::first));
+        return List.copyOf(regions);
+    }
+
     @Override
     public boolean hasReservedMemory(PciAddress device) {
         return definition.hasReservedMemory(Objects.requireNonNull(device, "device"));

@@ -272,6 +272,29 @@ final class UnitDefinition {
         return false;
     }
 
+    /**
+     * The unity-mapped ranges of the IVMD blocks naming the device or the
+     * requester id it uses, as Linux's {@code amd_iommu_get_resv_regions}
+     * reports them (IOMMU_RESV_DIRECT; an exclusion range too, which Linux
+     * treats as a unity map), each page-aligned outward.
+     */
+    List<iommu.api.spi.IovaRegion> unityRegions(PciAddress device) {
+        List<iommu.api.spi.IovaRegion> regions = new ArrayList<>();
+        if (device.segment() != segment()) {
+            return regions;
+        }
+        int id = device.routingId();
+        int rid = requesterId(id);
+        for (Ivmd m : ivmds) {
+            if ((m.covers(device.segment(), id) || m.covers(device.segment(), rid)) && m.blockLength() > 0) {
+                long first = m.start() & ~0xFFFL;
+                long last = (m.start() + m.blockLength() - 1) | 0xFFFL;
+                regions.add(new iommu.api.spi.IovaRegion(first, last, iommu.api.spi.IovaRegion.Type.DIRECT));
+            }
+        }
+        return regions;
+    }
+
     @Override
     public String toString() {
         return String.format("%s (amd-vi, IVHD %02xh, IOMMU %s, base 0x%x, %d device ids%s)", id, ivhd.type(),

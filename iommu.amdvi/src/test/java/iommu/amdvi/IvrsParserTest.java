@@ -150,6 +150,10 @@ class IvrsParserTest {
         assertThat(second.requesterId(0x4308)).isEqualTo(0x4208);
         assertThat(second.hasReservedMemory(PciAddress.parse("41:00.0"))).isTrue();
         assertThat(second.hasReservedMemory(PciAddress.parse("41:00.1"))).isFalse();
+        // amd_iommu_get_resv_regions: the IVMD's unity range is the device's direct region
+        assertThat(second.unityRegions(PciAddress.parse("41:00.0"))).containsExactly(
+                new iommu.api.spi.IovaRegion(0xDE000000L, 0xDE1FFFFFL, iommu.api.spi.IovaRegion.Type.DIRECT));
+        assertThat(second.unityRegions(PciAddress.parse("41:00.1"))).isEmpty();
     }
 
     @Test

@@ -40,7 +40,10 @@ public interface DeviceAssignment {
     /**
      * As {@link #attach(GuestId, List)}; with {@code allowReservedMemory} a
      * device with firmware-reserved memory (RMRR/IVMD) may be attached too,
-     * which is otherwise refused.
+     * which is otherwise refused: that memory is then identity-mapped in the
+     * guest's I/O space while the guest holds the device (Xen
+     * {@code rmrr_identity_mapping}), so the device's DMA there keeps
+     * reaching it; the guest can neither map nor unmap pages there.
      */
     GuestDTO attach(GuestId guest, List<PciAddress> devices, boolean allowReservedMemory);
 

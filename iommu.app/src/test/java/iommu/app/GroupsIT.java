@@ -83,4 +83,38 @@ class GroupsIT {
         assertThat(r.out()).contains("IOVA 0xfee00000 -> interrupt address range");
         assertThat(r.err()).contains("cannot map IOVA 0xfee00000-0xfee00fff", "reserved region 0xfee00000-0xfeefffff");
     }
+    /** A DMAR with an RMRR naming the USB controller 00:14.0 (0x7d000000-0x7d1fffff), from iommu.vtd's tests. */
+    final Path rmrrPlatform = Path.of("..", "iommu.vtd", "src", "test", "resources", "dmar", "server-two-segments.txt")
+            .toAbsolutePath().normalize();
+
+    @Test
+    void anRmrrDeviceAttachedWithTheOverrideReachesItsFirmwareMemoryAcrossARestartUntilDetached(
+            @org.junit.jupiter.api.io.TempDir Path state) throws Exception {
+        String[] base = {"--platform", rmrrPlatform.toString(), "--state", state.toString(), "-c"};
+        IommuJarIT.Run refused = IommuJarIT.run(concat(base, "attach 1 0000:00:14.0"));
+        assertThat(refused.exit()).isEqualTo(1);
+        assertThat(refused.err()).contains("needs the reserved-memory override");
+        IommuJarIT.Run attached = IommuJarIT.run(concat(base, "attach --allow-reserved-memory 1 0000:00:14.0;"
+                + " translate 0000:00:14.0 0x7d001000"));
+        assertThat(attached.exit()).as(attached.err()).isZero();
+        assertThat(attached.out()).contains("IOVA 0x7d001000 -> host 0x7d001000");
+        IommuJarIT.Run again = IommuJarIT.run(concat(base, "translate 0000:00:14.0 0x7d1ff000; verify;"
+                + " unmap 1 0x7d000000 1"));
+        assertThat(again.exit()).isEqualTo(1);
+        assertThat(again.out()).contains("IOVA 0x7d1ff000 -> host 0x7d1ff000", "ok: ");
+        assertThat(again.err()).contains("overlaps the identity map of 0x7d000000-0x7d1fffff (direct)");
+        IommuJarIT.Run gone = IommuJarIT.run(concat(base, "detach 0000:00:14.0; attach 1 0000:02:00.0;"
+                + " translate 0000:02:00.0 0x7d001000"));
+        assertThat(gone.exit()).as("02:00.0 is in the RMRR too").isEqualTo(1);
+        IommuJarIT.Run after = IommuJarIT.run(concat(base, "attach 1 0000:05:00.0; translate 0000:05:00.0 0x7d001000;"
+                + " verify"));
+        assertThat(after.exit()).as(after.err()).isZero();
+        assertThat(after.out()).contains("IOVA 0x7d001000 -> fault");
+    }
+
+    private static String[] concat(String[] base, String commands) {
+        String[] all = java.util.Arrays.copyOf(base, base.length + 1);
+        all[base.length] = commands;
+        return all;
+    }
 }

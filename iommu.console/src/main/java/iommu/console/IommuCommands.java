@@ -176,7 +176,7 @@ public class IommuCommands {
     @Descriptor("attach PCI devices to a guest (all or none); a device's IOMMU group is attached whole: --group attaches the"
             + " group of the one device given; prints the guest's devices with their domain ids")
     public GuestDetailDTO attach(
-            @Descriptor("also attach devices for which firmware reserves memory (RMRR/IVMD), which are refused otherwise")
+            @Descriptor("also attach devices for which firmware reserves memory (RMRR/IVMD), which are refused otherwise; that memory is identity-mapped in the guest while it holds them")
             @Parameter(names = "--allow-reserved-memory", presentValue = "true", absentValue = "false") boolean allowReservedMemory,
             @Descriptor("attach every device of the IOMMU group of the one device given")
             @Parameter(names = "--group", presentValue = "true", absentValue = "false") boolean group,

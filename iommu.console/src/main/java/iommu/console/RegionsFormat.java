@@ -16,7 +16,9 @@ final class RegionsFormat extends Format<RegionsDTO> {
     @Override
     String text(RegionsDTO v) {
         StringBuilder sb = new StringBuilder(v.bdf + " on " + v.unit + ": " + v.regions.size()
-                + (v.regions.size() == 1 ? " reserved region" : " reserved regions") + " (no guest page is mapped there)");
+                + (v.regions.size() == 1 ? " reserved region" : " reserved regions") + " (no guest maps its own pages there"
+                + (v.regions.stream().anyMatch(r -> !"msi".equals(r.type))
+                        ? "; firmware memory is identity-mapped in the guest holding the device)" : ")"));
         for (RegionDTO r : v.regions) {
             sb.append(String.format("%n0x%016x 0x%016x %s", r.first, r.last, r.type));
         }

@@ -829,7 +829,8 @@ class IommuCommandsTest {
     @Test
     void regionsListTheInterruptWindowAndADevicesFirmwareMemory() {
         assertThat(text(cmd.regions(false, d("0000:5e:00.3")))).isEqualTo("0000:5e:00.3 on dmar1: 2 reserved regions"
-                + " (no guest page is mapped there)\n0x000000007a000000 0x000000007a0fffff direct\n"
+                + " (no guest maps its own pages there; firmware memory is identity-mapped in the guest holding the device)"
+                + "\n0x000000007a000000 0x000000007a0fffff direct\n"
                 + "0x00000000fee00000 0x00000000feefffff msi");
         JsonObject j = json(cmd.regions(true, d("0000:5e:00.1"))).getAsJsonObject();
         assertThat(j.getAsJsonArray("regions")).hasSize(1);

@@ -286,7 +286,7 @@ public class AssignmentManager implements DeviceAssignment {
 
     @Override
     public List<String> audit() {
-        return lock.call(() -> Audit.of(topology, attachments, table, quarantine, new Audit.Strategy(
+        return lock.call(() -> Audit.of(topology, attachments, table, pages, quarantine, new Audit.Strategy(
                 strategies.boundName().orElse(null), strategies.allocator(), strategies.problem().orElse(null))));
     }
 

@@ -37,6 +37,7 @@ public final class Operations {
     private final Quarantine quarantine;
     private final AllocationCounters counters;
     private final Recorder recorder;
+    private final IdentityMaps identityMaps;
 
     public Operations(DomainIdTable table, FlushService flush, Topology topology, Attachments attachments,
             GuestPages pages, Quarantine quarantine, AllocationCounters counters, Recorder recorder) {
@@ -48,6 +49,7 @@ public final class Operations {
         this.quarantine = quarantine;
         this.counters = counters;
         this.recorder = recorder;
+        this.identityMaps = new IdentityMaps(topology, attachments, pages);
     }
 
     /** Attaches every device to the guest, or none. */
@@ -75,13 +77,16 @@ public final class Operations {
         }
         UndoLog undo = new UndoLog();
         try {
+            // the devices' firmware memory is mapped before their entries are (Xen intel_iommu_assign_device)
+            List<GuestMappings.Run> identity = identityMaps.missing(guest, unitOf);
+            mapIdentity(guest, identity, undo);
             for (Map.Entry<PciAddress, String> e : unitOf.entrySet()) {
                 attachOne(allocator, guest, e.getKey(), e.getValue(), undo);
             }
             // the aliases the groups' DMA also carries get the guest's entry too
             programAliases(unitOf.keySet().stream().map(attachments::get).toList(), undo);
             // durable before it is acknowledged
-            recorder.attached(unitOf.keySet().stream().map(attachments::get).toList());
+            recorder.attached(unitOf.keySet().stream().map(attachments::get).toList(), guest, identity);
         } catch (RuntimeException e) {
             undo.rollBack(e);
             throw e instanceof IommuException ie ? ie : new IommuException(OneLine.of(e), e);
@@ -154,6 +159,9 @@ public final class Operations {
             return;
         }
         for (IovaRegion r : unit.reservedRegions(device)) {
+            if (IdentityMaps.isFirmwareMemory(r) && IdentityMaps.isMapped(mapped, identityRun(r))) {
+                continue; // another device of the guest shares the region: its identity map serves both
+            }
             long first = r.first() & ~0xFFFL;
             GuestMappings.Run run = mapped.overlap(first, ((r.last() - first) >>> 12) + 1);
             if (run != null) {
@@ -179,6 +187,45 @@ public final class Operations {
                     }
                 }
             }
+        }
+    }
+
+    private static GuestMappings.Run identityRun(IovaRegion r) {
+        long first = r.first() >>> 12;
+        return new GuestMappings.Run(first, first, (r.last() >>> 12) - first + 1);
+    }
+
+    /** Maps the runs to themselves on every unit where the guest holds a domain id, and records them as its pages. */
+    private void mapIdentity(GuestId guest, List<GuestMappings.Run> runs, UndoLog undo) {
+        for (GuestMappings.Run run : runs) {
+            for (String unitId : table.domainsOf(guest).keySet()) {
+                IommuUnit unit = topology.unit(unitId);
+                if (unit != null) {
+                    unit.map(guest, run.iova(), run.hostAddress(), run.pages());
+                    undo.push(() -> unit.unmap(guest, run.iova(), run.pages()));
+                }
+            }
+            pages.add(guest, run.iova(), run.hostAddress(), run.pages());
+            undo.push(() -> pages.remove(guest, run.iova(), run.pages()));
+            // whatever a unit cached of these pages (not present, in caching mode) goes, and so on undo
+            flush.flushPages(guest, run.iova(), run.pages());
+            undo.push(() -> flush.flushPages(guest, run.iova(), run.pages()));
+        }
+    }
+
+    /** Takes the runs off every unit where the guest holds a domain id and out of its pages, then flushes them. */
+    private void unmapIdentity(GuestId guest, List<GuestMappings.Run> runs, UndoLog undo) {
+        for (GuestMappings.Run run : runs) {
+            for (String unitId : table.domainsOf(guest).keySet()) {
+                IommuUnit unit = topology.unit(unitId);
+                if (unit != null) {
+                    unit.unmap(guest, run.iova(), run.pages());
+                    undo.push(() -> unit.map(guest, run.iova(), run.hostAddress(), run.pages()));
+                }
+            }
+            pages.remove(guest, run.iova(), run.pages());
+            undo.push(() -> pages.add(guest, run.iova(), run.hostAddress(), run.pages()));
+            flush.flushPages(guest, run.iova(), run.pages());
         }
     }
 
@@ -229,7 +276,17 @@ public final class Operations {
         try {
             // every entry the groups hold, alias ids included, before any id goes back
             ContextEntries.clearAndFlush(topology.entries(leaving), topology, flush, undo);
-            recorder.detached(leaving.stream().map(Attachment::device).toList());
+            // then the firmware memory no device of the guest still needs (Xen reassign_device_ownership)
+            Map<GuestId, List<GuestMappings.Run>> unneeded = new LinkedHashMap<>();
+            for (GuestId guest : leaving.stream().map(Attachment::guest).distinct().toList()) {
+                List<GuestMappings.Run> runs = identityMaps.unneeded(guest, leaving.stream()
+                        .filter(a -> a.guest().equals(guest)).map(Attachment::device).toList());
+                unmapIdentity(guest, runs, undo);
+                if (!runs.isEmpty()) {
+                    unneeded.put(guest, runs);
+                }
+            }
+            recorder.detached(leaving.stream().map(Attachment::device).toList(), unneeded);
         } catch (RuntimeException e) {
             undo.rollBack(e);
             throw new IommuException("detach failed, nothing changed: " + OneLine.of(e), e);
@@ -246,13 +303,14 @@ public final class Operations {
 
     /** Maps the pages on every unit where the guest holds a domain id, or on none. */
     public void map(GuestId guest, long iova, long hostAddress, long count) {
+        // a reserved region first: the guest's identity maps of firmware memory lie there too
+        requireOutsideRegions(guest, iova, count);
         GuestMappings existing = pages.of(guest);
         GuestMappings.Run overlap = existing == null ? null : existing.overlap(iova, count);
         if (overlap != null) {
             throw new IommuException(String.format("guest %s already maps %d pages at IOVA 0x%x: unmap them first",
                     guest, overlap.pages(), overlap.iova()));
         }
-        requireOutsideRegions(guest, iova, count);
         // recorded before any table has the pages: a unit's kept tables never map what the journal
         // does not (a kill before the tables are written replays the map, which was not acknowledged)
         recorder.mapped(guest, iova, hostAddress, count);
@@ -285,6 +343,12 @@ public final class Operations {
         GuestMappings guestMappings = pages.of(guest);
         if (guestMappings == null || guestMappings.overlap(iova, count) == null) {
             return;
+        }
+        IdentityMaps.Held firmware = identityMaps.heldRegionIn(guest, iova, count);
+        if (firmware != null) {
+            throw new IommuException(String.format("guest %s cannot unmap IOVA 0x%x-0x%x: it overlaps the identity map"
+                    + " of %s, firmware memory its device %s DMAs to at any time; it goes when the device is detached",
+                    guest, iova, iova + (count << 12) - 1, firmware.region(), firmware.device()));
         }
         for (var held : table.domainsOf(guest).entrySet()) {
             if (!topology.isPresent(held.getKey())) {

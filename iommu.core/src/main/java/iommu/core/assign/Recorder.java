@@ -2,6 +2,7 @@ package iommu.core.assign;
 
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 
 import iommu.api.GuestId;
 import iommu.api.PciAddress;
@@ -23,6 +24,25 @@ public interface Recorder {
 
     /** Whether records outlive the process (a state directory), not only the component. */
     boolean durable();
+
+    /**
+     * Attachments and the identity maps of firmware memory they brought, as
+     * one durable write with the attachments first: a write torn between them
+     * leaves maps that recovery restores ({@link IdentityMaps}), never maps
+     * without their device.
+     */
+    default void attached(Collection<Attachment> attachments, GuestId guest, List<GuestMappings.Run> identityMaps) {
+        attached(attachments);
+        if (!identityMaps.isEmpty()) {
+            mapped(guest, identityMaps);
+        }
+    }
+
+    /** Identity maps the detached devices no longer need, then the detachments, as one durable write (unmaps first). */
+    default void detached(Collection<PciAddress> devices, Map<GuestId, List<GuestMappings.Run>> identityUnmapped) {
+        identityUnmapped.forEach((guest, runs) -> runs.forEach(r -> unmapped(guest, r.iova(), r.pages())));
+        detached(devices);
+    }
 
     default void mapped(GuestId guest, long iova, long hostAddress, long pages) {
         mapped(guest, List.of(new GuestMappings.Run(iova >>> 12, hostAddress >>> 12, pages)));

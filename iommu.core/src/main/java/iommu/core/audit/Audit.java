@@ -16,6 +16,9 @@ import iommu.api.spi.DomainIdAllocator;
 import iommu.api.spi.IommuUnit;
 import iommu.core.assign.Attachment;
 import iommu.core.assign.Attachments;
+import iommu.core.assign.GuestMappings;
+import iommu.core.assign.GuestPages;
+import iommu.core.assign.IdentityMaps;
 import iommu.core.assign.DomainIdTable;
 import iommu.core.assign.Group;
 import iommu.core.assign.Quarantine;
@@ -35,9 +38,10 @@ public final class Audit {
     private Audit() {
     }
 
-    public static List<String> of(Topology topology, Attachments attachments, DomainIdTable table,
+    public static List<String> of(Topology topology, Attachments attachments, DomainIdTable table, GuestPages pages,
             Quarantine quarantine, Strategy strategy) {
         List<String> problems = new ArrayList<>();
+        attachments.all().forEach(a -> checkIdentityMaps(a, topology, pages, problems));
         attachments.all().forEach(a -> checkAttachment(a, topology, table, problems));
         attachments.all().forEach(a -> checkAliases(a, topology, attachments, problems));
         checkGroups(topology, attachments, problems);
@@ -93,6 +97,21 @@ public final class Audit {
         if (!table.guest(a.unitId(), a.domainId()).equals(Optional.of(a.guest()))) {
             problems.add(what + ": the map gives domain id " + a.domainId() + " to " + table.guest(a.unitId(),
                     a.domainId()).map(g -> "guest " + g).orElse("nobody") + "; expected guest " + a.guest());
+        }
+    }
+
+    /** An attached device's firmware memory is mapped to itself in its guest's space (Xen rmrr_identity_mapping). */
+    private static void checkIdentityMaps(Attachment a, Topology topology, GuestPages pages, List<String> problems) {
+        IommuUnit unit = topology.unit(a.unitId());
+        if (unit == null) {
+            return;
+        }
+        for (GuestMappings.Run run : IdentityMaps.runsOf(unit, a.device())) {
+            if (!IdentityMaps.isMapped(pages.of(a.guest()), run)) {
+                problems.add(String.format("device %s of guest %s: its firmware memory at 0x%x (%d pages) is not"
+                        + " identity-mapped in the guest's space, so its DMA there faults", a.device(), a.guest(),
+                        run.iova(), run.pages()));
+            }
         }
     }
 

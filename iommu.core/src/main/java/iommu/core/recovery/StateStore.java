@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 
 import org.osgi.service.log.Logger;
 
@@ -191,6 +192,22 @@ public final class StateStore implements Recorder {
     @Override
     public void attached(Collection<Attachment> list) {
         append(list.stream().map(Journal::attach).toList());
+    }
+
+    @Override
+    public void attached(Collection<Attachment> list, GuestId guest, List<GuestMappings.Run> identityMaps) {
+        List<String> records = new ArrayList<>(list.stream().map(Journal::attach).toList());
+        identityMaps.forEach(r -> records.add(Journal.map(guest, r.iova(), r.hostAddress(), r.pages())));
+        append(records);
+    }
+
+    @Override
+    public void detached(Collection<PciAddress> devices, Map<GuestId, List<GuestMappings.Run>> identityUnmapped) {
+        List<String> records = new ArrayList<>();
+        identityUnmapped.forEach((guest, runs) -> runs.forEach(r -> records.add(Journal.unmap(guest, r.iova(),
+                r.pages()))));
+        devices.forEach(d -> records.add(Journal.detach(d)));
+        append(records);
     }
 
     @Override

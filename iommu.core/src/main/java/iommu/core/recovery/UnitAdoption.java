@@ -1,7 +1,9 @@
 package iommu.core.recovery;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -22,6 +24,7 @@ import iommu.core.assign.ContextEntries;
 import iommu.core.assign.DomainIdTable;
 import iommu.core.assign.GuestMappings;
 import iommu.core.assign.GuestPages;
+import iommu.core.assign.IdentityMaps;
 import iommu.core.assign.OneLine;
 import iommu.core.assign.Recorder;
 import iommu.core.assign.Topology;
@@ -139,12 +142,39 @@ public final class UnitAdoption {
         for (PciAddress device : attachments.onUnit(unitId)) {
             guestsHere.add(attachments.get(device).guest());
         }
+        IdentityMaps identityMaps = new IdentityMaps(topology, attachments, pages);
         for (GuestId guest : guestsHere) {
+            restoreIdentityMaps(identityMaps, guest, unitId, problems);
             try {
                 pages.replay(guest, unit);
             } catch (RuntimeException e) {
                 log.error("unit {}: cannot write the mappings of guest {} again: {}", unitId, guest, e.getMessage());
             }
+        }
+    }
+
+    /**
+     * An attached device's firmware memory is mapped in its guest's space: a
+     * crash that tore an attach's records between the attachment and its
+     * identity maps, or a detach's between its unmaps and the detachment,
+     * leaves the device without them, and they are mapped again here.
+     */
+    private void restoreIdentityMaps(IdentityMaps identityMaps, GuestId guest, String unitId, List<String> problems) {
+        Map<PciAddress, String> held = new LinkedHashMap<>();
+        attachments.of(guest, unitId).forEach(d -> held.put(d, unitId));
+        List<GuestMappings.Run> missing = identityMaps.missing(guest, held);
+        GuestMappings mapped = pages.of(guest);
+        for (GuestMappings.Run run : missing) {
+            if (mapped != null && mapped.overlap(run.iova(), run.pages()) != null) {
+                problem(problems, String.format("unit %s: guest %s maps other pages over the firmware memory at IOVA"
+                        + " 0x%x (%d pages) of one of its devices: left as recorded", unitId, guest, run.iova(),
+                        run.pages()));
+                continue;
+            }
+            pages.add(guest, run.iova(), run.hostAddress(), run.pages());
+            recorder.mapped(guest, List.of(run));
+            log.info("unit {}: identity map of firmware memory at IOVA 0x{} ({} pages) of guest {} restored", unitId,
+                    Long.toHexString(run.iova()), run.pages(), guest);
         }
     }
 

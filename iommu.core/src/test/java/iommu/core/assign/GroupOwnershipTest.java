@@ -38,7 +38,8 @@ class GroupOwnershipTest {
     private final Attachments attachments = new Attachments();
     private final AllocationCounters counters = new AllocationCounters();
     private final Quarantine quarantine = new Quarantine(flush, counters, Fixture.silentLogger());
-    private final Operations operations = new Operations(table, flush, topology, attachments, new GuestPages(),
+    private final GuestPages pages = new GuestPages();
+    private final Operations operations = new Operations(table, flush, topology, attachments, pages,
             quarantine, counters, Recorder.NONE);
     private final AliasingUnit dmar0 = (AliasingUnit) new AliasingUnit("dmar0", 8, events).withDevices(0x06, 3);
     private final PciAddress a = dmar0.deviceList().get(0);
@@ -59,7 +60,7 @@ class GroupOwnershipTest {
     }
 
     private List<String> audit() {
-        return Audit.of(topology, attachments, table, quarantine, new Audit.Strategy("per-unit", allocator, null));
+        return Audit.of(topology, attachments, table, pages, quarantine, new Audit.Strategy("per-unit", allocator, null));
     }
 
     @Test

@@ -21,6 +21,7 @@ import iommu.core.TestUnit;
 import iommu.core.assign.AllocationCounters;
 import iommu.core.assign.Attachment;
 import iommu.core.assign.Attachments;
+import iommu.core.assign.GuestPages;
 import iommu.core.assign.DomainIdTable;
 import iommu.core.assign.Quarantine;
 import iommu.core.assign.Topology;
@@ -51,7 +52,7 @@ class AuditTest {
     }
 
     private List<String> audit() {
-        return Audit.of(topology, attachments, table, quarantine, new Audit.Strategy("per-unit", allocator, null));
+        return Audit.of(topology, attachments, table, new GuestPages(), quarantine, new Audit.Strategy("per-unit", allocator, null));
     }
 
     @Test
@@ -95,7 +96,7 @@ class AuditTest {
 
     @Test
     void noStrategyBoundIsALine() {
-        assertThat(Audit.of(topology, attachments, table, quarantine, new Audit.Strategy(null, null,
+        assertThat(Audit.of(topology, attachments, table, new GuestPages(), quarantine, new Audit.Strategy(null, null,
                 "strategy 'x' is not available"))).containsExactly("no allocation strategy bound: strategy 'x' is not"
                         + " available");
     }
