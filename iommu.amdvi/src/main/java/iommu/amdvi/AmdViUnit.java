@@ -277,14 +277,24 @@ public final class AmdViUnit implements IommuUnit {
         GuestId guest = context.guest();
         int id = device.routingId();
         synchronized (lock) {
-            long root = pageTables.rootOf(guest);
             GuestId previous = attached.put(id, guest);
-            pageTables.reference(guest);
-            if (previous != null) {
+            if (guest.isHost()) {
+                writeDte(id, DeviceTableEntry.passThrough(did, definition.setting(id)));
+            } else {
+                long root = pageTables.rootOf(guest);
+                pageTables.reference(guest);
+                writeDte(id, DeviceTableEntry.translating(root, PAGING_MODE, did, definition.setting(id)));
+            }
+            if (previous != null && !previous.isHost()) {
                 pageTables.unreference(previous);
             }
-            writeDte(id, DeviceTableEntry.translating(root, PAGING_MODE, did, definition.setting(id)));
         }
+    }
+
+    /** Pass-through DTEs for the host domain, as Linux's identity domain on AMD ({@code set_dte_passthrough}). */
+    @Override
+    public iommu.api.spi.HostTranslation hostTranslation() {
+        return iommu.api.spi.HostTranslation.PASS_THROUGH;
     }
 
     /** Blocks the entry of this requester id (valid, translating, mode 0), and of no other. */
@@ -296,7 +306,9 @@ public final class AmdViUnit implements IommuUnit {
             GuestId guest = device.segment() == segment() ? attached.remove(id) : null;
             if (guest != null) {
                 writeDte(id, DeviceTableEntry.blocked(definition.setting(id)));
-                pageTables.unreference(guest);
+                if (!guest.isHost()) {
+                    pageTables.unreference(guest);
+                }
                 return;
             }
         }
@@ -316,6 +328,9 @@ public final class AmdViUnit implements IommuUnit {
                 return Optional.empty();
             }
             DeviceTableEntry e = readDte(id);
+            if (e.passesThrough()) {
+                return Optional.of(DeviceContext.host(DomainId.of(e.domainId())));
+            }
             if (!e.translates()) {
                 return Optional.empty();
             }

@@ -37,6 +37,23 @@ record DeviceTableEntry(long q0, long q1, long q2, long q3) {
         return new DeviceTableEntry(V | TV, 0, interruptBits(setting), 0).withSysMgt(setting);
     }
 
+    /**
+     * The host domain's entry in pass-through, as Linux's {@code set_dte_passthrough}
+     * writes it for the identity domain: V, TV, mode 0 with IR and IW (DMA
+     * passes untranslated), the domain id.
+     */
+    static DeviceTableEntry passThrough(int domainId, int setting) {
+        if (domainId < 0 || domainId > 0xFFFF) {
+            throw new IllegalArgumentException("domain id " + domainId + ": expected 0..65535");
+        }
+        return new DeviceTableEntry(V | TV | IR | IW, domainId, interruptBits(setting), 0).withSysMgt(setting);
+    }
+
+    /** Valid, mode 0, with IR and IW: the host domain's pass-through. */
+    boolean passesThrough() {
+        return valid() && translationValid() && mode() == 0 && ir() && iw();
+    }
+
     /** A translating entry: V, TV, the paging mode and root, IR and IW, the domain id. */
     static DeviceTableEntry translating(long root, int mode, int domainId, int setting) {
         if ((root & ~ROOT_MASK) != 0) {

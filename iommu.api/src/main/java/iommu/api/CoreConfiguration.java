@@ -20,6 +20,14 @@ public final class CoreConfiguration {
     /** Directory of the journal that keeps assignments and mappings; empty keeps state in memory. */
     public static final String STATE_DIRECTORY = "stateDirectory";
 
+    /**
+     * The host's own domain on each unit: {@code linux} (DID 1), {@code allocated}
+     * (the lowest free id of each unit) or {@code none} (no host domain).
+     *
+     * @since 1.2
+     */
+    public static final String HOST_DOMAIN = "hostDomain";
+
     private CoreConfiguration() {
     }
 }

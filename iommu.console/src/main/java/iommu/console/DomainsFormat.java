@@ -16,7 +16,8 @@ final class DomainsFormat extends Format<UnitDomainsDTO> {
     String text(UnitDomainsDTO v) {
         StringBuilder sb = new StringBuilder();
         sb.append(v.unit).append(": ").append(v.domains.size()).append(" of ").append(v.domainIds)
-                .append(" domain ids in use (reserved: ").append(KeyValues.ints(v.reserved)).append(")");
+                .append(" domain ids in use (reserved: ").append(KeyValues.ints(v.reserved))
+                .append(v.hostDomainId == null ? "" : "; host domain: DID " + v.hostDomainId).append(")");
         if (v.domains.isEmpty()) {
             return sb.toString();
         }

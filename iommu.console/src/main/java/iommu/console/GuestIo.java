@@ -109,7 +109,8 @@ final class GuestIo {
         TranslationDTO r = new TranslationDTO();
         r.bdf = device.toString();
         r.unit = d.unit;
-        r.guest = c.map(x -> x.guest().value()).orElse(null);
+        r.guest = c.filter(x -> !x.isHost()).map(x -> x.guest().value()).orElse(null);
+        r.hostDomain = c.isPresent() && c.get().isHost();
         r.did = c.map(x -> x.domainId().value()).orElse(null);
         r.iova = t.iova();
         if (t.isFault()) {

@@ -178,6 +178,7 @@ final class Inspection {
         r.unit = u.id;
         r.domainIds = u.domainIds;
         r.reserved = u.reserved == null ? new int[0] : u.reserved.clone();
+        r.hostDomainId = u.hostDomainId;
         r.domains = new ArrayList<>();
         on.forEach((did, g) -> {
             DomainDTO row = new DomainDTO();

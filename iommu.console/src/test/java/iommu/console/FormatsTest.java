@@ -44,7 +44,7 @@ class FormatsTest {
         assertThat(units).hasSize(2);
         JsonObject u = units.get(0).getAsJsonObject();
         assertThat(u.keySet()).containsExactly("id", "vendor", "segment", "registerBase", "includePciAll",
-                "domainIds", "reserved", "usedDomainIds", "devices");
+                "domainIds", "reserved", "hostDomainId", "usedDomainIds", "devices");
         assertThat(u.get("id").getAsString()).isEqualTo("dmar0");
         assertThat(u.get("segment").getAsJsonPrimitive().isNumber()).isTrue();
         assertThat(u.get("registerBase").getAsString()).isEqualTo("0xfed90000");

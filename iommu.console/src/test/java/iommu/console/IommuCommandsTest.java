@@ -465,7 +465,7 @@ class IommuCommandsTest {
                 .containsPattern("\\n  1      7        2  0000:3b:00.0 0000:3b:00.1")
                 .containsPattern("\\n  2      9        1  0000:3b:00.2");
         JsonObject j = json(cmd.domains(true, "0")).getAsJsonObject();
-        assertThat(j.keySet()).containsExactly("unit", "domainIds", "reserved", "domains");
+        assertThat(j.keySet()).containsExactly("unit", "domainIds", "reserved", "hostDomainId", "domains");
         JsonObject first = j.get("domains").getAsJsonArray().get(0).getAsJsonObject();
         assertThat(first.keySet()).containsExactly("did", "guest", "devices");
         assertThat(first.get("guest").getAsInt()).isEqualTo(7);
@@ -522,7 +522,8 @@ class IommuCommandsTest {
         assertThat(fault.fault).isNotNull();
         assertThat(text(fault)).endsWith("IOVA 0x2000 -> fault 0x6: PTE read access is not set");
         JsonObject j = json(cmd.translate(true, d("0000:3b:00.0"), "0x2000")).getAsJsonObject();
-        assertThat(j.keySet()).containsExactly("bdf", "unit", "guest", "did", "iova", "hostAddress", "fault");
+        assertThat(j.keySet()).containsExactly("bdf", "unit", "guest", "hostDomain", "did", "iova", "hostAddress",
+                "fault");
         assertThat(j.get("hostAddress").isJsonNull()).isTrue();
         assertThat(j.get("fault").getAsJsonObject().get("reason").getAsInt()).isEqualTo(6);
         JsonObject h = json(cmd.translate(true, d("0000:3b:00.0"), "0x1000")).getAsJsonObject();

@@ -41,6 +41,7 @@ import iommu.core.assign.Attachments;
 import iommu.core.assign.CurrentAssignments;
 import iommu.core.assign.DomainIdTable;
 import iommu.core.assign.GuestMappings;
+import iommu.core.assign.HostDomain;
 import iommu.core.assign.GuestPages;
 import iommu.core.assign.Listings;
 import iommu.core.assign.OneLine;
@@ -90,6 +91,8 @@ public class AssignmentManager implements DeviceAssignment {
     private final Listings listings;
     private final UnitChanges unitChanges;
     private final String configuredStateDirectory;
+    private final HostDomain host;
+    private final FlushService flush;
 
     /** Outside a framework (tests): no private snapshot. */
     public AssignmentManager(DomainIdTable table, FlushService flush, Logger log, CoreConfig config) {
@@ -105,6 +108,8 @@ public class AssignmentManager implements DeviceAssignment {
         String frameworkId = context == null ? null : context.getProperty(Constants.FRAMEWORK_UUID);
         this.table = table;
         this.log = log;
+        this.flush = flush;
+        this.host = new HostDomain(HostDomain.Mode.parse(config.hostDomain()));
         this.quarantine = new Quarantine(flush, counters, log);
         this.store = new StateStore(attachments, pages, new Reconciliation(table, flush, topology, attachments, pages),
                 log, privateDirectory, frameworkId);
@@ -114,9 +119,11 @@ public class AssignmentManager implements DeviceAssignment {
         this.strategies = new StrategyBinding(topology,
                 () -> CurrentAssignments.of(table, attachments, quarantine), renumbering, log, config.strategy());
         this.adoption = new UnitAdoption(table, flush, topology, attachments, pages, recorder, log);
-        this.operations = new Operations(table, flush, topology, attachments, pages, quarantine, counters, recorder);
-        this.listings = new Listings(table, topology, attachments);
-        this.unitChanges = new UnitChanges(topology, attachments, quarantine, strategies, adoption, store, log);
+        this.operations = new Operations(table, flush, topology, attachments, pages, quarantine, counters, recorder,
+                host);
+        this.listings = new Listings(table, topology, attachments, host);
+        this.unitChanges = new UnitChanges(topology, attachments, quarantine, strategies, adoption, store, host,
+                table, flush, log);
         this.lock = new OperationLock(config.operationWaitMillis());
         this.configuredStateDirectory = config.stateDirectory();
     }
@@ -134,6 +141,7 @@ public class AssignmentManager implements DeviceAssignment {
             if (store.open(configuredStateDirectory, true)) {
                 strategies.reopen();
             }
+            topology.units().forEach(unitChanges::programHost);
             log.info("core active: {} units, {} attached devices, strategy {}", topology.units().size(),
                     attachments.size(), strategies.boundName().orElse("none (" + strategies.problem().orElse("") + ")"));
         });
@@ -147,6 +155,13 @@ public class AssignmentManager implements DeviceAssignment {
             strategies.reselect();
             if (store.open(config.stateDirectory(), false)) {
                 strategies.reopen();
+            }
+            HostDomain.Mode mode = HostDomain.Mode.parse(config.hostDomain());
+            if (mode != host.mode()) {
+                host.mode(mode);
+                unitChanges.redescribeAll();
+                strategies.reopen();
+                log.info("host domain now {}", mode);
             }
         });
     }
@@ -286,7 +301,7 @@ public class AssignmentManager implements DeviceAssignment {
 
     @Override
     public List<String> audit() {
-        return lock.call(() -> Audit.of(topology, attachments, table, pages, quarantine, new Audit.Strategy(
+        return lock.call(() -> Audit.of(topology, attachments, table, pages, quarantine, host, new Audit.Strategy(
                 strategies.boundName().orElse(null), strategies.allocator(), strategies.problem().orElse(null))));
     }
 

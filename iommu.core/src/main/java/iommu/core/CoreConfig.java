@@ -19,4 +19,14 @@ public @interface CoreConfig {
     @AttributeDefinition(name = "State directory",
             description = "Directory of the journal that keeps assignments and mappings across restarts and crashes; empty keeps state in memory only.")
     String stateDirectory() default "";
+
+    @AttributeDefinition(name = "Host domain",
+            description = "The host's own domain on each unit, which every device no guest holds is in: linux (DID 1,"
+                    + " Linux's FLPT_DEFAULT_DID), allocated (the lowest id free on each unit, as Xen's dom0 gets one),"
+                    + " or none (no host domain: host-owned devices have no context entry, the seed patch's accounting).",
+            options = {
+                    @org.osgi.service.metatype.annotations.Option(label = "linux", value = "linux"),
+                    @org.osgi.service.metatype.annotations.Option(label = "allocated", value = "allocated"),
+                    @org.osgi.service.metatype.annotations.Option(label = "none", value = "none") })
+    String hostDomain() default "linux";
 }

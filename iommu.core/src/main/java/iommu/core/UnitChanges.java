@@ -1,9 +1,16 @@
 package iommu.core;
 
+import java.util.HashSet;
+import java.util.Set;
+
 import org.osgi.service.log.Logger;
 
 import iommu.api.spi.IommuUnit;
+import iommu.api.DomainId;
+import iommu.api.FlushService;
 import iommu.api.spi.UnitDescriptor;
+import iommu.core.assign.DomainIdTable;
+import iommu.core.assign.HostDomain;
 import iommu.core.assign.Attachments;
 import iommu.core.assign.Quarantine;
 import iommu.core.assign.Topology;
@@ -26,9 +33,16 @@ final class UnitChanges {
     private final UnitAdoption adoption;
     private final StateStore store;
     private final Logger log;
+    private final HostDomain host;
+    private final DomainIdTable table;
+    private final FlushService flush;
 
     UnitChanges(Topology topology, Attachments attachments, Quarantine quarantine, StrategyBinding strategies,
-            UnitAdoption adoption, StateStore store, Logger log) {
+            UnitAdoption adoption, StateStore store, HostDomain host, DomainIdTable table, FlushService flush,
+            Logger log) {
+        this.host = host;
+        this.table = table;
+        this.flush = flush;
         this.topology = topology;
         this.attachments = attachments;
         this.quarantine = quarantine;
@@ -47,7 +61,7 @@ final class UnitChanges {
             return;
         }
         UnitDescriptor known = topology.descriptor(unit.id()); // it left with devices attached
-        UnitDescriptor descriptor = UnitDescriptor.of(unit);
+        UnitDescriptor descriptor = describe(unit);
         topology.add(unit);
         topology.describe(descriptor);
         if (!active) {
@@ -55,6 +69,7 @@ final class UnitChanges {
         }
         UnitAdoption.Result adopted = adoption.adopt(unit);
         store.unitProblems(adopted.problems());
+        programHost(unit);
         topology.indexUnit(unit);
         // the allocator must be opened again when it is not told of the unit's ids by addUnit alone: entries
         // were adopted, it knew the unit otherwise, or the records hold ids there it never saw (the journal
@@ -76,6 +91,7 @@ final class UnitChanges {
         int attached = attachments.onUnit(unit.id()).size();
         if (attached == 0 && !quarantine.holdsUnit(unit.id())) {
             topology.forgetDescriptor(unit.id());
+            host.forget(unit.id());
             if (strategies.allocator() != null) {
                 strategies.allocator().removeUnit(unit.id());
             }
@@ -85,6 +101,26 @@ final class UnitChanges {
         }
         if (active) {
             topology.unindexUnit(unit.id());
+        }
+    }
+
+    /** The unit as the strategies see it: the host domain's id, chosen among those no guest holds there, reserved. */
+    private UnitDescriptor describe(IommuUnit unit) {
+        Set<DomainId> taken = new HashSet<>(table.domainsOn(unit.id()).keySet());
+        taken.addAll(quarantine.ids(unit.id()));
+        return host.describe(unit, taken);
+    }
+
+    /** Every host-owned requester id of the unit in the host domain (what could not be written is reported). */
+    void programHost(IommuUnit unit) {
+        store.unitProblems(host.program(unit, topology, attachments, flush));
+    }
+
+    /** The host domain's mode changed: each unit's id chosen again and its host entries written. */
+    void redescribeAll() {
+        for (IommuUnit unit : topology.units()) {
+            topology.describe(describe(unit));
+            programHost(unit);
         }
     }
 }

@@ -29,12 +29,18 @@ public final class Fixture {
         return config(strategy, "");
     }
 
+    /** Without a host domain (the seed's accounting), which most tests of other things count on. */
     static CoreConfig config(String strategy, String stateDirectory) {
+        return config(strategy, stateDirectory, "none");
+    }
+
+    static CoreConfig config(String strategy, String stateDirectory, String hostDomain) {
         return new CoreConfig() {
             @Override public Class<? extends Annotation> annotationType() { return CoreConfig.class; }
             @Override public String strategy() { return strategy; }
             @Override public long operationWaitMillis() { return 2000; }
             @Override public String stateDirectory() { return stateDirectory; }
+            @Override public String hostDomain() { return hostDomain; }
         };
     }
 

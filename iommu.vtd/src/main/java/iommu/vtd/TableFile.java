@@ -259,10 +259,10 @@ final class TableFile implements PhysicalMemory.PageStore {
                 .putLong(directoryOffset(guest), root);
     }
 
-    /** Every guest the directory names, with its root. */
+    /** Every guest the directory names, with its root; guest 0 is the host domain's identity table. */
     Map<GuestId, Long> guestRoots() {
         Map<GuestId, Long> roots = new TreeMap<>();
-        for (int g = 1; g <= GuestId.MAX; g++) {
+        for (int g = 0; g <= GuestId.MAX; g++) {
             long root = guestRoot(new GuestId(g));
             if (root != 0) {
                 roots.put(new GuestId(g), root);

@@ -166,8 +166,12 @@ public final class VtdUnit implements IommuUnit {
                     continue;
                 }
                 String problem = null;
-                java.util.Optional<GuestId> guest = pageTables.guestAt(entry.secondLevelPointer());
-                if (entry.translationType() != ContextEntry.TT_UNTRANSLATED || entry.addressWidth() != addressWidth) {
+                boolean passThrough = entry.translationType() == ContextEntry.TT_PASS_THROUGH
+                        && extendedCapability().passThrough();
+                java.util.Optional<GuestId> guest = passThrough ? java.util.Optional.of(GuestId.HOST)
+                        : pageTables.guestAt(entry.secondLevelPointer());
+                if ((entry.translationType() != ContextEntry.TT_UNTRANSLATED && !passThrough)
+                        || entry.addressWidth() != addressWidth) {
                     problem = String.format("TT %d, AW %d: expected TT 0 and AW %d", entry.translationType(),
                             entry.addressWidth(), addressWidth);
                 } else if (entry.domainId() == 0 || entry.domainId() >= domainIdCount()) {
@@ -180,7 +184,9 @@ public final class VtdUnit implements IommuUnit {
                     throw new IllegalArgumentException(String.format("%sthe context entry of source id %02x:%02x.%d"
                             + " holds %s", where, bus, devfn >>> 3, devfn & 7, problem));
                 }
-                pageTables.reference(guest.get());
+                if (!passThrough) {
+                    pageTables.reference(guest.get());
+                }
                 present++;
             }
         }
@@ -415,14 +421,37 @@ public final class VtdUnit implements IommuUnit {
         int sid = device.routingId();
         synchronized (lock) {
             ContextEntry old = contexts.read(sid);
-            long root = pageTables.rootOf(context.guest());
-            contexts.write(sid, ContextEntry.translating(root, addressWidth, did));
-            pageTables.reference(context.guest());
+            // one 128-bit write replaces a present entry in place: the device never sees a half-written one
+            contexts.write(sid, entryFor(context));
             if (old.present()) {
-                pageTables.guestAt(old.secondLevelPointer()).ifPresent(pageTables::unreference);
+                if (old.translationType() != ContextEntry.TT_PASS_THROUGH) {
+                    pageTables.guestAt(old.secondLevelPointer()).ifPresent(pageTables::unreference);
+                }
             }
             flushWriteBuffer();
         }
+    }
+
+    /** The entry a context is written as: the host's in pass-through where ECAP.PT allows it (Linux hw_pass_through). */
+    private ContextEntry entryFor(DeviceContext context) {
+        int did = context.domainId().value();
+        if (context.isHost() && hostTranslation() == iommu.api.spi.HostTranslation.PASS_THROUGH) {
+            return new ContextEntry(true, false, ContextEntry.TT_PASS_THROUGH, 0, addressWidth, did);
+        }
+        long root = context.isHost() ? HostIdentityTable.rootOn(pageTables) : pageTables.rootOf(
+                context.guest());
+        pageTables.reference(context.guest());
+        return ContextEntry.translating(root, addressWidth, did);
+    }
+
+    /**
+     * Pass-through where ECAP.PT allows it, else an identity-mapped table
+     * (Linux {@code si_domain} when {@code !hw_pass_through}).
+     */
+    @Override
+    public iommu.api.spi.HostTranslation hostTranslation() {
+        return extendedCapability().passThrough() ? iommu.api.spi.HostTranslation.PASS_THROUGH
+                : iommu.api.spi.HostTranslation.IDENTITY;
     }
 
     @Override
@@ -433,7 +462,9 @@ public final class VtdUnit implements IommuUnit {
             ContextEntry old = device.segment() == segment() ? contexts.read(sid) : ContextEntry.decode(0, 0);
             if (old.present()) {
                 contexts.clear(sid);
-                pageTables.guestAt(old.secondLevelPointer()).ifPresent(pageTables::unreference);
+                if (old.translationType() != ContextEntry.TT_PASS_THROUGH) {
+                    pageTables.guestAt(old.secondLevelPointer()).ifPresent(pageTables::unreference);
+                }
                 flushWriteBuffer();
                 return;
             }
@@ -459,6 +490,9 @@ public final class VtdUnit implements IommuUnit {
             ContextEntry entry = contexts.read(device.routingId());
             if (!entry.present()) {
                 return Optional.empty();
+            }
+            if (entry.translationType() == ContextEntry.TT_PASS_THROUGH) {
+                return Optional.of(DeviceContext.host(DomainId.of(entry.domainId())));
             }
             GuestId guest = pageTables.guestAt(entry.secondLevelPointer()).orElseThrow(() -> new IllegalStateException(
                     String.format("unit %s: the context entry of %s points at 0x%x, which is no guest's I/O page table",

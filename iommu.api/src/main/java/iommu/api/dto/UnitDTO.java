@@ -17,8 +17,10 @@ public class UnitDTO extends DTO {
     public boolean includePciAll;
     /** How many domain ids it supports (NR_DID). */
     public int domainIds;
-    /** The domain ids it never hands out. */
+    /** The domain ids it never hands out to guests: its own, and the host domain's. */
     public int[] reserved;
+    /** The host domain's id there, among {@link #reserved}; null when it has no host domain (since 1.2). */
+    public Integer hostDomainId;
     /** How many domain ids are held by guests now. */
     public int usedDomainIds;
     /** How many devices it translates. */

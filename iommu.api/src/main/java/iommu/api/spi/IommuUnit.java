@@ -97,6 +97,19 @@ public interface IommuUnit {
     boolean hasReservedMemory(PciAddress device);
 
     /**
+     * How the unit would translate host-owned devices put in a host domain
+     * ({@link DeviceContext#host}); {@code NONE}, the default, when it has no
+     * host domain, and is then never given a host context. A unit that names
+     * one takes host contexts in {@link #setContext}, reads them back from
+     * {@link #context}, and translates their DMA to the identity address.
+     *
+     * @since 1.3
+     */
+    default HostTranslation hostTranslation() {
+        return HostTranslation.NONE;
+    }
+
+    /**
      * Points the device's context entry at the guest's address space, tagged
      * with the domain id; the entry becomes present. {@code device} is a
      * requester id: one of the unit's devices or one of their

@@ -13,10 +13,13 @@
  * {@code IommuUnit.dmaAliases} (the requester ids a device's DMA carries,
  * which make IOMMU groups), with a default of the device alone, and
  * {@code IommuUnit.reservedRegions} with its {@code IovaRegion} (by default
- * the interrupt window).
+ * the interrupt window). 1.3 added the host domain:
+ * {@code IommuUnit.hostTranslation} with {@code HostTranslation} (by default
+ * {@code NONE}, no host domain) and {@code DeviceContext}s of the host
+ * (guest 0), which a unit is given only when it names a host translation.
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package iommu.api.spi;
 
 import org.osgi.annotation.bundle.Export;

@@ -7,7 +7,11 @@ import org.osgi.dto.DTO;
 public class TranslationDTO extends DTO {
     public String bdf;
     public String unit;
+    /** Null when the host owns the device. */
     public Integer guest;
+    /** Whether the device's entry is the host domain's (its DMA then reaches the identity address). */
+    public boolean hostDomain;
+    /** The entry's domain id; null when the device has none. */
     public Integer did;
     @Address
     public long iova;

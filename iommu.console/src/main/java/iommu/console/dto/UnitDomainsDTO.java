@@ -9,5 +9,7 @@ public class UnitDomainsDTO extends DTO {
     public String unit;
     public int domainIds;
     public int[] reserved;
+    /** The host domain's id, among the reserved ones; null when the unit has no host domain. */
+    public Integer hostDomainId;
     public List<DomainDTO> domains;
 }

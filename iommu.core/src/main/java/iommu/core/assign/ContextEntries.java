@@ -32,6 +32,36 @@ public final class ContextEntries {
     }
 
     /**
+     * Detach's form of {@link #clearAndFlush}: each entry goes back to the
+     * host domain of its unit where there is one, written in place over the
+     * guest's (Xen's direct re-assignment, XSA-400: the device's DMA reaches
+     * the guest's tables or the host's, never a third translation), else is
+     * cleared; then the caches for the guest's ids are invalidated and awaited.
+     */
+    public static void returnAndFlush(List<Attachment> entries, HostDomain host, Topology topology,
+            FlushService flush, UndoLog undo) {
+        for (Attachment a : entries) {
+            IommuUnit unit = topology.present(a.unitId());
+            java.util.Optional<iommu.api.spi.DeviceContext> back = host.context(a.unitId());
+            if (back.isPresent()) {
+                unit.setContext(a.device(), back.get());
+                undo.push(() -> {
+                    unit.setContext(a.device(), a.context());
+                    flush.flushDeviceContext(a.unitId(), a.device(), back.get().domainId(), false);
+                });
+            } else {
+                unit.clearContext(a.device());
+                undo.push(() -> {
+                    unit.setContext(a.device(), a.context());
+                    flush.flushDeviceContext(a.unitId(), a.device(), a.domainId(), true);
+                });
+            }
+        }
+        flush.flushContextChanges(entries.stream()
+                .map(a -> new ContextChange(a.unitId(), a.device(), a.domainId(), false)).toList());
+    }
+
+    /**
      * Writes again every alias entry of the attachments that the unit does
      * not hold as recorded (their own entries are the caller's); one line per
      * entry that could not be written.

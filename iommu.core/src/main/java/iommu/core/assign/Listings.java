@@ -24,8 +24,10 @@ public final class Listings {
     private final DomainIdTable table;
     private final Topology topology;
     private final Attachments attachments;
+    private final HostDomain host;
 
-    public Listings(DomainIdTable table, Topology topology, Attachments attachments) {
+    public Listings(DomainIdTable table, Topology topology, Attachments attachments, HostDomain host) {
+        this.host = host;
         this.table = table;
         this.topology = topology;
         this.attachments = attachments;
@@ -98,7 +100,10 @@ public final class Listings {
             dto.registerBase = u.registerBase();
             dto.includePciAll = u.includePciAll();
             dto.domainIds = u.domainIdCount();
-            dto.reserved = u.reservedDomainIds().stream().mapToInt(DomainId::value).sorted().toArray();
+            java.util.Set<DomainId> reserved = new java.util.HashSet<>(u.reservedDomainIds());
+            host.of(u.id()).ifPresent(reserved::add);
+            dto.reserved = reserved.stream().mapToInt(DomainId::value).sorted().toArray();
+            dto.hostDomainId = host.of(u.id()).map(DomainId::value).orElse(null);
             dto.usedDomainIds = table.usedOn(u.id());
             dto.devices = topology.deviceCount(u.id());
             return dto;

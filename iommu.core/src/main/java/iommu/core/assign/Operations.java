@@ -39,8 +39,18 @@ public final class Operations {
     private final Recorder recorder;
     private final IdentityMaps identityMaps;
 
+    private final HostDomain host;
+
+    /** Without a host domain (the seed's accounting). */
     public Operations(DomainIdTable table, FlushService flush, Topology topology, Attachments attachments,
             GuestPages pages, Quarantine quarantine, AllocationCounters counters, Recorder recorder) {
+        this(table, flush, topology, attachments, pages, quarantine, counters, recorder,
+                new HostDomain(HostDomain.Mode.NONE));
+    }
+
+    public Operations(DomainIdTable table, FlushService flush, Topology topology, Attachments attachments,
+            GuestPages pages, Quarantine quarantine, AllocationCounters counters, Recorder recorder, HostDomain host) {
+        this.host = host;
         this.table = table;
         this.flush = flush;
         this.topology = topology;
@@ -117,12 +127,7 @@ public final class Operations {
             pages.replay(guest, unit);
             undo.push(() -> pages.drop(guest, unit));
         }
-        unit.setContext(device, new DeviceContext(did, guest));
-        undo.push(() -> {
-            unit.clearContext(device);
-            flush.flushDeviceContext(unitId, device, did, false);
-        });
-        flush.flushDeviceContext(unitId, device, did, true);
+        writeOverHost(unit, unitId, device, new DeviceContext(did, guest), undo);
         attachments.record(new Attachment(device, guest, unitId, did));
         undo.push(() -> attachments.forget(device));
     }
@@ -240,13 +245,32 @@ public final class Operations {
             if (attachments.contains(e.device())) {
                 continue;
             }
-            IommuUnit unit = topology.present(e.unitId());
-            unit.setContext(e.device(), e.context());
-            undo.push(() -> {
-                unit.clearContext(e.device());
-                flush.flushDeviceContext(e.unitId(), e.device(), e.domainId(), false);
-            });
-            flush.flushDeviceContext(e.unitId(), e.device(), e.domainId(), true);
+            writeOverHost(topology.present(e.unitId()), e.unitId(), e.device(), e.context(), undo);
+        }
+    }
+
+    /**
+     * The guest's entry written over the host domain's, in place (Xen's
+     * direct re-assignment, XSA-400; Linux replaces the default domain's),
+     * then the device's context cache and the host id's IOTLB invalidated; or,
+     * with no host domain, over a not-present entry (caching mode then needs
+     * the not-present-to-present flush).
+     */
+    private void writeOverHost(IommuUnit unit, String unitId, PciAddress id, DeviceContext context, UndoLog undo) {
+        Optional<DeviceContext> before = host.context(unitId);
+        unit.setContext(id, context);
+        undo.push(() -> {
+            if (before.isPresent()) {
+                unit.setContext(id, before.get());
+            } else {
+                unit.clearContext(id);
+            }
+            flush.flushDeviceContext(unitId, id, context.domainId(), false);
+        });
+        if (before.isPresent()) {
+            flush.flushDeviceContext(unitId, id, before.get().domainId(), false);
+        } else {
+            flush.flushDeviceContext(unitId, id, context.domainId(), true);
         }
     }
 
@@ -275,7 +299,7 @@ public final class Operations {
         UndoLog undo = new UndoLog();
         try {
             // every entry the groups hold, alias ids included, before any id goes back
-            ContextEntries.clearAndFlush(topology.entries(leaving), topology, flush, undo);
+            ContextEntries.returnAndFlush(topology.entries(leaving), host, topology, flush, undo);
             // then the firmware memory no device of the guest still needs (Xen reassign_device_ownership)
             Map<GuestId, List<GuestMappings.Run>> unneeded = new LinkedHashMap<>();
             for (GuestId guest : leaving.stream().map(Attachment::guest).distinct().toList()) {

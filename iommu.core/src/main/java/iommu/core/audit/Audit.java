@@ -18,6 +18,7 @@ import iommu.core.assign.Attachment;
 import iommu.core.assign.Attachments;
 import iommu.core.assign.GuestMappings;
 import iommu.core.assign.GuestPages;
+import iommu.core.assign.HostDomain;
 import iommu.core.assign.IdentityMaps;
 import iommu.core.assign.DomainIdTable;
 import iommu.core.assign.Group;
@@ -39,7 +40,7 @@ public final class Audit {
     }
 
     public static List<String> of(Topology topology, Attachments attachments, DomainIdTable table, GuestPages pages,
-            Quarantine quarantine, Strategy strategy) {
+            Quarantine quarantine, HostDomain host, Strategy strategy) {
         List<String> problems = new ArrayList<>();
         attachments.all().forEach(a -> checkIdentityMaps(a, topology, pages, problems));
         attachments.all().forEach(a -> checkAttachment(a, topology, table, problems));
@@ -54,12 +55,7 @@ public final class Audit {
             });
         }
         for (IommuUnit unit : topology.units()) {
-            for (PciAddress device : unit.devices()) {
-                if (!attachments.contains(device) && unit.context(device).isPresent()) {
-                    problems.add("unit " + unit.id() + " has a present context entry for " + device
-                            + " (domain id " + unit.context(device).get().domainId() + ") that no assignment records");
-                }
-            }
+            checkHostOwned(unit, topology, attachments, host, problems);
         }
         if (strategy.allocator() == null) {
             problems.add("no allocation strategy bound: " + (strategy.problem() == null ? "none requested"
@@ -100,6 +96,32 @@ public final class Audit {
         }
     }
 
+    /**
+     * Every requester id no guest holds is in the unit's host domain, when it
+     * has one (DESIGN 4, the host domain), and has no entry otherwise.
+     */
+    private static void checkHostOwned(IommuUnit unit, Topology topology, Attachments attachments, HostDomain host,
+            List<String> problems) {
+        Optional<DeviceContext> expected = host.context(unit.id());
+        for (PciAddress id : HostDomain.hostIds(unit, topology, attachments)) {
+            Optional<DeviceContext> found = unit.context(id);
+            if (found.equals(expected)) {
+                continue;
+            }
+            if (expected.isEmpty()) {
+                problems.add("unit " + unit.id() + " has a present context entry for " + id + " (domain id "
+                        + found.get().domainId() + ") that no assignment records");
+            } else if (found.isEmpty()) {
+                problems.add("unit " + unit.id() + ": host-owned " + id + " has no context entry; expected the host"
+                        + " domain's (domain id " + expected.get().domainId() + ")");
+            } else {
+                problems.add("unit " + unit.id() + ": host-owned " + id + " has the entry of " + (found.get().isHost()
+                        ? "the host" : "guest " + found.get().guest()) + " with domain id " + found.get().domainId()
+                        + "; expected the host domain's (domain id " + expected.get().domainId() + ")");
+            }
+        }
+    }
+
     /** An attached device's firmware memory is mapped to itself in its guest's space (Xen rmrr_identity_mapping). */
     private static void checkIdentityMaps(Attachment a, Topology topology, GuestPages pages, List<String> problems) {
         IommuUnit unit = topology.unit(a.unitId());
@@ -137,7 +159,7 @@ public final class Audit {
         }
     }
 
-    /** A group has one owner: all its members attached to one guest, or none attached; no entry left on a host-owned one. */
+    /** A group has one owner: all its members attached to one guest, or none attached (its entries: checkHostOwned). */
     private static void checkGroups(Topology topology, Attachments attachments, List<String> problems) {
         for (Group g : topology.allGroups()) {
             Set<String> owners = new TreeSet<>();
@@ -148,15 +170,6 @@ public final class Audit {
             if (owners.size() > 1) {
                 problems.add("IOMMU group " + g.number() + " (" + g.members() + ") is split between " + owners
                         + ": a group has one owner");
-            } else if (owners.contains("the host")) {
-                IommuUnit unit = topology.unit(g.unitId());
-                for (PciAddress id : g.entryIds()) {
-                    if (unit != null && !g.members().contains(id) && unit.context(id).isPresent()) {
-                        problems.add("unit " + g.unitId() + " has a present context entry for alias requester id " + id
-                                + " (domain id " + unit.context(id).get().domainId() + ") of IOMMU group " + g.number()
-                                + ", which no guest holds");
-                    }
-                }
             }
         }
     }

@@ -74,8 +74,8 @@ public final class UnitAdoption {
                 continue;
             }
             Optional<DeviceContext> found = unit.context(device);
-            if (found.isEmpty()) {
-                continue;
+            if (found.isEmpty() || found.get().isHost()) {
+                continue; // the host's: HostDomain writes its entries as the host domain now has them
             }
             GuestId guest = found.get().guest();
             DomainId did = found.get().domainId();

@@ -84,7 +84,7 @@ class IdentityMapsTest {
     }
 
     private List<String> audit() {
-        return Audit.of(topology, attachments, table, pages, quarantine, new Audit.Strategy("per-unit", allocator, null));
+        return Audit.of(topology, attachments, table, pages, quarantine, new iommu.core.assign.HostDomain(iommu.core.assign.HostDomain.Mode.NONE), new Audit.Strategy("per-unit", allocator, null));
     }
 
     @Test
