@@ -583,7 +583,7 @@ public final class AmdViUnit implements IommuUnit {
             f.put("invalidateAll", definition.efr().invalidateAllSupported() ? "INVALIDATE_IOMMU_ALL"
                     : "per entry and per domain (no IASup)");
             f.putAll(IvhdDescription.entries(definition));
-            f.put("attachedDevices", attached.size());
+            f.put("attachedDevices", attached.values().stream().filter(g -> !g.isHost()).count());
             f.put("iotlbEntries", hardware.iotlbSize());
             f.put("dteCacheEntries", hardware.dteCacheSize());
         }
@@ -659,14 +659,19 @@ public final class AmdViUnit implements IommuUnit {
     /** Whether a device still has its entry pointing at a guest. */
     boolean hasAttachedDevices() {
         synchronized (lock) {
-            return !attached.isEmpty();
+            return attached.values().stream().anyMatch(g -> !g.isHost());
         }
     }
 
+    /** The requester ids guests hold (the host domain's entries are not attachments). */
     Map<PciAddress, GuestId> attachedDevices() {
         synchronized (lock) {
             Map<PciAddress, GuestId> m = new java.util.TreeMap<>();
-            attached.forEach((id, g) -> m.put(PciAddress.ofRoutingId(segment(), id), g));
+            attached.forEach((id, g) -> {
+                if (!g.isHost()) {
+                    m.put(PciAddress.ofRoutingId(segment(), id), g);
+                }
+            });
             return m;
         }
     }

@@ -34,9 +34,9 @@ class GroupsIT {
         IommuJarIT.Run whole = run("attach --group 1 0000:02:01.0; map 1 0x10000 0x4000000 4;"
                 + " translate 0000:02:02.0 0x11000; translate 0000:02:01.0 0x11000; groups --json; verify");
         assertThat(whole.exit()).as("stderr: %s", whole.err()).isZero();
-        assertThat(whole.out()).contains("guest 1: 2 devices on 1 unit (dmar0 DID 1)",
-                "0000:02:02.0 on dmar0 (guest 1, DID 1): IOVA 0x11000 -> host 0x4001000",
-                "0000:02:01.0 on dmar0 (guest 1, DID 1): IOVA 0x11000 -> host 0x4001000", "ok: ");
+        assertThat(whole.out()).contains("guest 1: 2 devices on 1 unit (dmar0 DID 2)",
+                "0000:02:02.0 on dmar0 (guest 1, DID 2): IOVA 0x11000 -> host 0x4001000",
+                "0000:02:01.0 on dmar0 (guest 1, DID 2): IOVA 0x11000 -> host 0x4001000", "ok: ");
         JsonObject group = null;
         String json = whole.out().substring(whole.out().indexOf("\n[") + 1, whole.out().indexOf("\n]") + 2);
         for (JsonElement g : JsonParser.parseString(json).getAsJsonArray()) {

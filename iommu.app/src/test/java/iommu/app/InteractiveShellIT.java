@@ -89,13 +89,13 @@ class InteractiveShellIT {
         assertThat(await("0000:19:00.0 ")).endsWith("attach 1 0000:19:00.0 ");
         type("\r");
         String attached = await("iommu> ");
-        assertThat(attached).contains("guest 1: 1 device on 1 unit (dmar0 DID 1)")
+        assertThat(attached).contains("guest 1: 1 device on 1 unit (dmar0 DID 2)")
                 .containsPattern("GUEST\\s+BDF\\s+UNIT\\s+DID")
-                .containsPattern("\\n\\s+1\\s+0000:19:00\\.0\\s+dmar0\\s+1");
+                .containsPattern("\\n\\s+1\\s+0000:19:00\\.0\\s+dmar0\\s+2");
 
         type("domains dmar0\r");
         assertThat(await("iommu> ")).containsPattern("DID\\s+GUEST\\s+DEVICES\\s+BDF")
-                .containsPattern("\\n\\s+1\\s+1\\s+1\\s+0000:19:00\\.0");
+                .containsPattern("\\n\\s+2\\s+1\\s+1\\s+0000:19:00\\.0");
 
         type("units\r");
         assertThat(await("iommu> ")).containsPattern("UNIT\\s+VENDOR\\s+SEGMENT")

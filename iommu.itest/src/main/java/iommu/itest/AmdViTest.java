@@ -50,7 +50,8 @@ class AmdViTest extends PlatformTest {
         List<UnitDTO> amd = assignment.units().stream().filter(u -> u.vendor.equals("amd-vi")).toList();
         assertThat(amd).allSatisfy(u -> {
             assertThat(u.domainIds).isEqualTo(65536);
-            assertThat(u.reserved).containsExactly(0);
+            assertThat(u.reserved).as("domain 0 and the host domain's").containsExactly(0, 1);
+            assertThat(u.hostDomainId).isEqualTo(1);
             assertThat(u.devices).isPositive();
         });
 
@@ -68,7 +69,7 @@ class AmdViTest extends PlatformTest {
         Platform.requestStrategy(cm, assignment, "global");
         assertThat(assignment.strategy()).contains("per-unit");
         assertThat(assignment.strategyProblem()).get().asString().contains("400 guests")
-                .contains("255 usable ids");
+                .contains("254 usable ids");
         Platform.requestStrategy(cm, assignment, "per-unit"); // as iommu:strategy does after a refusal
 
         // 200 do: the swap renumbers so that each guest has one id, distinct from every other guest's

@@ -10,6 +10,7 @@ import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
 
+import iommu.api.CoreConfiguration;
 import iommu.api.DomainIdsExhaustedException;
 import iommu.api.GuestId;
 import iommu.api.PciAddress;
@@ -18,7 +19,8 @@ import iommu.api.dto.DeviceDTO;
 /**
  * The seed's headline on the embedded default platform: three SR-IOV NICs of
  * 128 VFs under three different units of 256 domain ids, one VF per guest.
- * One global space admits 255 guests; a space per unit admits all 384.
+ * One global space admits 254 guests (255 without the host domain, as the
+ * seed counted); a space per unit admits all 384.
  */
 class CapacityTest extends PlatformTest {
 
@@ -54,20 +56,36 @@ class CapacityTest extends PlatformTest {
     }
 
     @Test
-    void globalAdmits255GuestsAndRefusesThe256thChangingNothing() throws Exception {
+    void globalAdmits254GuestsBesideTheHostDomainAndRefusesThe255thChangingNothing() throws Exception {
+        fillGlobal(254);
+    }
+
+    @Test
+    void withoutTheHostDomainGlobalAdmits255AsTheSeedCounted() throws Exception {
+        Platform.configureCore(cm, assignment, CoreConfiguration.HOST_DOMAIN, "none");
+        try {
+            assertThat(assignment.units()).allSatisfy(u -> assertThat(u.hostDomainId).isNull());
+            fillGlobal(255);
+        } finally {
+            Platform.reset(cm, assignment);
+            Platform.configureCore(cm, assignment, CoreConfiguration.HOST_DOMAIN, "linux");
+        }
+    }
+
+    private void fillGlobal(int admitted) throws Exception {
         List<PciAddress> vfs = oneVfPerGuest();
         Platform.requestStrategy(cm, assignment, "global");
         assertThat(assignment.strategy()).contains("global");
-        for (int g = 1; g <= 255; g++) {
+        for (int g = 1; g <= admitted; g++) {
             assignment.attach(GuestId.guest(g), List.of(vfs.get(g - 1)));
         }
-        assertThat(assignment.guests()).hasSize(255);
+        assertThat(assignment.guests()).hasSize(admitted);
         String before = Platform.state(assignment);
-        assertThatThrownBy(() -> assignment.attach(GuestId.guest(256), List.of(vfs.get(255))))
+        assertThatThrownBy(() -> assignment.attach(GuestId.guest(admitted + 1), List.of(vfs.get(admitted))))
                 .isInstanceOf(DomainIdsExhaustedException.class)
-                .hasMessageContaining("all 255 usable ids of the global space");
+                .hasMessageContaining("all " + admitted + " usable ids of the global space");
         assertThat(Platform.state(assignment)).isEqualTo(before);
-        assertThat(assignment.devices()).filteredOn(d -> vfs.get(255).toString().equals(d.bdf))
+        assertThat(assignment.devices()).filteredOn(d -> vfs.get(admitted).toString().equals(d.bdf))
                 .extracting((DeviceDTO d) -> d.guest).containsExactly((Integer) null);
     }
 

@@ -60,7 +60,7 @@ class HotSwapTest extends PlatformTest {
         Platform.requestStrategy(cm, assignment, "global");
         assertThat(assignment.strategy()).contains("per-unit");
         assertThat(assignment.strategyProblem()).get().asString()
-                .contains("300 guests hold domain ids but the shared space has 255 usable ids")
+                .contains("300 guests hold domain ids but the shared space has 254 usable ids")
                 .endsWith("'per-unit' stays bound");
         assertThat(Platform.state(assignment)).isEqualTo(before);
         assertThat(assignment.audit()).isEmpty();
@@ -68,12 +68,13 @@ class HotSwapTest extends PlatformTest {
 
     @Test
     void perUnitToGlobalRenumbersSoEveryGuestHasOneIdOnEveryUnit() throws Exception {
-        // guest 100 takes id 1 on dmar2 first, so guests 1..20 get 2..21 there but 1..20 on dmar0
+        // guest 100 takes id 2 on dmar2 first (1 is the host domain's), so guests 1..20 get 3..22 there but
+        // 2..21 on dmar0
         assignment.attach(GuestId.guest(100), List.of(nic(2).get(100)));
         for (int g = 1; g <= 20; g++) {
             assignment.attach(GuestId.guest(g), List.of(nic(0).get(g), nic(2).get(g)));
         }
-        assertThat(map.domainsOf(GuestId.guest(1)).values()).containsExactlyInAnyOrder(DomainId.of(1), DomainId.of(2));
+        assertThat(map.domainsOf(GuestId.guest(1)).values()).containsExactlyInAnyOrder(DomainId.of(2), DomainId.of(3));
 
         Platform.requestStrategy(cm, assignment, "global");
         assertThat(assignment.strategyProblem()).isEmpty();
@@ -128,12 +129,12 @@ class HotSwapTest extends PlatformTest {
         for (int g = 1; g <= 6; g++) {
             assignment.attach(GuestId.guest(g), List.of(nic(0).get(g)));
         }
-        assignment.detach(List.of(nic(0).get(2), nic(0).get(4)));   // holes at ids 2 and 4
+        assignment.detach(List.of(nic(0).get(2), nic(0).get(4)));   // holes at ids 3 and 5
         register(new PackedStrategy());
         Platform.requestStrategy(cm, assignment, PackedStrategy.NAME);
         assertThat(assignment.strategy()).contains(PackedStrategy.NAME);
-        assertThat(map.domainsOn("dmar0").keySet()).extracting(DomainId::value).containsExactly(1, 2, 3, 4);
-        assertThat(assignment.attach(GuestId.guest(7), List.of(nic(0).get(7))).devices.get(0).did).isEqualTo(5);
+        assertThat(map.domainsOn("dmar0").keySet()).extracting(DomainId::value).containsExactly(2, 3, 4, 5);
+        assertThat(assignment.attach(GuestId.guest(7), List.of(nic(0).get(7))).devices.get(0).did).isEqualTo(6);
         assertThat(assignment.audit()).isEmpty();
     }
 

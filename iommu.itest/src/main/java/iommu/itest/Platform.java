@@ -54,6 +54,18 @@ final class Platform {
                 && (assignment.strategy().filter(name::equals).isPresent() || assignment.strategyProblem().isPresent()));
     }
 
+    /** Sets one property of the core's configuration and waits until the core acted on it. */
+    static void configureCore(ConfigurationAdmin cm, DeviceAssignment assignment, String key, Object value)
+            throws IOException {
+        Configuration config = cm.getConfiguration(CoreConfiguration.PID, "?");
+        Dictionary<String, Object> props = config.getProperties() == null ? new Hashtable<>() : config.getProperties();
+        props.put(key, value);
+        config.update(props);
+        boolean none = "none".equals(value);
+        await("core to act on " + key + "=" + value, () -> assignment.units().stream()
+                .allMatch(u -> none == (u.hostDomainId == null)));
+    }
+
     /** Back to the default state: no guest, per-unit bound. */
     static void reset(ConfigurationAdmin cm, DeviceAssignment assignment) throws IOException {
         List<PciAddress> attached = assignment.devices().stream().filter(d -> d.guest != null)

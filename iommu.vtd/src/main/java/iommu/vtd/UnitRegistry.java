@@ -292,7 +292,7 @@ final class UnitRegistry implements UnitDirectory {
                 continue;
             }
             Optional<DeviceContext> context = unit.context(device);
-            if (context.isPresent()) {
+            if (context.isPresent() && !context.get().isHost()) { // the host domain's entries go with the unit
                 return String.format("the context entry of %s is present (guest %s, domain id %d)", device,
                         context.get().guest(), context.get().domainId().value());
             }

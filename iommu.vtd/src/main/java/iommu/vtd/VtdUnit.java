@@ -187,7 +187,9 @@ public final class VtdUnit implements IommuUnit {
                 if (!passThrough) {
                     pageTables.reference(guest.get());
                 }
-                present++;
+                if (!guest.get().isHost()) {
+                    present++; // the guests' entries: the host domain's are rewritten as the core configures it
+                }
             }
         }
         pages.inherit(used);
