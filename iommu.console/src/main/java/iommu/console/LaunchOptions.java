@@ -12,7 +12,10 @@ import java.util.Optional;
  * without touching the platform: pure, so it is unit-tested.
  */
 record LaunchOptions(List<String> commands, Optional<Path> script, Optional<String> strategy,
-        Optional<Path> platform, Optional<Path> state, boolean debug, boolean help) {
+        Optional<Path> platform, Optional<Path> state, boolean debug, boolean help, Optional<String> hostDomain) {
+
+    /** The values of {@code --host-domain}, as iommu.core's {@code hostDomain} configuration takes them. */
+    static final List<String> HOST_DOMAINS = List.of("linux", "allocated", "none");
 
     static final String USAGE_HINT = "Try 'java -jar iommu.jar --help' for usage.";
 
@@ -30,6 +33,9 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
             "  --platform PATH           load the platform at PATH instead of the embedded default:",
             "                            an ACPI DMAR table, a sysfs-shaped directory or a platform file",
             "  --state DIR               keep assignments and mappings in DIR, across runs and crashes",
+            "  --host-domain MODE        the host's own domain on each unit: linux (DID 1, the default),",
+            "                            allocated (the lowest free id, as Xen's dom0) or none (no host",
+            "                            domain, host-owned devices fault: the seed's accounting)",
             "  --debug                   print stack traces of failures",
             "  -h, --help                print this help and exit",
             "",
@@ -78,6 +84,7 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
         String strategy = null;
         Path platform = null;
         Path state = null;
+        String hostDomain = null;
         boolean debug = false;
         boolean help = false;
         boolean optionsEnded = false;
@@ -146,12 +153,24 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
                     }
                     state = path(name, v);
                 }
+                case "--host-domain" -> {
+                    String v = inline != null ? inline : value(args, ++i, name, "linux, allocated or none");
+                    if (hostDomain != null) {
+                        throw new UsageException("option --host-domain given twice: expected it once", true);
+                    }
+                    if (!HOST_DOMAINS.contains(v.trim())) {
+                        throw new UsageException("option --host-domain '" + v + "' unknown: expected linux, allocated"
+                                + " or none", true);
+                    }
+                    hostDomain = v.trim();
+                }
                 default -> throw new UsageException("unknown option '" + arg + "'", true);
             }
         }
         if (help) {
             return new LaunchOptions(List.copyOf(commands), Optional.ofNullable(script), Optional.ofNullable(strategy),
-                    Optional.ofNullable(platform), Optional.ofNullable(state), debug, true);
+                    Optional.ofNullable(platform), Optional.ofNullable(state), debug, true,
+                    Optional.ofNullable(hostDomain));
         }
         if (script != null && !commands.isEmpty()) {
             throw new UsageException("both -c and script file '" + script + "' given: expected one of them", true);
@@ -168,7 +187,8 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
             }
         }
         return new LaunchOptions(List.copyOf(commands), Optional.ofNullable(script), Optional.ofNullable(strategy),
-                Optional.ofNullable(platform), Optional.ofNullable(state), debug, false);
+                Optional.ofNullable(platform), Optional.ofNullable(state), debug, false,
+                Optional.ofNullable(hostDomain));
     }
 
     /**

@@ -182,6 +182,9 @@ public class LauncherMain implements Callable<Integer> {
     private int run(LaunchOptions options, PrintStream out, PrintStream err) throws Exception {
         long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
         DeviceAssignment da = awaitPlatform(deadline);
+        if (options.hostDomain().isPresent()) {
+            configureHostDomain(options.hostDomain().get(), deadline);
+        }
         if (options.platform().isPresent()) {
             loadPlatform(options.platform().get(), deadline, err);
         }
@@ -273,6 +276,29 @@ public class LauncherMain implements Callable<Integer> {
      * with the tables. A file or directory that cannot be used: exit 1 with the
      * line that says why.
      */
+    /** Writes iommu.core's {@code hostDomain} and waits until every unit shows it. */
+    private void configureHostDomain(String mode, long deadline) throws Exit {
+        ConfigurationAdmin ca = await(deadline, () -> configAdmin != null) ? configAdmin : null;
+        if (ca == null) {
+            throw new Exit(FAILED, "--host-domain: no Configuration Admin service to pass it to iommu.core");
+        }
+        try {
+            org.osgi.service.cm.Configuration config = ca.getConfiguration(CoreConfiguration.PID, "?");
+            java.util.Dictionary<String, Object> props = config.getProperties() == null ? new java.util.Hashtable<>()
+                    : config.getProperties();
+            props.put(CoreConfiguration.HOST_DOMAIN, mode);
+            config.update(props);
+        } catch (java.io.IOException e) {
+            throw new Exit(FAILED, "--host-domain: cannot configure iommu.core: " + e.getMessage());
+        }
+        boolean none = mode.equals("none");
+        if (!await(deadline, () -> assignment != null && assignment.units().stream()
+                .allMatch(u -> none == (u.hostDomainId == null)))) {
+            throw new Exit(FAILED, "--host-domain " + mode + ": iommu.core did not take it within "
+                    + StrategySwitch.seconds(STARTUP_TIMEOUT));
+        }
+    }
+
     private void loadState(Path dir, long deadline, PrintStream err) throws Exit {
         String wanted;
         try {

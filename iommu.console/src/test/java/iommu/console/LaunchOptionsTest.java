@@ -127,4 +127,15 @@ class LaunchOptionsTest {
         assertThatThrownBy(() -> LaunchOptions.parse("--strategy", "global", "--strategy", "per-unit"))
                 .hasMessageContaining("given twice");
     }
+
+    @Test
+    void hostDomainTakesOneOfItsModesOnly() throws Exception {
+        assertThat(LaunchOptions.parse("--host-domain", "none").hostDomain()).contains("none");
+        assertThat(LaunchOptions.parse("--host-domain=allocated").hostDomain()).contains("allocated");
+        assertThat(LaunchOptions.parse().hostDomain()).isEmpty();
+        assertThatThrownBy(() -> LaunchOptions.parse("--host-domain", "dom0"))
+                .hasMessage("option --host-domain 'dom0' unknown: expected linux, allocated or none");
+        assertThatThrownBy(() -> LaunchOptions.parse("--host-domain", "none", "--host-domain", "linux"))
+                .hasMessageContaining("given twice");
+    }
 }
