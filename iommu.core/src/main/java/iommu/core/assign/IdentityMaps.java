@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import iommu.api.FlushService;
 import iommu.api.GuestId;
 import iommu.api.PciAddress;
 import iommu.api.spi.IommuUnit;
@@ -32,11 +33,61 @@ public final class IdentityMaps {
     private final Topology topology;
     private final Attachments attachments;
     private final GuestPages pages;
+    private final DomainIdTable table;
+    private final FlushService flush;
 
+    /** For reading what is missing or unneeded only ({@link #map} and {@link #unmap} need the map and flush). */
     public IdentityMaps(Topology topology, Attachments attachments, GuestPages pages) {
+        this(topology, attachments, pages, null, null);
+    }
+
+    public IdentityMaps(Topology topology, Attachments attachments, GuestPages pages, DomainIdTable table,
+            FlushService flush) {
         this.topology = topology;
         this.attachments = attachments;
         this.pages = pages;
+        this.table = table;
+        this.flush = flush;
+    }
+
+    /** The region as one identity run, page-aligned outward. */
+    public static GuestMappings.Run runOf(IovaRegion r) {
+        long first = r.first() >>> 12;
+        return new GuestMappings.Run(first, first, (r.last() >>> 12) - first + 1);
+    }
+
+    /** Maps the runs to themselves on every unit where the guest holds a domain id, and records them as its pages. */
+    public void map(GuestId guest, List<GuestMappings.Run> runs, UndoLog undo) {
+        for (GuestMappings.Run run : runs) {
+            for (String unitId : table.domainsOf(guest).keySet()) {
+                IommuUnit unit = topology.unit(unitId);
+                if (unit != null) {
+                    unit.map(guest, run.iova(), run.hostAddress(), run.pages());
+                    undo.push(() -> unit.unmap(guest, run.iova(), run.pages()));
+                }
+            }
+            pages.add(guest, run.iova(), run.hostAddress(), run.pages());
+            undo.push(() -> pages.remove(guest, run.iova(), run.pages()));
+            // whatever a unit cached of these pages (not present, in caching mode) goes, and so on undo
+            flush.flushPages(guest, run.iova(), run.pages());
+            undo.push(() -> flush.flushPages(guest, run.iova(), run.pages()));
+        }
+    }
+
+    /** Takes the runs off every unit where the guest holds a domain id and out of its pages, then flushes them. */
+    public void unmap(GuestId guest, List<GuestMappings.Run> runs, UndoLog undo) {
+        for (GuestMappings.Run run : runs) {
+            for (String unitId : table.domainsOf(guest).keySet()) {
+                IommuUnit unit = topology.unit(unitId);
+                if (unit != null) {
+                    unit.unmap(guest, run.iova(), run.pages());
+                    undo.push(() -> unit.map(guest, run.iova(), run.hostAddress(), run.pages()));
+                }
+            }
+            pages.remove(guest, run.iova(), run.pages());
+            undo.push(() -> pages.add(guest, run.iova(), run.hostAddress(), run.pages()));
+            flush.flushPages(guest, run.iova(), run.pages());
+        }
     }
 
     /** Whether the region is firmware memory the device DMAs to (VT-d RMRR, AMD-Vi IVMD), not the interrupt window. */
@@ -49,8 +100,7 @@ public final class IdentityMaps {
         List<GuestMappings.Run> runs = new ArrayList<>();
         for (IovaRegion r : unit.reservedRegions(device)) {
             if (isFirmwareMemory(r)) {
-                long first = r.first() >>> 12;
-                runs.add(new GuestMappings.Run(first, first, (r.last() >>> 12) - first + 1));
+                runs.add(runOf(r));
             }
         }
         return runs;

@@ -16,7 +16,6 @@ import iommu.api.PciAddress;
 import iommu.api.spi.DeviceContext;
 import iommu.api.spi.DomainIdAllocator;
 import iommu.api.spi.IommuUnit;
-import iommu.api.spi.IovaRegion;
 import iommu.core.assign.AllocationCounters.Counter;
 
 /**
@@ -38,6 +37,7 @@ public final class Operations {
     private final AllocationCounters counters;
     private final Recorder recorder;
     private final IdentityMaps identityMaps;
+    private final RegionRules regions;
 
     private final HostDomain host;
 
@@ -59,7 +59,8 @@ public final class Operations {
         this.quarantine = quarantine;
         this.counters = counters;
         this.recorder = recorder;
-        this.identityMaps = new IdentityMaps(topology, attachments, pages);
+        this.identityMaps = new IdentityMaps(topology, attachments, pages, table, flush);
+        this.regions = new RegionRules(topology, attachments, pages, table, identityMaps);
     }
 
     /** Attaches every device to the guest, or none. */
@@ -82,14 +83,14 @@ public final class Operations {
                         + " awaits an invalidation that failed: retry once the unit completes invalidations");
             }
             requireWholeGroup(device, wanted, "attached", "attach --group " + guest + " " + device);
-            requireNoPagesInRegions(guest, device, topology.unit(unitId));
+            regions.requireNoPagesIn(guest, device, topology.unit(unitId));
             unitOf.put(device, unitId);
         }
         UndoLog undo = new UndoLog();
         try {
             // the devices' firmware memory is mapped before their entries are (Xen intel_iommu_assign_device)
             List<GuestMappings.Run> identity = identityMaps.missing(guest, unitOf);
-            mapIdentity(guest, identity, undo);
+            identityMaps.map(guest, identity, undo);
             for (Map.Entry<PciAddress, String> e : unitOf.entrySet()) {
                 attachOne(allocator, guest, e.getKey(), e.getValue(), undo);
             }
@@ -155,88 +156,6 @@ public final class Operations {
                 + String.join(", ", missing.stream().map(PciAddress::toString).toList()) + ": a group is " + verb
                 + " whole (" + whole + ", or name every member: " + String.join(" ", group.members().stream()
                         .map(PciAddress::toString).toList()) + ")");
-    }
-
-    /** No page of the guest lies in a reserved region of the device (Linux iommu_get_resv_regions). */
-    private void requireNoPagesInRegions(GuestId guest, PciAddress device, IommuUnit unit) {
-        GuestMappings mapped = pages.of(guest);
-        if (mapped == null) {
-            return;
-        }
-        for (IovaRegion r : unit.reservedRegions(device)) {
-            if (IdentityMaps.isFirmwareMemory(r) && IdentityMaps.isMapped(mapped, identityRun(r))) {
-                continue; // another device of the guest shares the region: its identity map serves both
-            }
-            long first = r.first() & ~0xFFFL;
-            GuestMappings.Run run = mapped.overlap(first, ((r.last() - first) >>> 12) + 1);
-            if (run != null) {
-                throw new IommuException(String.format("device %s has the reserved region %s (%s), where guest %s maps"
-                        + " %d pages at IOVA 0x%x: unmap them first", device, r, why(r), guest, run.pages(), run.iova()));
-            }
-        }
-    }
-
-    /** The range lies in no reserved region of a device the guest holds. */
-    private void requireOutsideRegions(GuestId guest, long iova, long count) {
-        for (String unitId : table.domainsOf(guest).keySet()) {
-            IommuUnit unit = topology.unit(unitId);
-            if (unit == null) {
-                continue;
-            }
-            for (PciAddress device : attachments.of(guest, unitId)) {
-                for (IovaRegion r : unit.reservedRegions(device)) {
-                    if (r.overlaps(iova, count)) {
-                        throw new IommuException(String.format("guest %s cannot map IOVA 0x%x-0x%x: it overlaps the"
-                                + " reserved region %s of its device %s (%s)", guest, iova, iova + (count << 12) - 1,
-                                r, device, why(r)));
-                    }
-                }
-            }
-        }
-    }
-
-    private static GuestMappings.Run identityRun(IovaRegion r) {
-        long first = r.first() >>> 12;
-        return new GuestMappings.Run(first, first, (r.last() >>> 12) - first + 1);
-    }
-
-    /** Maps the runs to themselves on every unit where the guest holds a domain id, and records them as its pages. */
-    private void mapIdentity(GuestId guest, List<GuestMappings.Run> runs, UndoLog undo) {
-        for (GuestMappings.Run run : runs) {
-            for (String unitId : table.domainsOf(guest).keySet()) {
-                IommuUnit unit = topology.unit(unitId);
-                if (unit != null) {
-                    unit.map(guest, run.iova(), run.hostAddress(), run.pages());
-                    undo.push(() -> unit.unmap(guest, run.iova(), run.pages()));
-                }
-            }
-            pages.add(guest, run.iova(), run.hostAddress(), run.pages());
-            undo.push(() -> pages.remove(guest, run.iova(), run.pages()));
-            // whatever a unit cached of these pages (not present, in caching mode) goes, and so on undo
-            flush.flushPages(guest, run.iova(), run.pages());
-            undo.push(() -> flush.flushPages(guest, run.iova(), run.pages()));
-        }
-    }
-
-    /** Takes the runs off every unit where the guest holds a domain id and out of its pages, then flushes them. */
-    private void unmapIdentity(GuestId guest, List<GuestMappings.Run> runs, UndoLog undo) {
-        for (GuestMappings.Run run : runs) {
-            for (String unitId : table.domainsOf(guest).keySet()) {
-                IommuUnit unit = topology.unit(unitId);
-                if (unit != null) {
-                    unit.unmap(guest, run.iova(), run.pages());
-                    undo.push(() -> unit.map(guest, run.iova(), run.hostAddress(), run.pages()));
-                }
-            }
-            pages.remove(guest, run.iova(), run.pages());
-            undo.push(() -> pages.add(guest, run.iova(), run.hostAddress(), run.pages()));
-            flush.flushPages(guest, run.iova(), run.pages());
-        }
-    }
-
-    private static String why(IovaRegion r) {
-        return r.type() == IovaRegion.Type.MSI ? "DMA there is an interrupt request, never memory"
-                : "firmware memory the device may DMA to at any time";
     }
 
     /** Every alias requester id of the new attachments' groups gets their entry (their own ids have it). */
@@ -305,7 +224,7 @@ public final class Operations {
             for (GuestId guest : leaving.stream().map(Attachment::guest).distinct().toList()) {
                 List<GuestMappings.Run> runs = identityMaps.unneeded(guest, leaving.stream()
                         .filter(a -> a.guest().equals(guest)).map(Attachment::device).toList());
-                unmapIdentity(guest, runs, undo);
+                identityMaps.unmap(guest, runs, undo);
                 if (!runs.isEmpty()) {
                     unneeded.put(guest, runs);
                 }
@@ -328,7 +247,7 @@ public final class Operations {
     /** Maps the pages on every unit where the guest holds a domain id, or on none. */
     public void map(GuestId guest, long iova, long hostAddress, long count) {
         // a reserved region first: the guest's identity maps of firmware memory lie there too
-        requireOutsideRegions(guest, iova, count);
+        regions.requireOutside(guest, iova, count);
         GuestMappings existing = pages.of(guest);
         GuestMappings.Run overlap = existing == null ? null : existing.overlap(iova, count);
         if (overlap != null) {
@@ -368,12 +287,7 @@ public final class Operations {
         if (guestMappings == null || guestMappings.overlap(iova, count) == null) {
             return;
         }
-        IdentityMaps.Held firmware = identityMaps.heldRegionIn(guest, iova, count);
-        if (firmware != null) {
-            throw new IommuException(String.format("guest %s cannot unmap IOVA 0x%x-0x%x: it overlaps the identity map"
-                    + " of %s, firmware memory its device %s DMAs to at any time; it goes when the device is detached",
-                    guest, iova, iova + (count << 12) - 1, firmware.region(), firmware.device()));
-        }
+        regions.requireNoFirmwareMap(guest, iova, count);
         for (var held : table.domainsOf(guest).entrySet()) {
             if (!topology.isPresent(held.getKey())) {
                 // its tables (kept in a file, say) may still map the pages: unmapping waits for it
