@@ -8,6 +8,7 @@ import org.osgi.service.log.Logger;
 import iommu.api.spi.IommuUnit;
 import iommu.api.DomainId;
 import iommu.api.FlushService;
+import iommu.api.PciAddress;
 import iommu.api.spi.UnitDescriptor;
 import iommu.core.assign.DomainIdTable;
 import iommu.core.assign.HostDomain;
@@ -108,6 +109,10 @@ final class UnitChanges {
     private UnitDescriptor describe(IommuUnit unit) {
         Set<DomainId> taken = new HashSet<>(table.domainsOn(unit.id()).keySet());
         taken.addAll(quarantine.ids(unit.id()));
+        // and those the unit's kept tables give guests: their entries are adopted, not cleared for the host
+        for (PciAddress device : unit.devices()) {
+            unit.context(device).filter(c -> !c.isHost()).ifPresent(c -> taken.add(c.domainId()));
+        }
         return host.describe(unit, taken);
     }
 

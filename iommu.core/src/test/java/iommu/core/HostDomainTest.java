@@ -167,4 +167,19 @@ class HostDomainTest {
         assertThatThrownBy(() -> HostDomain.Mode.parse("dom0")).isInstanceOf(IommuException.class)
                 .hasMessage("host domain 'dom0' unknown: expected linux, allocated or none");
     }
+
+    @Test
+    void keptTablesWhoseGuestHoldsDidOneGiveTheHostTheNextFreeIdAndLoseNothing(@org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path dir) {
+        VtdUnit first = StandaloneUnit.createKept("dmar0", CAP, ECAP, List.of(a, b), dir);
+        AssignmentManager seed = platform("none", null, first);
+        seed.attach(GuestId.guest(1), List.of(a)); // DID 1: no host domain then
+        StandaloneUnit.close(first);
+        VtdUnit kept = StandaloneUnit.createKept("dmar0", CAP, ECAP, List.of(a, b), dir);
+        AssignmentManager m = platform("linux", null, kept);
+        assertThat(kept.context(a)).contains(new DeviceContext(DomainId.of(1), GuestId.guest(1)));
+        assertThat(m.units().get(0).hostDomainId).as("1 is guest 1's in the kept tables").isEqualTo(2);
+        assertThat(kept.context(b)).contains(DeviceContext.host(DomainId.of(2)));
+        assertThat(m.audit()).isEmpty();
+    }
 }
