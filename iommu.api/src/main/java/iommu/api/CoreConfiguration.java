@@ -28,6 +28,15 @@ public final class CoreConfiguration {
      */
     public static final String HOST_DOMAIN = "hostDomain";
 
+    /**
+     * Where detach puts a guest's devices: {@code none} (back to the host
+     * domain) or {@code basic} (quarantine: no entry, DMA faults, until
+     * released).
+     *
+     * @since 1.2
+     */
+    public static final String QUARANTINE = "quarantine";
+
     private CoreConfiguration() {
     }
 }

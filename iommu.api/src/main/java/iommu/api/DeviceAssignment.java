@@ -59,6 +59,17 @@ public interface DeviceAssignment {
     void detach(List<PciAddress> devices);
 
     /**
+     * Gives quarantined devices (detached while the core's {@code quarantine}
+     * is {@code basic}) back to the host: their entries become the host
+     * domain's again. Whole IOMMU groups, all or none.
+     *
+     * @throws IommuException for a device that is not quarantined, part of a
+     *         group, or a unit that is away; then none was released
+     * @since 1.2
+     */
+    void release(List<PciAddress> devices);
+
+    /**
      * Maps {@code pages} 4 KiB pages of the guest's I/O address space from
      * {@code iova} to {@code hostAddress}, on every unit where the guest holds a
      * domain id now and on every unit it reaches later, then invalidates what

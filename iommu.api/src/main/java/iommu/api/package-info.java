@@ -10,7 +10,8 @@
  * property names) and the {@link iommu.api.RenumberingListener} whiteboard
  * with its {@link iommu.api.RenumberingProgress}, and
  * {@code DeviceAssignment.groups()}. 1.2 added
- * {@code CoreConfiguration.HOST_DOMAIN}.
+ * {@code CoreConfiguration.HOST_DOMAIN} and {@code QUARANTINE}, and
+ * {@code DeviceAssignment.release}.
  */
 @Export
 @Version("1.2.0")

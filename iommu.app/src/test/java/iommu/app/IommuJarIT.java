@@ -149,7 +149,7 @@ class IommuJarIT {
         // three SR-IOV NICs with 128 VFs each, at least
         assertThat(devices.size()).isGreaterThan(3 * 128);
         JsonObject d = devices.get(0).getAsJsonObject();
-        assertThat(d.keySet()).containsExactly("bdf", "unit", "guest", "reservedMemory", "group");
+        assertThat(d.keySet()).containsExactly("bdf", "unit", "guest", "reservedMemory", "group", "quarantined");
         assertThat(d.get("bdf").getAsString()).matches("[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]");
         assertThat(d.get("guest").isJsonNull()).isTrue();
         assertThat(d.get("reservedMemory").getAsJsonPrimitive().isBoolean()).isTrue();

@@ -88,6 +88,11 @@ public final class CoreRig {
             }
 
             @Override
+            public String quarantine() {
+                return "none";
+            }
+
+            @Override
             public String hostDomain() {
                 return "none"; // the benchmarks measure guests' ids alone, as the seed counted them
             }

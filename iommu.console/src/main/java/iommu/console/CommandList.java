@@ -47,6 +47,7 @@ final class CommandList {
         u.put("groups", "groups [--json]");
         u.put("group", "group [--json] ID|BDF");
         u.put("regions", "regions [--json] BDF");
+        u.put("release", "release [--group] BDF... (one BDF with --group)");
         USAGE = Collections.unmodifiableMap(u);
     }
 

@@ -17,7 +17,7 @@ final class DevicesFormat extends Format<DeviceListDTO> {
         }
         Table t = new Table("BDF", "UNIT", "GUEST", "RESERVED-MEM", "GROUP").alignRight(2, 4);
         for (DeviceDTO d : v.devices) {
-            t.row(d.bdf, d.unit, d.guest, d.reservedMemory ? "yes" : "no", d.group);
+            t.row(d.bdf, d.unit, d.quarantined ? "quarantined" : d.guest, d.reservedMemory ? "yes" : "no", d.group);
         }
         return t.render();
     }

@@ -22,6 +22,7 @@ import iommu.api.spi.DeviceContext;
 import iommu.api.spi.IommuUnit;
 import iommu.api.spi.Translation;
 import iommu.console.dto.DetachedDTO;
+import iommu.console.dto.DeviceListDTO;
 import iommu.console.dto.DetachedDeviceDTO;
 import iommu.console.dto.FaultDTO;
 import iommu.console.dto.FlushDTO;
@@ -72,6 +73,18 @@ final class GuestIo {
         return r;
     }
 
+    DeviceListDTO release(boolean group, DeviceArgument... devices) {
+        List<PciAddress> parsed = parseDevices("release", devices);
+        DeviceAssignment da = c.requireAssignment();
+        List<PciAddress> addresses = group ? wholeGroup("release", da, parsed) : parsed;
+        da.release(addresses);
+        java.util.Set<String> released = new java.util.HashSet<>();
+        addresses.forEach(a -> released.add(a.toString()));
+        DeviceListDTO r = new DeviceListDTO();
+        r.devices = da.devices().stream().filter(d -> released.contains(d.bdf)).toList();
+        return r;
+    }
+
     String map(GuestArgument guest, String iova, String hpa) {
         return map(guest, iova, hpa, "1");
     }
@@ -111,6 +124,7 @@ final class GuestIo {
         r.unit = d.unit;
         r.guest = c.filter(x -> !x.isHost()).map(x -> x.guest().value()).orElse(null);
         r.hostDomain = c.isPresent() && c.get().isHost();
+        r.quarantined = d.quarantined;
         r.did = c.map(x -> x.domainId().value()).orElse(null);
         r.iova = t.iova();
         if (t.isFault()) {

@@ -37,6 +37,7 @@ import iommu.api.spi.AllocationStrategy;
 import iommu.api.spi.IommuUnit;
 import iommu.api.spi.PlatformDiscovery;
 import iommu.console.dto.DetachedDTO;
+import iommu.console.dto.DeviceListDTO;
 import iommu.console.dto.GuestDetailDTO;
 
 /**
@@ -192,6 +193,15 @@ public class IommuCommands {
             @Parameter(names = "--group", presentValue = "true", absentValue = "false") boolean group,
             @Descriptor("PCI addresses of the devices, SSSS:BB:DD.F in hexadecimal, e.g. 0000:3b:00.1 (exactly one with --group)") DeviceArgument... devices) {
         return guestIo.detach(group, devices);
+    }
+
+    @Descriptor("give quarantined PCI devices back to the host domain (all or none, whole IOMMU groups: --group releases"
+            + " the group of the one device given); prints them as devices lists them")
+    public DeviceListDTO release(
+            @Descriptor("release every device of the IOMMU group of the one device given")
+            @Parameter(names = "--group", presentValue = "true", absentValue = "false") boolean group,
+            @Descriptor("PCI addresses of the devices, SSSS:BB:DD.F in hexadecimal, e.g. 0000:3b:00.1 (exactly one with --group)") DeviceArgument... devices) {
+        return guestIo.release(group, devices);
     }
 
     // ================================================================ groups

@@ -12,10 +12,14 @@ import java.util.Optional;
  * without touching the platform: pure, so it is unit-tested.
  */
 record LaunchOptions(List<String> commands, Optional<Path> script, Optional<String> strategy,
-        Optional<Path> platform, Optional<Path> state, boolean debug, boolean help, Optional<String> hostDomain) {
+        Optional<Path> platform, Optional<Path> state, boolean debug, boolean help, Optional<String> hostDomain,
+        Optional<String> quarantine) {
 
     /** The values of {@code --host-domain}, as iommu.core's {@code hostDomain} configuration takes them. */
     static final List<String> HOST_DOMAINS = List.of("linux", "allocated", "none");
+
+    /** The values of {@code --quarantine}, as iommu.core's {@code quarantine} configuration takes them. */
+    static final List<String> QUARANTINES = List.of("none", "basic");
 
     static final String USAGE_HINT = "Try 'java -jar iommu.jar --help' for usage.";
 
@@ -36,6 +40,8 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
             "  --host-domain MODE        the host's own domain on each unit: linux (DID 1, the default),",
             "                            allocated (the lowest free id, as Xen's dom0) or none (no host",
             "                            domain, host-owned devices fault: the seed's accounting)",
+            "  --quarantine MODE         where detach puts a guest's devices: none (back to the host",
+            "                            domain, the default) or basic (no entry, DMA faults, until 'release')",
             "  --debug                   print stack traces of failures",
             "  -h, --help                print this help and exit",
             "",
@@ -85,6 +91,7 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
         Path platform = null;
         Path state = null;
         String hostDomain = null;
+        String quarantine = null;
         boolean debug = false;
         boolean help = false;
         boolean optionsEnded = false;
@@ -164,13 +171,23 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
                     }
                     hostDomain = v.trim();
                 }
+                case "--quarantine" -> {
+                    String v = inline != null ? inline : value(args, ++i, name, "none or basic");
+                    if (quarantine != null) {
+                        throw new UsageException("option --quarantine given twice: expected it once", true);
+                    }
+                    if (!QUARANTINES.contains(v.trim())) {
+                        throw new UsageException("option --quarantine '" + v + "' unknown: expected none or basic", true);
+                    }
+                    quarantine = v.trim();
+                }
                 default -> throw new UsageException("unknown option '" + arg + "'", true);
             }
         }
         if (help) {
             return new LaunchOptions(List.copyOf(commands), Optional.ofNullable(script), Optional.ofNullable(strategy),
                     Optional.ofNullable(platform), Optional.ofNullable(state), debug, true,
-                    Optional.ofNullable(hostDomain));
+                    Optional.ofNullable(hostDomain), Optional.ofNullable(quarantine));
         }
         if (script != null && !commands.isEmpty()) {
             throw new UsageException("both -c and script file '" + script + "' given: expected one of them", true);
@@ -188,7 +205,7 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
         }
         return new LaunchOptions(List.copyOf(commands), Optional.ofNullable(script), Optional.ofNullable(strategy),
                 Optional.ofNullable(platform), Optional.ofNullable(state), debug, false,
-                Optional.ofNullable(hostDomain));
+                Optional.ofNullable(hostDomain), Optional.ofNullable(quarantine));
     }
 
     /**

@@ -185,6 +185,9 @@ public class LauncherMain implements Callable<Integer> {
         if (options.hostDomain().isPresent()) {
             configureHostDomain(options.hostDomain().get(), deadline);
         }
+        if (options.quarantine().isPresent()) {
+            configureQuarantine(options.quarantine().get());
+        }
         if (options.platform().isPresent()) {
             loadPlatform(options.platform().get(), deadline, err);
         }
@@ -276,6 +279,23 @@ public class LauncherMain implements Callable<Integer> {
      * with the tables. A file or directory that cannot be used: exit 1 with the
      * line that says why.
      */
+    /** Writes iommu.core's {@code quarantine}; the next detach follows it (configuration is delivered in order). */
+    private void configureQuarantine(String mode) throws Exit {
+        ConfigurationAdmin ca = configAdmin;
+        if (ca == null) {
+            throw new Exit(FAILED, "--quarantine: no Configuration Admin service to pass it to iommu.core");
+        }
+        try {
+            org.osgi.service.cm.Configuration config = ca.getConfiguration(CoreConfiguration.PID, "?");
+            java.util.Dictionary<String, Object> props = config.getProperties() == null ? new java.util.Hashtable<>()
+                    : config.getProperties();
+            props.put(CoreConfiguration.QUARANTINE, mode);
+            config.update(props);
+        } catch (java.io.IOException e) {
+            throw new Exit(FAILED, "--quarantine: cannot configure iommu.core: " + e.getMessage());
+        }
+    }
+
     /** Writes iommu.core's {@code hostDomain} and waits until every unit shows it. */
     private void configureHostDomain(String mode, long deadline) throws Exit {
         ConfigurationAdmin ca = await(deadline, () -> configAdmin != null) ? configAdmin : null;

@@ -12,6 +12,7 @@ final class TranslationFormat extends Format<TranslationDTO> {
     @Override
     String text(TranslationDTO v) {
         String who = v.hostDomain ? "host domain, DID " + v.did
+                : v.quarantined ? "quarantined, no context entry"
                 : v.guest == null ? "host-owned, no context entry" : "guest " + v.guest + ", DID " + v.did;
         String head = v.bdf + " on " + v.unit + " (" + who + "): IOVA " + Numbers.hex(v.iova);
         if (v.fault != null && v.fault.reason == 0) {

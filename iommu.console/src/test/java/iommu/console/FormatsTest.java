@@ -61,7 +61,7 @@ class FormatsTest {
         JsonArray devices = JsonParser.parseString(JsonWriter.write(da.devices())).getAsJsonArray();
         assertThat(devices).hasSize(8);
         JsonObject first = devices.get(0).getAsJsonObject();
-        assertThat(first.keySet()).containsExactly("bdf", "unit", "guest", "reservedMemory", "group");
+        assertThat(first.keySet()).containsExactly("bdf", "unit", "guest", "reservedMemory", "group", "quarantined");
         assertThat(first.get("guest").isJsonNull()).isTrue();
         assertThat(first.get("reservedMemory").getAsBoolean()).isFalse();
         assertThat(devices.get(7).getAsJsonObject().get("reservedMemory").getAsBoolean()).isTrue();

@@ -116,7 +116,7 @@ class IommuCommandsTest {
     void devicesShowReservedMemory() {
         JsonArray devices = json(cmd.devices(true)).getAsJsonArray();
         JsonObject last = devices.get(7).getAsJsonObject();
-        assertThat(last.keySet()).containsExactly("bdf", "unit", "guest", "reservedMemory", "group");
+        assertThat(last.keySet()).containsExactly("bdf", "unit", "guest", "reservedMemory", "group", "quarantined");
         assertThat(last.get("group").getAsInt()).isEqualTo(7);
         assertThat(last.get("bdf").getAsString()).isEqualTo("0000:5e:00.3");
         assertThat(last.get("reservedMemory").getAsBoolean()).isTrue();
@@ -522,7 +522,8 @@ class IommuCommandsTest {
         assertThat(fault.fault).isNotNull();
         assertThat(text(fault)).endsWith("IOVA 0x2000 -> fault 0x6: PTE read access is not set");
         JsonObject j = json(cmd.translate(true, d("0000:3b:00.0"), "0x2000")).getAsJsonObject();
-        assertThat(j.keySet()).containsExactly("bdf", "unit", "guest", "hostDomain", "did", "iova", "hostAddress",
+        assertThat(j.keySet()).containsExactly("bdf", "unit", "guest", "hostDomain", "quarantined", "did", "iova",
+                "hostAddress",
                 "fault");
         assertThat(j.get("hostAddress").isJsonNull()).isTrue();
         assertThat(j.get("fault").getAsJsonObject().get("reason").getAsInt()).isEqualTo(6);

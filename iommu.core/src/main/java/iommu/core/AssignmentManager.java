@@ -41,6 +41,7 @@ import iommu.core.assign.Attachments;
 import iommu.core.assign.CurrentAssignments;
 import iommu.core.assign.DomainIdTable;
 import iommu.core.assign.GuestMappings;
+import iommu.core.assign.DeviceQuarantine;
 import iommu.core.assign.HostDomain;
 import iommu.core.assign.GuestPages;
 import iommu.core.assign.Listings;
@@ -92,6 +93,7 @@ public class AssignmentManager implements DeviceAssignment {
     private final UnitChanges unitChanges;
     private final String configuredStateDirectory;
     private final HostDomain host;
+    private final DeviceQuarantine quarantined;
     private final FlushService flush;
 
     /** Outside a framework (tests): no private snapshot. */
@@ -110,8 +112,10 @@ public class AssignmentManager implements DeviceAssignment {
         this.log = log;
         this.flush = flush;
         this.host = new HostDomain(HostDomain.Mode.parse(config.hostDomain()));
+        this.quarantined = new DeviceQuarantine(DeviceQuarantine.Mode.parse(config.quarantine()));
         this.quarantine = new Quarantine(flush, counters, log);
-        this.store = new StateStore(attachments, pages, new Reconciliation(table, flush, topology, attachments, pages),
+        this.store = new StateStore(attachments, pages, new Reconciliation(table, flush, topology, attachments, pages,
+                quarantined),
                 log, privateDirectory, frameworkId);
         Recorder recorder = store;
         Renumbering renumbering = new Renumbering(table, flush, topology, attachments, quarantine, recorder,
@@ -120,10 +124,11 @@ public class AssignmentManager implements DeviceAssignment {
                 () -> CurrentAssignments.of(table, attachments, quarantine), renumbering, log, config.strategy());
         this.adoption = new UnitAdoption(table, flush, topology, attachments, pages, recorder, log);
         this.operations = new Operations(table, flush, topology, attachments, pages, quarantine, counters, recorder,
-                host);
-        this.listings = new Listings(table, topology, attachments, host);
+                host, quarantined);
+        store.keepQuarantine(quarantined);
+        this.listings = new Listings(table, topology, attachments, host, quarantined);
         this.unitChanges = new UnitChanges(topology, attachments, quarantine, strategies, adoption, store, host,
-                table, flush, log);
+                quarantined, table, flush, log);
         this.lock = new OperationLock(config.operationWaitMillis());
         this.configuredStateDirectory = config.stateDirectory();
     }
@@ -156,6 +161,9 @@ public class AssignmentManager implements DeviceAssignment {
             if (store.open(config.stateDirectory(), false)) {
                 strategies.reopen();
             }
+            quarantined.mode(DeviceQuarantine.Mode.parse(config.quarantine()));
+            // a journal may have brought devices in quarantine: they leave the host domain
+            topology.units().forEach(unitChanges::programHost);
             HostDomain.Mode mode = HostDomain.Mode.parse(config.hostDomain());
             if (mode != host.mode()) {
                 host.mode(mode);
@@ -250,6 +258,12 @@ public class AssignmentManager implements DeviceAssignment {
     }
 
     @Override
+    public void release(List<PciAddress> devices) {
+        Set<PciAddress> wanted = Operations.distinct(devices);
+        lock.run(() -> operations.release(wanted));
+    }
+
+    @Override
     public void map(GuestId guest, long iova, long hostAddress, long pageCount) {
         Operations.requireGuest(guest);
         GuestMappings.checkRange(iova, pageCount);
@@ -301,7 +315,7 @@ public class AssignmentManager implements DeviceAssignment {
 
     @Override
     public List<String> audit() {
-        return lock.call(() -> Audit.of(topology, attachments, table, pages, quarantine, host, new Audit.Strategy(
+        return lock.call(() -> Audit.of(topology, attachments, table, pages, quarantine, host, quarantined, new Audit.Strategy(
                 strategies.boundName().orElse(null), strategies.allocator(), strategies.problem().orElse(null))));
     }
 

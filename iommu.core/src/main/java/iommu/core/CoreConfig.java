@@ -29,4 +29,12 @@ public @interface CoreConfig {
                     @org.osgi.service.metatype.annotations.Option(label = "allocated", value = "allocated"),
                     @org.osgi.service.metatype.annotations.Option(label = "none", value = "none") })
     String hostDomain() default "linux";
+
+    @AttributeDefinition(name = "Quarantine",
+            description = "Where detach puts a guest's devices: none (back to the host domain at once) or basic (quarantine,"
+                    + " as Xen's iommu=quarantine: no context entry, DMA faults, until iommu:release gives them back).",
+            options = {
+                    @org.osgi.service.metatype.annotations.Option(label = "none", value = "none"),
+                    @org.osgi.service.metatype.annotations.Option(label = "basic", value = "basic") })
+    String quarantine() default "none";
 }

@@ -11,6 +11,7 @@ import iommu.api.FlushService;
 import iommu.api.PciAddress;
 import iommu.api.spi.UnitDescriptor;
 import iommu.core.assign.DomainIdTable;
+import iommu.core.assign.DeviceQuarantine;
 import iommu.core.assign.HostDomain;
 import iommu.core.assign.Attachments;
 import iommu.core.assign.Quarantine;
@@ -35,13 +36,15 @@ final class UnitChanges {
     private final StateStore store;
     private final Logger log;
     private final HostDomain host;
+    private final DeviceQuarantine quarantined;
     private final DomainIdTable table;
     private final FlushService flush;
 
     UnitChanges(Topology topology, Attachments attachments, Quarantine quarantine, StrategyBinding strategies,
-            UnitAdoption adoption, StateStore store, HostDomain host, DomainIdTable table, FlushService flush,
-            Logger log) {
+            UnitAdoption adoption, StateStore store, HostDomain host, DeviceQuarantine quarantined, DomainIdTable table,
+            FlushService flush, Logger log) {
         this.host = host;
+        this.quarantined = quarantined;
         this.table = table;
         this.flush = flush;
         this.topology = topology;
@@ -118,7 +121,7 @@ final class UnitChanges {
 
     /** Every host-owned requester id of the unit in the host domain (what could not be written is reported). */
     void programHost(IommuUnit unit) {
-        store.unitProblems(host.program(unit, topology, attachments, flush));
+        store.unitProblems(host.program(unit, topology, attachments, quarantined, flush));
     }
 
     /** The host domain's mode changed: each unit's id chosen again and its host entries written. */

@@ -35,12 +35,17 @@ public final class Fixture {
     }
 
     static CoreConfig config(String strategy, String stateDirectory, String hostDomain) {
+        return config(strategy, stateDirectory, hostDomain, "none");
+    }
+
+    static CoreConfig config(String strategy, String stateDirectory, String hostDomain, String quarantine) {
         return new CoreConfig() {
             @Override public Class<? extends Annotation> annotationType() { return CoreConfig.class; }
             @Override public String strategy() { return strategy; }
             @Override public long operationWaitMillis() { return 2000; }
             @Override public String stateDirectory() { return stateDirectory; }
             @Override public String hostDomain() { return hostDomain; }
+            @Override public String quarantine() { return quarantine; }
         };
     }
 

@@ -14,4 +14,6 @@ public class DeviceDTO extends DTO {
     public boolean reservedMemory;
     /** The IOMMU group the device belongs to ({@link GroupDTO#group}); since 1.1. */
     public int group;
+    /** Detached into quarantine: no guest's and not yet the host's again, its DMA faults; since 1.2. */
+    public boolean quarantined;
 }

@@ -11,6 +11,8 @@ public class TranslationDTO extends DTO {
     public Integer guest;
     /** Whether the device's entry is the host domain's (its DMA then reaches the identity address). */
     public boolean hostDomain;
+    /** Whether the device is in quarantine (detached, not yet released to the host: no entry, its DMA faults). */
+    public boolean quarantined;
     /** The entry's domain id; null when the device has none. */
     public Integer did;
     @Address

@@ -127,10 +127,12 @@ public final class HostDomain {
 
     /**
      * The requester ids of the unit that the host owns: its devices' and
-     * their aliases', but those the attachments' entries hold.
+     * their aliases', but those the attachments' entries hold and those of
+     * quarantined devices.
      */
-    public static List<PciAddress> hostIds(IommuUnit unit, Topology topology, Attachments attachments) {
-        Set<PciAddress> guests = new HashSet<>();
+    public static List<PciAddress> hostIds(IommuUnit unit, Topology topology, Attachments attachments,
+            DeviceQuarantine quarantine) {
+        Set<PciAddress> guests = new HashSet<>(quarantine.entryIds(unit));
         for (Attachment e : topology.entries(attachments.onUnit(unit.id()).stream().map(attachments::get).toList())) {
             guests.add(e.device());
         }
@@ -151,10 +153,23 @@ public final class HostDomain {
      * as it should be is written and its caches invalidated. One line per
      * entry that could not be written.
      */
-    public List<String> program(IommuUnit unit, Topology topology, Attachments attachments, FlushService flush) {
+    public List<String> program(IommuUnit unit, Topology topology, Attachments attachments,
+            DeviceQuarantine quarantine, FlushService flush) {
         List<String> failures = new ArrayList<>();
         Optional<DeviceContext> host = context(unit.id());
-        for (PciAddress id : hostIds(unit, topology, attachments)) {
+        for (PciAddress id : quarantine.entryIds(unit)) {
+            try {
+                Optional<DeviceContext> now = unit.context(id);
+                if (now.isPresent() && now.get().isHost()) { // quarantined: no translation at all
+                    unit.clearContext(id);
+                    flush.flushDeviceContext(unit.id(), id, now.get().domainId(), false);
+                }
+            } catch (RuntimeException e) {
+                failures.add("unit " + unit.id() + ": cannot clear the entry of quarantined " + id + ": "
+                        + OneLine.of(e));
+            }
+        }
+        for (PciAddress id : hostIds(unit, topology, attachments, quarantine)) {
             try {
                 Optional<DeviceContext> now = unit.context(id);
                 if (now.equals(host) || (host.isEmpty() && (now.isEmpty() || !now.get().isHost()))) {

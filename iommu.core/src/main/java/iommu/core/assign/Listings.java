@@ -25,9 +25,12 @@ public final class Listings {
     private final Topology topology;
     private final Attachments attachments;
     private final HostDomain host;
+    private final DeviceQuarantine quarantined;
 
-    public Listings(DomainIdTable table, Topology topology, Attachments attachments, HostDomain host) {
+    public Listings(DomainIdTable table, Topology topology, Attachments attachments, HostDomain host,
+            DeviceQuarantine quarantined) {
         this.host = host;
+        this.quarantined = quarantined;
         this.table = table;
         this.topology = topology;
         this.attachments = attachments;
@@ -73,6 +76,7 @@ public final class Listings {
             IommuUnit unit = topology.unit(e.getValue());
             dto.reservedMemory = unit != null && unit.hasReservedMemory(e.getKey());
             dto.group = topology.group(e.getKey()).number();
+            dto.quarantined = quarantined.holds(e.getKey());
             return dto;
         }).toList();
     }

@@ -40,17 +40,20 @@ public final class Operations {
     private final RegionRules regions;
 
     private final HostDomain host;
+    private final DeviceQuarantine quarantined;
 
     /** Without a host domain (the seed's accounting). */
     public Operations(DomainIdTable table, FlushService flush, Topology topology, Attachments attachments,
             GuestPages pages, Quarantine quarantine, AllocationCounters counters, Recorder recorder) {
         this(table, flush, topology, attachments, pages, quarantine, counters, recorder,
-                new HostDomain(HostDomain.Mode.NONE));
+                new HostDomain(HostDomain.Mode.NONE), new DeviceQuarantine(DeviceQuarantine.Mode.NONE));
     }
 
     public Operations(DomainIdTable table, FlushService flush, Topology topology, Attachments attachments,
-            GuestPages pages, Quarantine quarantine, AllocationCounters counters, Recorder recorder, HostDomain host) {
+            GuestPages pages, Quarantine quarantine, AllocationCounters counters, Recorder recorder, HostDomain host,
+            DeviceQuarantine quarantined) {
         this.host = host;
+        this.quarantined = quarantined;
         this.table = table;
         this.flush = flush;
         this.topology = topology;
@@ -98,6 +101,7 @@ public final class Operations {
             programAliases(unitOf.keySet().stream().map(attachments::get).toList(), undo);
             // durable before it is acknowledged
             recorder.attached(unitOf.keySet().stream().map(attachments::get).toList(), guest, identity);
+            quarantined.removeAll(unitOf.keySet()); // out of quarantine: the journal's attach says so too
         } catch (RuntimeException e) {
             undo.rollBack(e);
             throw e instanceof IommuException ie ? ie : new IommuException(OneLine.of(e), e);
@@ -176,7 +180,9 @@ public final class Operations {
      * the not-present-to-present flush).
      */
     private void writeOverHost(IommuUnit unit, String unitId, PciAddress id, DeviceContext context, UndoLog undo) {
-        Optional<DeviceContext> before = host.context(unitId);
+        // a quarantined id has no entry; a host-owned one has the host domain's
+        Optional<DeviceContext> before = quarantined.entryIds(unit).contains(id) ? Optional.empty()
+                : host.context(unitId);
         unit.setContext(id, context);
         undo.push(() -> {
             if (before.isPresent()) {
@@ -218,7 +224,12 @@ public final class Operations {
         UndoLog undo = new UndoLog();
         try {
             // every entry the groups hold, alias ids included, before any id goes back
-            ContextEntries.returnAndFlush(topology.entries(leaving), host, topology, flush, undo);
+            if (quarantined.mode() == DeviceQuarantine.Mode.BASIC) {
+                // quarantine (Xen iommu=quarantine): no translation at all until the host takes them back
+                ContextEntries.clearAndFlush(topology.entries(leaving), topology, flush, undo);
+            } else {
+                ContextEntries.returnAndFlush(topology.entries(leaving), host, topology, flush, undo);
+            }
             // then the firmware memory no device of the guest still needs (Xen reassign_device_ownership)
             Map<GuestId, List<GuestMappings.Run>> unneeded = new LinkedHashMap<>();
             for (GuestId guest : leaving.stream().map(Attachment::guest).distinct().toList()) {
@@ -229,7 +240,12 @@ public final class Operations {
                     unneeded.put(guest, runs);
                 }
             }
-            recorder.detached(leaving.stream().map(Attachment::device).toList(), unneeded);
+            Map<PciAddress, String> toQuarantine = new LinkedHashMap<>();
+            if (quarantined.mode() == DeviceQuarantine.Mode.BASIC) {
+                leaving.forEach(a -> toQuarantine.put(a.device(), a.unitId()));
+            }
+            recorder.detached(leaving.stream().map(Attachment::device).toList(), unneeded, toQuarantine);
+            toQuarantine.forEach(quarantined::add);
         } catch (RuntimeException e) {
             undo.rollBack(e);
             throw new IommuException("detach failed, nothing changed: " + OneLine.of(e), e);
@@ -242,6 +258,57 @@ public final class Operations {
                 quarantine.releaseFlushed(allocator, a.guest(), a.unitId(), a.domainId());
             }
         }
+    }
+
+    /**
+     * Gives quarantined devices back to the host, whole groups, all or none
+     * ({@code xl pci-assignable-remove}): their ids get the host domain's
+     * entry again (none without a host domain).
+     */
+    public void release(Set<PciAddress> wanted) {
+        for (PciAddress device : wanted) {
+            if (!quarantined.holds(device)) {
+                throw new IommuException(attachments.contains(device) ? "device " + device + " is attached to guest "
+                        + attachments.get(device).guest() + ", not quarantined: detach it" : topology.knows(device)
+                        ? "device " + device + " is not quarantined: it is the host's already"
+                        : "unknown device " + device + ": no IOMMU unit translates it (see iommu:devices)");
+            }
+            List<PciAddress> missing = topology.group(device).others(device).stream()
+                    .filter(m -> !wanted.contains(m)).toList();
+            if (!missing.isEmpty()) {
+                throw new IommuException("device " + device + " is in IOMMU group " + topology.group(device).number()
+                        + " with " + String.join(", ", missing.stream().map(PciAddress::toString).toList())
+                        + ": a group is released whole (release --group " + device + ")");
+            }
+            if (!topology.isPresent(quarantined.devices().get(device))) {
+                throw new IommuException("unit " + quarantined.devices().get(device) + " of device " + device
+                        + " is not present: its entries cannot be written now");
+            }
+        }
+        UndoLog undo = new UndoLog();
+        try {
+            for (PciAddress device : wanted) {
+                String unitId = quarantined.devices().get(device);
+                IommuUnit unit = topology.present(unitId);
+                Optional<DeviceContext> back = host.context(unitId);
+                if (back.isEmpty()) {
+                    continue; // no host domain: a host-owned device has no entry, as it has now
+                }
+                for (PciAddress id : Groups.aliasesOf(unit, device)) {
+                    unit.setContext(id, back.get());
+                    undo.push(() -> {
+                        unit.clearContext(id);
+                        flush.flushDeviceContext(unitId, id, back.get().domainId(), false);
+                    });
+                    flush.flushDeviceContext(unitId, id, back.get().domainId(), true);
+                }
+            }
+            recorder.released(List.copyOf(wanted));
+        } catch (RuntimeException e) {
+            undo.rollBack(e);
+            throw new IommuException("release failed, nothing changed: " + OneLine.of(e), e);
+        }
+        quarantined.removeAll(wanted);
     }
 
     /** Maps the pages on every unit where the guest holds a domain id, or on none. */

@@ -38,10 +38,26 @@ public interface Recorder {
         }
     }
 
-    /** Identity maps the detached devices no longer need, then the detachments, as one durable write (unmaps first). */
-    default void detached(Collection<PciAddress> devices, Map<GuestId, List<GuestMappings.Run>> identityUnmapped) {
+    /**
+     * Identity maps the detached devices no longer need, the detachments,
+     * then the devices put in quarantine (with their units), as one durable
+     * write in that order.
+     */
+    default void detached(Collection<PciAddress> devices, Map<GuestId, List<GuestMappings.Run>> identityUnmapped,
+            Map<PciAddress, String> quarantined) {
         identityUnmapped.forEach((guest, runs) -> runs.forEach(r -> unmapped(guest, r.iova(), r.pages())));
         detached(devices);
+        if (!quarantined.isEmpty()) {
+            this.quarantined(quarantined);
+        }
+    }
+
+    /** Devices put in quarantine, each with its unit. */
+    default void quarantined(Map<PciAddress, String> devices) {
+    }
+
+    /** Quarantined devices given back to the host. */
+    default void released(Collection<PciAddress> devices) {
     }
 
     default void mapped(GuestId guest, long iova, long hostAddress, long pages) {

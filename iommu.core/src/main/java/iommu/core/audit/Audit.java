@@ -17,6 +17,7 @@ import iommu.api.spi.IommuUnit;
 import iommu.core.assign.Attachment;
 import iommu.core.assign.Attachments;
 import iommu.core.assign.GuestMappings;
+import iommu.core.assign.DeviceQuarantine;
 import iommu.core.assign.GuestPages;
 import iommu.core.assign.HostDomain;
 import iommu.core.assign.IdentityMaps;
@@ -40,7 +41,7 @@ public final class Audit {
     }
 
     public static List<String> of(Topology topology, Attachments attachments, DomainIdTable table, GuestPages pages,
-            Quarantine quarantine, HostDomain host, Strategy strategy) {
+            Quarantine quarantine, HostDomain host, DeviceQuarantine devicesQuarantined, Strategy strategy) {
         List<String> problems = new ArrayList<>();
         attachments.all().forEach(a -> checkIdentityMaps(a, topology, pages, problems));
         attachments.all().forEach(a -> checkAttachment(a, topology, table, problems));
@@ -55,7 +56,7 @@ public final class Audit {
             });
         }
         for (IommuUnit unit : topology.units()) {
-            checkHostOwned(unit, topology, attachments, host, problems);
+            checkHostOwned(unit, topology, attachments, host, devicesQuarantined, problems);
         }
         if (strategy.allocator() == null) {
             problems.add("no allocation strategy bound: " + (strategy.problem() == null ? "none requested"
@@ -101,9 +102,14 @@ public final class Audit {
      * has one (DESIGN 4, the host domain), and has no entry otherwise.
      */
     private static void checkHostOwned(IommuUnit unit, Topology topology, Attachments attachments, HostDomain host,
-            List<String> problems) {
+            DeviceQuarantine quarantined, List<String> problems) {
+        for (PciAddress id : quarantined.entryIds(unit)) {
+            unit.context(id).ifPresent(c -> problems.add("unit " + unit.id() + ": quarantined " + id + " has the entry of "
+                    + (c.isHost() ? "the host" : "guest " + c.guest()) + " with domain id " + c.domainId()
+                    + "; expected none (its DMA faults until it is released)"));
+        }
         Optional<DeviceContext> expected = host.context(unit.id());
-        for (PciAddress id : HostDomain.hostIds(unit, topology, attachments)) {
+        for (PciAddress id : HostDomain.hostIds(unit, topology, attachments, quarantined)) {
             Optional<DeviceContext> found = unit.context(id);
             if (found.equals(expected)) {
                 continue;

@@ -44,6 +44,8 @@ public final class Journal implements AutoCloseable {
     public static final class State {
         public final Map<PciAddress, Attachment> attachments = new TreeMap<>();
         public final Map<GuestId, GuestMappings> mappings = new TreeMap<>();
+        /** Devices in quarantine, each with its unit (DeviceQuarantine). */
+        public final Map<PciAddress, String> quarantined = new TreeMap<>();
     }
 
     private final Path file;
@@ -140,6 +142,15 @@ public final class Journal implements AutoCloseable {
                 PciAddress device = PciAddress.parse(f[4]);
                 state.attachments.put(device, new Attachment(device, GuestId.guest(Integer.parseInt(f[1])), f[2],
                         DomainId.of(Integer.parseInt(f[3]))));
+                state.quarantined.remove(device); // attached from quarantine
+            }
+            case "quarantine" -> {
+                expect(f, 3, "quarantine BDF UNIT");
+                state.quarantined.put(PciAddress.parse(f[1]), f[2]);
+            }
+            case "release" -> {
+                expect(f, 2, "release BDF");
+                state.quarantined.remove(PciAddress.parse(f[1]));
             }
             case "detach" -> {
                 expect(f, 2, "detach BDF");
@@ -158,7 +169,7 @@ public final class Journal implements AutoCloseable {
                 }
             }
             default -> throw new IllegalArgumentException("unknown record '" + f[0]
-                    + "': expected attach, detach, map or unmap");
+                    + "': expected attach, detach, map, unmap, quarantine or release");
         }
     }
 
@@ -185,6 +196,12 @@ public final class Journal implements AutoCloseable {
      */
     public static Journal rewrite(Path directory, Map<PciAddress, Attachment> attachments,
             Map<GuestId, GuestMappings> mappings, boolean durable) {
+        return rewrite(directory, attachments, mappings, Map.of(), durable);
+    }
+
+    /** As above, with the devices in quarantine. */
+    public static Journal rewrite(Path directory, Map<PciAddress, Attachment> attachments,
+            Map<GuestId, GuestMappings> mappings, Map<PciAddress, String> quarantined, boolean durable) {
         try {
             Files.createDirectories(directory);
             Path file = directory.resolve(FILE);
@@ -192,6 +209,9 @@ public final class Journal implements AutoCloseable {
             StringBuilder text = new StringBuilder(HEADER).append('\n');
             for (Attachment a : attachments.values()) {
                 text.append(line(attach(a)));
+            }
+            for (Map.Entry<PciAddress, String> q : new TreeMap<>(quarantined).entrySet()) {
+                text.append(line(quarantine(q.getKey(), q.getValue())));
             }
             for (Map.Entry<GuestId, GuestMappings> e : new LinkedHashMap<>(mappings).entrySet()) {
                 for (GuestMappings.Run run : e.getValue().runs()) {
@@ -223,6 +243,14 @@ public final class Journal implements AutoCloseable {
 
     public static String detach(PciAddress device) {
         return "detach " + device;
+    }
+
+    public static String quarantine(PciAddress device, String unitId) {
+        return "quarantine " + device + " " + unitId;
+    }
+
+    public static String release(PciAddress device) {
+        return "release " + device;
     }
 
     public static String map(GuestId guest, long iova, long hostAddress, long pages) {

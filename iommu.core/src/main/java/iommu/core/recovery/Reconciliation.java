@@ -7,10 +7,12 @@ import java.util.Optional;
 import iommu.api.DomainId;
 import iommu.api.FlushService;
 import iommu.api.GuestId;
+import iommu.api.PciAddress;
 import iommu.api.spi.IommuUnit;
 import iommu.core.assign.Attachment;
 import iommu.core.assign.Attachments;
 import iommu.core.assign.ContextEntries;
+import iommu.core.assign.DeviceQuarantine;
 import iommu.core.assign.DomainIdTable;
 import iommu.core.assign.GuestMappings;
 import iommu.core.assign.GuestPages;
@@ -35,8 +37,16 @@ public final class Reconciliation {
     private final Attachments attachments;
     private final GuestPages pages;
 
+    private final DeviceQuarantine quarantined;
+
     public Reconciliation(DomainIdTable table, FlushService flush, Topology topology, Attachments attachments,
             GuestPages pages) {
+        this(table, flush, topology, attachments, pages, new DeviceQuarantine(DeviceQuarantine.Mode.NONE));
+    }
+
+    public Reconciliation(DomainIdTable table, FlushService flush, Topology topology, Attachments attachments,
+            GuestPages pages, DeviceQuarantine quarantined) {
+        this.quarantined = quarantined;
         this.table = table;
         this.flush = flush;
         this.topology = topology;
@@ -55,6 +65,10 @@ public final class Reconciliation {
             }
         }
         restoreMappings(loaded, problems);
+        // the devices the journal has in quarantine stay there (an attached one is the guest's)
+        java.util.Map<PciAddress, String> stillQuarantined = new java.util.TreeMap<>(loaded.quarantined);
+        stillQuarantined.keySet().removeIf(attachments::contains);
+        quarantined.putAll(stillQuarantined);
         for (GuestId guest : pages.all().keySet()) {
             if (!loaded.mappings.containsKey(guest) && !pages.of(guest).isEmpty()) {
                 problems.add("guest " + guest + " has pages mapped in the units' page tables (" + pages.of(guest)

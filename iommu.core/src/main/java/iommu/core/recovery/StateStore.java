@@ -15,6 +15,7 @@ import iommu.api.PciAddress;
 import iommu.api.dto.StateDTO;
 import iommu.core.assign.Attachment;
 import iommu.core.assign.Attachments;
+import iommu.core.assign.DeviceQuarantine;
 import iommu.core.assign.GuestMappings;
 import iommu.core.assign.GuestPages;
 import iommu.core.assign.OneLine;
@@ -47,6 +48,13 @@ public final class StateStore implements Recorder {
     private int restored;
     private List<String> recoveryProblems = List.of();
     private final List<String> unitProblems = new ArrayList<>();
+
+    private DeviceQuarantine quarantined = new DeviceQuarantine(DeviceQuarantine.Mode.NONE);
+
+    /** The devices in quarantine, written in every snapshot of the journal. */
+    public void keepQuarantine(DeviceQuarantine devices) {
+        this.quarantined = devices;
+    }
 
     public StateStore(Attachments attachments, GuestPages pages, Reconciliation reconciliation, Logger log,
             Path privateDirectory, String frameworkId) {
@@ -96,7 +104,7 @@ public final class StateStore implements Recorder {
         restored = result.restored();
         recoveryProblems = result.problems();
         recoveryProblems.forEach(p -> log.warn("recovery from {}: {}", wanted, p));
-        journal = Journal.rewrite(Path.of(wanted), attachments.byDevice(), pages.all());
+        journal = Journal.rewrite(Path.of(wanted), attachments.byDevice(), pages.all(), quarantined.devices(), true);
         log.info("state kept in {}: {} attachments restored, {} disagreements reported", wanted, restored,
                 recoveryProblems.size());
         return restored > 0;
@@ -132,7 +140,7 @@ public final class StateStore implements Recorder {
         try {
             Files.createDirectories(privateDirectory);
             Files.writeString(privateDirectory.resolve("framework"), frameworkId == null ? "" : frameworkId);
-            Journal.rewrite(privateDirectory, attachments.byDevice(), pages.all(), false).close();
+            Journal.rewrite(privateDirectory, attachments.byDevice(), pages.all(), quarantined.devices(), false).close();
         } catch (IOException | RuntimeException e) {
             log.error("cannot keep the state in {} across the restart: {}; the pages of guests that hold no device"
                     + " are lost", privateDirectory, OneLine.of(e));
@@ -202,12 +210,26 @@ public final class StateStore implements Recorder {
     }
 
     @Override
-    public void detached(Collection<PciAddress> devices, Map<GuestId, List<GuestMappings.Run>> identityUnmapped) {
+    public void detached(Collection<PciAddress> devices, Map<GuestId, List<GuestMappings.Run>> identityUnmapped,
+            Map<PciAddress, String> quarantined) {
         List<String> records = new ArrayList<>();
         identityUnmapped.forEach((guest, runs) -> runs.forEach(r -> records.add(Journal.unmap(guest, r.iova(),
                 r.pages()))));
         devices.forEach(d -> records.add(Journal.detach(d)));
+        quarantined.forEach((d, unit) -> records.add(Journal.quarantine(d, unit)));
         append(records);
+    }
+
+    @Override
+    public void quarantined(Map<PciAddress, String> devices) {
+        List<String> records = new ArrayList<>();
+        devices.forEach((d, unit) -> records.add(Journal.quarantine(d, unit)));
+        append(records);
+    }
+
+    @Override
+    public void released(Collection<PciAddress> devices) {
+        append(devices.stream().map(Journal::release).toList());
     }
 
     @Override

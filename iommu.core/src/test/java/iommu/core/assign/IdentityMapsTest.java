@@ -84,7 +84,8 @@ class IdentityMapsTest {
     }
 
     private List<String> audit() {
-        return Audit.of(topology, attachments, table, pages, quarantine, new iommu.core.assign.HostDomain(iommu.core.assign.HostDomain.Mode.NONE), new Audit.Strategy("per-unit", allocator, null));
+        return Audit.of(topology, attachments, table, pages, quarantine, new iommu.core.assign.HostDomain(iommu.core.assign.HostDomain.Mode.NONE),
+                new iommu.core.assign.DeviceQuarantine(iommu.core.assign.DeviceQuarantine.Mode.NONE), new Audit.Strategy("per-unit", allocator, null));
     }
 
     @Test

@@ -52,7 +52,8 @@ class AuditTest {
     }
 
     private List<String> audit() {
-        return Audit.of(topology, attachments, table, new GuestPages(), quarantine, new iommu.core.assign.HostDomain(iommu.core.assign.HostDomain.Mode.NONE), new Audit.Strategy("per-unit", allocator, null));
+        return Audit.of(topology, attachments, table, new GuestPages(), quarantine, new iommu.core.assign.HostDomain(iommu.core.assign.HostDomain.Mode.NONE),
+                new iommu.core.assign.DeviceQuarantine(iommu.core.assign.DeviceQuarantine.Mode.NONE), new Audit.Strategy("per-unit", allocator, null));
     }
 
     @Test
@@ -96,7 +97,8 @@ class AuditTest {
 
     @Test
     void noStrategyBoundIsALine() {
-        assertThat(Audit.of(topology, attachments, table, new GuestPages(), quarantine, new iommu.core.assign.HostDomain(iommu.core.assign.HostDomain.Mode.NONE), new Audit.Strategy(null, null,
+        assertThat(Audit.of(topology, attachments, table, new GuestPages(), quarantine, new iommu.core.assign.HostDomain(iommu.core.assign.HostDomain.Mode.NONE),
+                new iommu.core.assign.DeviceQuarantine(iommu.core.assign.DeviceQuarantine.Mode.NONE), new Audit.Strategy(null, null,
                 "strategy 'x' is not available"))).containsExactly("no allocation strategy bound: strategy 'x' is not"
                         + " available");
     }
