@@ -18,7 +18,7 @@ final class GroupFormat extends Format<GroupDTO> {
         kv.put("group", g.group);
         kv.put("unit", g.unit);
         kv.put("requester id", g.requesterId);
-        kv.put("guest", g.guest == null ? "- (host)" : g.guest);
+        kv.put("guest", g.quarantined ? "- (quarantined)" : g.guest == null ? "- (host)" : g.guest);
         kv.put("devices", devices.size() + (devices.isEmpty() ? "" : " (" + String.join(" ", devices) + ")"));
         return kv.render();
     }
@@ -27,6 +27,6 @@ final class GroupFormat extends Format<GroupDTO> {
     String line(GroupDTO g) {
         int n = g.devices == null ? 0 : g.devices.size();
         return "group " + g.group + " (" + g.unit + ", " + n + (n == 1 ? " device, " : " devices, ")
-                + (g.guest == null ? "host" : "guest " + g.guest) + ")";
+                + (g.quarantined ? "quarantined" : g.guest == null ? "host" : "guest " + g.guest) + ")";
     }
 }

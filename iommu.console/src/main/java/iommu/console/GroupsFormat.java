@@ -21,7 +21,7 @@ final class GroupsFormat extends Format<GroupListDTO> {
         for (GroupDTO g : v.groups) {
             List<String> devices = g.devices == null ? List.of() : g.devices;
             List<String> shown = devices.size() <= 3 ? devices : devices.subList(0, 3);
-            t.row(g.group, g.unit, g.requesterId, g.guest, devices.size(),
+            t.row(g.group, g.unit, g.requesterId, g.quarantined ? "quarantined" : g.guest, devices.size(),
                     String.join(" ", shown) + (devices.size() > 3 ? " ..." : ""));
         }
         return t.render();

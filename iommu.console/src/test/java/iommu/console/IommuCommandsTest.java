@@ -288,7 +288,7 @@ class IommuCommandsTest {
         JsonArray j = json(cmd.groups(true)).getAsJsonArray();
         assertThat(j).hasSize(7);
         JsonObject bridged = j.get(4).getAsJsonObject();
-        assertThat(bridged.keySet()).containsExactly("group", "unit", "requesterId", "devices", "guest");
+        assertThat(bridged.keySet()).containsExactly("group", "unit", "requesterId", "devices", "guest", "quarantined");
         assertThat(bridged.get("requesterId").getAsString()).isEqualTo("0000:5d:00.0");
         assertThat(bridged.get("devices").getAsJsonArray()).hasSize(2);
         assertThat(bridged.get("guest").getAsInt()).isEqualTo(4);
@@ -305,7 +305,7 @@ class IommuCommandsTest {
         assertThat(text(cmd.group(false, "5e:00.2"))).isEqualTo(byNumber);
         assertThat(text(cmd.group(false, " 0000:5E:00.1 "))).isEqualTo(byNumber);
         JsonObject j = json(cmd.group(true, "0000:3b:00.3")).getAsJsonObject();
-        assertThat(j.keySet()).containsExactly("group", "unit", "requesterId", "devices", "guest");
+        assertThat(j.keySet()).containsExactly("group", "unit", "requesterId", "devices", "guest", "quarantined");
         assertThat(j.get("group").getAsInt()).isEqualTo(3);
         assertThat(j.get("guest").isJsonNull()).isTrue();
         // devices --json names the same group

@@ -23,4 +23,6 @@ public class GroupDTO extends DTO {
     public List<String> devices;
     /** The guest owning the group; null when the host owns it. */
     public Integer guest;
+    /** Its devices are in quarantine (then {@link #guest} is null); since 1.2. */
+    public boolean quarantined;
 }

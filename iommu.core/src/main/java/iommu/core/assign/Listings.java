@@ -91,6 +91,7 @@ public final class Listings {
             dto.devices = g.members().stream().map(PciAddress::toString).toList();
             dto.guest = g.members().stream().map(attachments::get).filter(java.util.Objects::nonNull).findFirst()
                     .map(a -> a.guest().value()).orElse(null);
+            dto.quarantined = g.members().stream().anyMatch(quarantined::holds);
             return dto;
         }).toList();
     }
