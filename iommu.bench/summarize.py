@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Turns JMH JSON results (-rf json) into PERFORMANCE.md's tables: median of the
 measurement iterations with min..max, and for DomainIdBenchmark the seed/platform
-ratio of medians measured in the same run.
+and linux/platform ratios of medians measured in the same run (above 1x: the
+platform is faster).
 
 usage: python3 iommu.bench/summarize.py RESULT.json [RESULT.json ...]
 """
@@ -33,28 +34,31 @@ def main(paths):
     for (cls, name), params, raw, unit in results:
         p = " ".join(f"{k}={v}" for k, v in sorted(params.items()))
         print(f"| {cls}.{name} | {p} | {fmt(statistics.median(raw))} | {fmt(min(raw))}..{fmt(max(raw))} | {unit} |")
-    seeds = {}
-    plats = {}
+    medians = {}
     for (cls, name), params, raw, unit in results:
         if "impl" not in params:
             continue
         key = (name, int(params["dids"]), int(params["occupancy"]))
-        (seeds if params["impl"] == "seed" else plats)[key] = statistics.median(raw)
-    if not seeds:
+        medians.setdefault(key, {})[params["impl"]] = statistics.median(raw)
+    if not medians:
         return
     print()
-    print("| benchmark | dids | occupancy % | seed (ns) | platform (ns) | seed / platform | platform 65536 / 256 |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for key in sorted(seeds):
-        if key not in plats:
+    print("| benchmark | dids | occupancy % | seed (ns) | linux (ns) | platform (ns) | seed / platform"
+          " | linux / platform | platform 65536 / 256 |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for key in sorted(medians):
+        m = medians[key]
+        if "platform" not in m:
             continue
         name, dids, occ = key
+        plat = m["platform"]
         growth = ""
-        small = plats.get((name, 256, occ))
+        small = medians.get((name, 256, occ), {}).get("platform")
         if dids == 65536 and small:
-            growth = f"{plats[key] / small:.2f}x"
-        print(f"| {name} | {dids} | {occ} | {fmt(seeds[key])} | {fmt(plats[key])} | {ratio(seeds[key] / plats[key])} | {growth} |")
-
+            growth = f"{plat / small:.2f}x"
+        cells = [fmt(m[i]) if i in m else "" for i in ("seed", "linux")]
+        ratios = [ratio(m[i] / plat) if i in m else "" for i in ("seed", "linux")]
+        print(f"| {name} | {dids} | {occ} | {cells[0]} | {cells[1]} | {fmt(plat)} | {ratios[0]} | {ratios[1]} | {growth} |")
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -27,18 +27,25 @@ import iommu.api.spi.UnitDescriptor;
 import iommu.core.assign.DomainIdTable;
 
 /**
- * One unit's domain ids, the seed's algorithm ({@link SeedUnit}) against the
- * platform's code called as the core calls it (the per-unit strategy's
- * allocator and the core's {@link DomainIdTable}).
+ * One unit's domain ids: the seed's algorithm ({@link SeedUnit}), today's
+ * Linux driver's ({@link LinuxUnit}) and the platform's code called as the
+ * core calls it (the per-unit strategy's allocator and the core's
+ * {@link DomainIdTable}).
  *
- * <p>State: the unit has {@code dids} ids, DID 0 held back, and
- * {@code occupancy}% of its ids in use, handed out lowest first (so guest g
- * holds DID g). A hypervisor has only 32,751 guest ids, and one benchmark
- * guest must stay free, so at 65,536 ids guests hold DIDs 1..32,750 and the
- * rest of the occupancy is ids held without a guest (the platform: allocated
- * in the allocator but not in the map, as its quarantine holds them; the
- * seed: bit set, {@code domid_map} = DOMID_INVALID). Both searches walk them
- * all the same.
+ * <p>State: the unit has {@code dids} ids and {@code occupancy}% of them in
+ * use (reserved ones included), handed out lowest first, so guest g holds
+ * DID g. The seed and the platform hold back DID 0; Linux holds back 0 and 1
+ * (its IDA starts at {@code IDA_START_DID} = 2; DID 1 is
+ * {@code FLPT_DEFAULT_DID}), so it has no guest 1 and the same number of ids
+ * in use. The lookups use guests and DIDs 2 and up, which all three have. A
+ * hypervisor has only 32,751 guest ids, and one benchmark guest must stay
+ * free, so at 65,536 ids guests hold DIDs up to 32,750 and the rest of the
+ * occupancy is ids held without a guest (the platform: allocated in the
+ * allocator but not in the map, as its quarantine holds them; the seed: bit
+ * set, {@code domid_map} = DOMID_INVALID; Linux: in the IDA with no domain,
+ * as {@code copy_context_table} holds a kdump kernel's inherited DIDs). All
+ * searches walk them the same. Linux's guests each have one device (RID =
+ * the guest number) in the unit's device tree.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -52,7 +59,7 @@ public class DomainIdBenchmark {
     /** How many random guests / DIDs the lookups cycle through (a power of two). */
     static final int LOOKUPS = 4096;
 
-    @Param({"seed", "platform"})
+    @Param({"seed", "linux", "platform"})
     public String impl;
 
     @Param({"256", "65536"})
@@ -63,7 +70,13 @@ public class DomainIdBenchmark {
     public int occupancy;
 
     private boolean seed;
+    private boolean linux;
     private SeedUnit seedUnit;
+    private LinuxUnit linuxUnit;
+    /** Linux's domain of each guest (2..), as VFIO/iommufd hold the pointer; and the one that attaches and detaches. */
+    private LinuxUnit.Domain[] linuxDomains;
+    private LinuxUnit.Domain linuxNewcomer;
+    private LinuxUnit.Domain[] lookupLinuxDomains;
     private DomainIdAllocator allocator;
     private DomainIdTable table;
 
@@ -77,12 +90,13 @@ public class DomainIdBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        seed = switch (impl) {
-            case "seed" -> true;
-            case "platform" -> false;
-            default -> throw new IllegalArgumentException("impl " + impl + ": expected seed or platform");
-        };
-        int occupied = (int) Math.round(dids * occupancy / 100.0); // DID 0 included
+        switch (impl) {
+            case "seed" -> seed = true;
+            case "linux" -> linux = true;
+            case "platform" -> { }
+            default -> throw new IllegalArgumentException("impl " + impl + ": expected seed, linux or platform");
+        }
+        int occupied = (int) Math.round(dids * occupancy / 100.0); // DID 0 (Linux: 0 and 1) included
         int guests = Math.min(occupied - 1, GuestId.MAX - 1);
         int heldWithoutGuest = occupied - 1 - guests;
         newcomer = GuestId.guest(GuestId.MAX);
@@ -97,6 +111,20 @@ public class DomainIdBenchmark {
             for (int k = 0; k < heldWithoutGuest; k++) {
                 seedUnit.holdOutOfUse(guests + 1 + k);
             }
+        } else if (linux) {
+            linuxUnit = new LinuxUnit(0, dids);
+            linuxDomains = new LinuxUnit.Domain[guests + 1];
+            for (int g = LinuxUnit.IDA_START_DID; g <= guests; g++) { // guest 1's DID is FLPT_DEFAULT_DID
+                linuxDomains[g] = new LinuxUnit.Domain(g);
+                check(linuxUnit.attachDevice(g, linuxDomains[g]) == 0, "linux refused guest " + g);
+                int did = LinuxUnit.domainIdIommu(linuxDomains[g], linuxUnit);
+                check(did == g, "linux gave guest " + g + " DID " + did);
+            }
+            for (int k = 0; k < heldWithoutGuest; k++) {
+                int did = guests + 1 + k;
+                check(linuxUnit.holdCopiedDid(did) == did, "linux could not hold DID " + did);
+            }
+            linuxNewcomer = new LinuxUnit.Domain(newcomerInt);
         } else {
             table = new DomainIdTable();
             allocator = new PerUnitStrategy().open(
@@ -116,14 +144,16 @@ public class DomainIdBenchmark {
         SplittableRandom random = new SplittableRandom(42);
         lookupGuests = new GuestId[LOOKUPS];
         lookupGuestInts = new int[LOOKUPS];
+        lookupLinuxDomains = new LinuxUnit.Domain[LOOKUPS];
         lookupDids = new int[LOOKUPS];
         for (int i = 0; i < LOOKUPS; i++) {
-            int g = 1 + random.nextInt(guests);
+            int g = 2 + random.nextInt(guests - 1); // 2..guests: every implementation has them
             lookupGuests[i] = GuestId.guest(g);
             lookupGuestInts[i] = g;
-            lookupDids[i] = 1 + random.nextInt(guests); // guest g holds DID g
+            lookupLinuxDomains[i] = linux ? linuxDomains[g] : null;
+            lookupDids[i] = 2 + random.nextInt(guests - 1); // guest g holds DID g
         }
-        // the same answers from both, before anything is timed
+        // the same answers from all, before anything is timed
         check(guestToDid() == lookupGuestInts[0], "guest to DID");
         check(didToGuest() == lookupDids[1], "DID to guest");
         int first = allocateRelease();
@@ -140,14 +170,26 @@ public class DomainIdBenchmark {
      * A guest gets a DID on the unit and gives it back, the allocator and map
      * work of one attach and one detach: the seed's context_set_domain_id
      * (walk for a DID to reuse, then find_first_zero_bit) and its unmap
-     * (walk to find the DID, clear it); the platform's reuse check in the map,
-     * allocate, record, then forget and release (XSA-399 order).
+     * (walk to find the DID, clear it); Linux's domain_attach_iommu (xa_load
+     * for a DID to reuse, ida_alloc_range, xa_cmpxchg), domain_id_iommu as the
+     * context entry is written, and domain_detach_iommu (ida_free, xa_erase);
+     * the platform's reuse check in the map, allocate, record, then forget and
+     * release (XSA-399 order).
      */
     @Benchmark
     public int allocateRelease() {
         if (seed) {
             int did = seedUnit.contextSetDomainId(newcomerInt);
             seedUnit.releaseDomainId(newcomerInt);
+            return did;
+        }
+        if (linux) {
+            LinuxUnit.Domain domain = linuxNewcomer;
+            if (linuxUnit.domainAttachIommu(domain) != 0) {
+                return -1;
+            }
+            int did = LinuxUnit.domainIdIommu(domain, linuxUnit);
+            linuxUnit.domainDetachIommu(domain);
             return did;
         }
         GuestId guest = newcomer;
@@ -159,23 +201,39 @@ public class DomainIdBenchmark {
         return did.value();
     }
 
-    /** The flush path: which DID does this guest hold on the unit (to invalidate its IOTLB entries)? */
+    /**
+     * The flush path: which DID does this guest hold on the unit (to invalidate
+     * its IOTLB entries)? Linux: domain_id_iommu from the domain pointer its
+     * caller holds (Linux never looks a domain up by a guest number).
+     */
     @Benchmark
     public int guestToDid() {
         int i = next++ & (LOOKUPS - 1);
         if (seed) {
             return seedUnit.domainIommuDomid(lookupGuestInts[i]);
         }
+        if (linux) {
+            return LinuxUnit.domainIdIommu(lookupLinuxDomains[i], linuxUnit);
+        }
         Optional<DomainId> did = table.domainId(lookupGuests[i], UNIT);
         return did.isPresent() ? did.get().value() : -1;
     }
 
-    /** The fault path: which guest holds the DID a fault record or a context entry carries? */
+    /**
+     * The fault path: which guest holds the DID a context entry carries? Linux
+     * has no table for it (its fault path goes from the requester id to the
+     * device); what it would need is the walk of the unit's devices,
+     * {@link LinuxUnit#domainOfDid}, O(devices).
+     */
     @Benchmark
     public int didToGuest() {
         int did = lookupDids[next++ & (LOOKUPS - 1)];
         if (seed) {
             return seedUnit.contextGetDomainId(did);
+        }
+        if (linux) {
+            LinuxUnit.Domain domain = linuxUnit.domainOfDid(did);
+            return domain == null ? -1 : domain.guest;
         }
         Optional<GuestId> guest = table.guest(UNIT, DomainId.of(did));
         return guest.isPresent() ? guest.get().value() : -1;
