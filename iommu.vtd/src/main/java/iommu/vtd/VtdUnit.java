@@ -136,7 +136,8 @@ public final class VtdUnit implements IommuUnit {
      * Rebuilds the driver's bookkeeping from the tables in the file: the guest
      * directory's tables walked, each root entry's context table, each present
      * context entry checked and counted on its guest's table; what nothing
-     * reaches is free. Nothing is written but zeros to unreachable pages.
+     * reaches is free, and so is a guest's table no present entry points at.
+     * Nothing is written but zeros to unreachable pages.
      */
     private int inheritTables(TableFile file) {
         String where = "table file " + file.path() + " refused: ";
@@ -186,7 +187,7 @@ public final class VtdUnit implements IommuUnit {
         }
         pages.inherit(used);
         for (GuestId guest : pageTables.guests()) {
-            pageTables.releaseIfUnused(guest); // a guest left with neither an entry nor a mapping
+            pageTables.releaseIfUnreferenced(guest); // no entry reaches it: what a killed attach or detach left
         }
         return present;
     }

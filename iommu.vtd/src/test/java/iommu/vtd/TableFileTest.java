@@ -123,6 +123,31 @@ class TableFileTest {
         second.close();
     }
 
+    /**
+     * LauncherCrashIT's flake: a kill during an attach, after the guest's
+     * pages reached the unit but before its context entry did, left a table
+     * nothing points at; the next process kept it, the guest unmapped a page
+     * elsewhere, and a later attach there wrote the guest's pages over the
+     * kept table, so the unit mapped the page the guest had given up.
+     */
+    @Test
+    void aGuestTableNoEntryPointsAtIsFreedOnInheritSoALaterAttachFindsNoStalePage() {
+        VtdUnit first = kept();
+        first.setContext(NIC, new DeviceContext(DomainId.of(3), ONE));
+        long inUse = first.pagesInUse();
+        first.map(TWO, 0x10_0000, 0x7_0000, 2); // the attach of guest 2 replays its pages...
+        first.close(); // ...and is killed before its entry is written
+
+        VtdUnit second = kept();
+        assertThat(second.pagesInUse()).isEqualTo(inUse);
+        assertThat(second.mappings(TWO)).hasValue(List.of());
+        second.map(TWO, 0x10_0000, 0x7_0000, 1); // guest 2 unmapped its second page meanwhile: a later attach
+        second.setContext(GPU, new DeviceContext(DomainId.of(7), TWO));
+        assertThat(second.translate(GPU, 0x10_0000).hostAddress()).hasValue(0x7_0000L);
+        assertThat(second.translate(GPU, 0x10_1000).isFault()).isTrue();
+        second.close();
+    }
+
     @Test
     void aFileOfAnotherUnitIsRefusedAndLeftAsItIs() throws IOException {
         VtdUnit first = kept();
