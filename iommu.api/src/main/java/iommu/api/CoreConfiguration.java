@@ -20,6 +20,15 @@ public final class CoreConfiguration {
     /** Directory of the journal that keeps assignments and mappings; empty keeps state in memory. */
     public static final String STATE_DIRECTORY = "stateDirectory";
 
+    /**
+     * Whether the units' tables are rebuilt from the journal of the state
+     * directory (a boolean): the journal must be there and whole, and where
+     * a unit's kept tables differ from it the journal wins.
+     *
+     * @since 1.2
+     */
+    public static final String REBUILD_TABLES = "rebuildTables";
+
     private CoreConfiguration() {
     }
 }

@@ -9,10 +9,11 @@
  * callers. 1.1 added {@link iommu.api.CoreConfiguration} (the core's PID and
  * property names) and the {@link iommu.api.RenumberingListener} whiteboard
  * with its {@link iommu.api.RenumberingProgress}, and
- * {@code DeviceAssignment.groups()}.
+ * {@code DeviceAssignment.groups()}; 1.2
+ * {@code CoreConfiguration.REBUILD_TABLES}.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package iommu.api;
 
 import org.osgi.annotation.bundle.Export;

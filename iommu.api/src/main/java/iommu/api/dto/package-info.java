@@ -4,10 +4,10 @@
  * and scripts can read them. Field names are the JSON field names; a field
  * marked {@link iommu.api.dto.Address} is written as a {@code "0x..."} string
  * (1.1 added that annotation, {@link iommu.api.dto.GroupDTO} and
- * {@code DeviceDTO.group}).
+ * {@code DeviceDTO.group}; 1.2 {@code StateDTO.rebuilt}).
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package iommu.api.dto;
 
 import org.osgi.annotation.bundle.Export;

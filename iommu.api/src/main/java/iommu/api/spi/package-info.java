@@ -13,10 +13,13 @@
  * {@code IommuUnit.dmaAliases} (the requester ids a device's DMA carries,
  * which make IOMMU groups), with a default of the device alone, and
  * {@code IommuUnit.reservedRegions} with its {@code IovaRegion} (by default
- * the interrupt window).
+ * the interrupt window). 1.3 added, with defaults,
+ * {@code IommuUnit.tablesSetAside} and
+ * {@code PlatformDiscovery.keepTablesIn(Path, boolean)}: kept tables that are
+ * refused set aside, for the platform to rebuild from its journal.
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package iommu.api.spi;
 
 import org.osgi.annotation.bundle.Export;

@@ -137,8 +137,8 @@ class BaselineTest {
         Path classes = compileEdited("removed", Map.of(DOMAIN_ID_MAP, BaselineTest::withoutGuests));
         try (Jar jar = bundle(classes)) {
             Baseline.Info api = baseline(jar).get("iommu.api");
-            assertThat(api.mismatch).as("iommu.api without DomainIdMap.guests() at 1.1.0").isTrue();
-            assertThat(api.newerVersion).hasToString("1.1.0");
+            assertThat(api.mismatch).as("iommu.api without DomainIdMap.guests() at 1.2.0").isTrue();
+            assertThat(api.newerVersion).hasToString("1.2.0");
             assertThat(api.suggestedVersion).hasToString("2.0.0");
         }
     }
@@ -146,7 +146,7 @@ class BaselineTest {
     @Test
     void theSameRemovalWithAMajorBumpIsNot() throws Exception {
         Path classes = compileEdited("bumped", Map.of(DOMAIN_ID_MAP, BaselineTest::withoutGuests,
-                "iommu/api/package-info.java", s -> s.replace("@Version(\"1.1.0\")", "@Version(\"2.0.0\")")));
+                "iommu/api/package-info.java", s -> s.replace("@Version(\"1.2.0\")", "@Version(\"2.0.0\")")));
         try (Jar jar = bundle(classes)) {
             Baseline.Info api = baseline(jar).get("iommu.api");
             assertThat(api.mismatch).isFalse();
