@@ -120,7 +120,13 @@ public final class VtdUnit implements IommuUnit {
         this.pageTables = new IoPageTables(memory, pages, levels, guestRoots);
         if (tableFile != null && tableFile.inherited()) {
             this.contexts = new ContextTable(memory, pages, tableFile.rootTable());
-            this.inheritedEntries = inheritTables(tableFile);
+            try {
+                this.inheritedEntries = inheritTables(tableFile);
+            } catch (IllegalArgumentException e) {
+                String where = "table file " + tableFile.path() + " refused: ";
+                throw new IllegalArgumentException((e.getMessage().startsWith(where) ? "" : where) + e.getMessage()
+                        + TableFile.REBUILD_HINT, e);
+            }
         } else {
             this.contexts = new ContextTable(memory, pages);
             this.inheritedEntries = 0;
@@ -507,7 +513,8 @@ public final class VtdUnit implements IommuUnit {
         fields.put("invalidation", invalidationMechanism());
         fields.put("tables", tableFile == null ? "heap (lost when the process ends)"
                 : tableFile.path() + (tableFile.inherited() ? " (inherited, " + inheritedEntries
-                        + " present context entries found)" : ""));
+                        + " present context entries found)" : tableFile.setAside() != null ? " (new: "
+                                + tableFile.setAside() + ")" : ""));
         fields.put("contextCacheEntries", contextCacheEntries());
         fields.put("iotlbEntries", iotlbEntries());
         return fields;
@@ -895,6 +902,16 @@ public final class VtdUnit implements IommuUnit {
     @Override
     public boolean inheritedTables() {
         return tableFile != null && tableFile.inherited();
+    }
+
+    @Override
+    public Optional<String> tablesSetAside() {
+        return Optional.ofNullable(tableFile).map(TableFile::setAside);
+    }
+
+    /** The unit's file is new because the one there was refused and set aside ({@link RefusedTables}). */
+    void tablesWereSetAside(String what) {
+        tableFile.setAside(what);
     }
 
     /** The file the unit's tables live in, when they do. */
