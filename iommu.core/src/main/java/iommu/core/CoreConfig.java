@@ -19,4 +19,11 @@ public @interface CoreConfig {
     @AttributeDefinition(name = "State directory",
             description = "Directory of the journal that keeps assignments and mappings across restarts and crashes; empty keeps state in memory only.")
     String stateDirectory() default "";
+
+    @AttributeDefinition(name = "Rebuild tables",
+            description = "Rebuild the units' tables from the state directory's journal (the launcher's --rebuild-tables):"
+                    + " a directory without a whole journal is refused, and where a unit's kept tables differ from the"
+                    + " journal the journal wins. Set the VT-d platform's own property too, so that a refused table file"
+                    + " is set aside (renamed) rather than refused.")
+    boolean rebuildTables() default false;
 }

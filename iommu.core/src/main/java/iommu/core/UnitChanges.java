@@ -54,7 +54,7 @@ final class UnitChanges {
             return;
         }
         UnitAdoption.Result adopted = adoption.adopt(unit);
-        store.unitProblems(adopted.problems());
+        store.unitAdopted(adopted);
         topology.indexUnit(unit);
         // the allocator must be opened again when it is not told of the unit's ids by addUnit alone: entries
         // were adopted, it knew the unit otherwise, or the records hold ids there it never saw (the journal

@@ -30,11 +30,16 @@ public final class Fixture {
     }
 
     static CoreConfig config(String strategy, String stateDirectory) {
+        return config(strategy, stateDirectory, false);
+    }
+
+    static CoreConfig config(String strategy, String stateDirectory, boolean rebuildTables) {
         return new CoreConfig() {
             @Override public Class<? extends Annotation> annotationType() { return CoreConfig.class; }
             @Override public String strategy() { return strategy; }
             @Override public long operationWaitMillis() { return 2000; }
             @Override public String stateDirectory() { return stateDirectory; }
+            @Override public boolean rebuildTables() { return rebuildTables; }
         };
     }
 

@@ -127,6 +127,7 @@ final class TableFile implements PhysicalMemory.PageStore {
             Opener opener) throws IOException {
         Files.createDirectories(directory);
         Path path = fileOf(directory, unit);
+        boolean created = !Files.exists(path);
         FileChannel channel = opener.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
         try {
@@ -149,6 +150,10 @@ final class TableFile implements PhysicalMemory.PageStore {
             return file;
         } catch (IOException | RuntimeException e) {
             channel.close();
+            if (created) {
+                // ours, and never filled (no space left for its header): not left to be refused as foreign
+                Files.deleteIfExists(path);
+            }
             throw e;
         }
     }

@@ -29,7 +29,9 @@ public final class FaultyFiles {
         /** Every write point from the chosen one fails, truncations excepted: the disk is full. */
         FULL,
         /** Only the chosen write point fails (a truncation too). */
-        ONCE
+        ONCE,
+        /** Every write point from the chosen one fails, truncations too: the file system went read-only. */
+        STUCK
     }
 
     private final int failAt;
@@ -70,7 +72,11 @@ public final class FaultyFiles {
         if (failAt == 0 || points < failAt) {
             return false;
         }
-        return mode == Mode.ONCE ? points == failAt : !truncation;
+        return switch (mode) {
+            case ONCE -> points == failAt;
+            case FULL -> !truncation;
+            case STUCK -> true;
+        };
     }
 
     private void check(String what, boolean truncation) throws IOException {
