@@ -12,7 +12,7 @@ import java.util.Optional;
  * without touching the platform: pure, so it is unit-tested.
  */
 record LaunchOptions(List<String> commands, Optional<Path> script, Optional<String> strategy,
-        Optional<Path> platform, Optional<Path> state, boolean debug, boolean help) {
+        Optional<Path> platform, Optional<Path> state, boolean rebuildTables, boolean debug, boolean help) {
 
     static final String USAGE_HINT = "Try 'java -jar iommu.jar --help' for usage.";
 
@@ -30,6 +30,9 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
             "  --platform PATH           load the platform at PATH instead of the embedded default:",
             "                            an ACPI DMAR table, a sysfs-shaped directory or a platform file",
             "  --state DIR               keep assignments and mappings in DIR, across runs and crashes",
+            "                            (one process at a time: a second one is refused)",
+            "  --rebuild-tables          with --state: set aside (rename) table files that are refused",
+            "                            and rebuild the units' tables from DIR's journal",
             "  --debug                   print stack traces of failures",
             "  -h, --help                print this help and exit",
             "",
@@ -78,6 +81,7 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
         String strategy = null;
         Path platform = null;
         Path state = null;
+        boolean rebuildTables = false;
         boolean debug = false;
         boolean help = false;
         boolean optionsEnded = false;
@@ -118,6 +122,10 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
                     noValue(name, inline);
                     debug = true;
                 }
+                case "--rebuild-tables" -> {
+                    noValue(name, inline);
+                    rebuildTables = true;
+                }
                 case "-c", "--command" -> {
                     String v = inline != null ? inline : value(args, ++i, name, "commands, e.g. -c \"iommu:units; iommu:guests\"");
                     commands.add(v);
@@ -151,7 +159,11 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
         }
         if (help) {
             return new LaunchOptions(List.copyOf(commands), Optional.ofNullable(script), Optional.ofNullable(strategy),
-                    Optional.ofNullable(platform), Optional.ofNullable(state), debug, true);
+                    Optional.ofNullable(platform), Optional.ofNullable(state), rebuildTables, debug, true);
+        }
+        if (rebuildTables && state == null) {
+            throw new UsageException("option --rebuild-tables needs --state DIR: expected the state directory whose"
+                    + " journal the tables are rebuilt from", true);
         }
         if (script != null && !commands.isEmpty()) {
             throw new UsageException("both -c and script file '" + script + "' given: expected one of them", true);
@@ -168,7 +180,7 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
             }
         }
         return new LaunchOptions(List.copyOf(commands), Optional.ofNullable(script), Optional.ofNullable(strategy),
-                Optional.ofNullable(platform), Optional.ofNullable(state), debug, false);
+                Optional.ofNullable(platform), Optional.ofNullable(state), rebuildTables, debug, false);
     }
 
     /**
