@@ -179,9 +179,14 @@ public final class StateDirectoryLock implements AutoCloseable {
         }
     }
 
-    /** Who holds the lock, as its line says; a new holder may not have written it yet, so wait a little. */
+    /**
+     * Who holds the lock, as its line says. A new holder may not have written
+     * its line yet (the file still names the previous one, which has ended,
+     * or nothing), so wait a little for a line naming a live process.
+     */
     private static String holderLine(FileChannel channel) {
         long deadline = System.nanoTime() + HOLDER_LINE_WAIT_MILLIS * 1_000_000;
+        String named = null;
         do {
             try {
                 ByteBuffer buffer = ByteBuffer.allocate(200);
@@ -190,7 +195,10 @@ public final class StateDirectoryLock implements AutoCloseable {
                 int end = text.indexOf('\n');
                 if (end > 0 && text.startsWith("pid ")) {
                     String[] line = text.substring(4, end).split(", started ", 2);
-                    return "process " + line[0] + (line.length == 2 ? " (started " + line[1] + ")" : "");
+                    named = "process " + line[0] + (line.length == 2 ? " (started " + line[1] + ")" : "");
+                    if (running(line)) {
+                        return named;
+                    }
                 }
                 Thread.sleep(20);
             } catch (IOException e) {
@@ -200,7 +208,20 @@ public final class StateDirectoryLock implements AutoCloseable {
                 break;
             }
         } while (System.nanoTime() - deadline < 0);
-        return "another process (it has not written its pid in " + FILE + ")";
+        // a process this one cannot see (another PID namespace) may still hold it: say what the file says
+        return named != null ? named : "another process (it has not written its pid in " + FILE + ")";
+    }
+
+    /** Whether the line names a process running now that started when it says. */
+    private static boolean running(String[] line) {
+        try {
+            return ProcessHandle.of(Long.parseLong(line[0].trim())).filter(ProcessHandle::isAlive)
+                    .filter(p -> line.length < 2 || p.info().startInstant()
+                            .map(t -> t.truncatedTo(ChronoUnit.SECONDS).toString().equals(line[1].trim())).orElse(true))
+                    .isPresent();
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 
     private static void close(FileChannel channel) {
