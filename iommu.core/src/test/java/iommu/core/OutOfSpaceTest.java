@@ -115,7 +115,8 @@ class OutOfSpaceTest {
                 flush.bindUnit(u);
                 core.bindUnit(u);
             }
-            core.bindStrategy(new PerUnitStrategy(), Map.of("name", "per-unit"));
+            core.bindStrategy(new PerUnitStrategy(), Map.of("name", "per-unit", "service.id", 1L));
+            core.bindStrategy(new iommu.alloc.global.GlobalStrategy(), Map.of("name", "global", "service.id", 2L));
             core.activate();
         }
 
@@ -157,6 +158,36 @@ class OutOfSpaceTest {
             }
         }
         assertThat(refused).as("operations refused for want of space").isGreaterThanOrEqualTo(points);
+    }
+
+    @Test
+    void aStrategySwapTheJournalCannotTakeIsRolledBack() {
+        FaultyFiles counting = new FaultyFiles(0, FaultyFiles.Mode.FULL);
+        Process dry = new Process(dir.resolve("dry"), counting);
+        attachTwoGuests(dry);
+        dry.kill();
+        Path state = dir.resolve("full");
+        Process p = new Process(state, new FaultyFiles(counting.points() + 1, FaultyFiles.Mode.FULL));
+        attachTwoGuests(p);
+        String before = AssignmentManagerTest.snapshot(p.core);
+        // under global guest 2 needs another id on dmar1 than guest 1's: a renumbering, which the journal must take
+        p.core.modified(Fixture.config("global", state.toString()));
+        assertThat(p.core.strategy()).contains("per-unit");
+        assertThat(p.core.strategyProblem()).get().asString().contains("renumbering failed and was rolled back:"
+                + " state directory " + state + ": no space left on its file system for the journal");
+        assertThat(AssignmentManagerTest.snapshot(p.core)).isEqualTo(before);
+        assertThat(p.core.audit()).isEmpty();
+        p.kill();
+        Process next = new Process(state, new FaultyFiles(0, FaultyFiles.Mode.FULL));
+        assertThat(AssignmentManagerTest.snapshot(next.core)).isEqualTo(before);
+        assertThat(next.core.state().problems).isEmpty();
+        next.kill();
+    }
+
+    private static void attachTwoGuests(Process p) {
+        p.core.attach(ONE, List.of(A));
+        p.core.attach(TWO, List.of(B));
+        p.core.attach(TWO, List.of(C)); // guest 2 holds id 2 on dmar0, 1 on dmar1: global renumbers it
     }
 
     /** Runs the operations on a process whose files fail as told; returns how many were refused. */
