@@ -37,6 +37,15 @@ public final class CoreConfiguration {
      */
     public static final String QUARANTINE = "quarantine";
 
+    /**
+     * Whether the units' tables are rebuilt from the journal of the state
+     * directory (a boolean): the journal must be there and whole, and where
+     * a unit's kept tables differ from it the journal wins.
+     *
+     * @since 1.2
+     */
+    public static final String REBUILD_TABLES = "rebuildTables";
+
     private CoreConfiguration() {
     }
 }

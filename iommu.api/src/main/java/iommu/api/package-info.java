@@ -10,8 +10,8 @@
  * property names) and the {@link iommu.api.RenumberingListener} whiteboard
  * with its {@link iommu.api.RenumberingProgress}, and
  * {@code DeviceAssignment.groups()}. 1.2 added
- * {@code CoreConfiguration.HOST_DOMAIN} and {@code QUARANTINE}, and
- * {@code DeviceAssignment.release}.
+ * {@code CoreConfiguration.HOST_DOMAIN}, {@code QUARANTINE} and
+ * {@code REBUILD_TABLES}, and {@code DeviceAssignment.release}.
  */
 @Export
 @Version("1.2.0")

@@ -273,7 +273,8 @@ class IommuJarIT {
         assertOneLineNoStackTrace(s);
         assertThat(s.err()).startsWith("--state '" + state + "': vt-d units: unit dmar1: table file " + dmar1
                 + " refused: it holds the tables of unit dmar1 with CAP 0x").contains(": expected CAP 0x")
-                .contains("use another state directory, or remove the file");
+                .contains("then use another state directory").endsWith("--rebuild-tables (configuration"
+                        + " rebuildTables) sets the file aside and rebuilds the unit's tables from the journal\n");
         assertThat(Files.readAllBytes(dmar1)).isEqualTo(bytes);
         assertThat(s.out()).doesNotContain("0000:3b:00.2");
     }

@@ -108,6 +108,11 @@ public final class CoreRig {
             }
 
             @Override
+            public boolean rebuildTables() {
+                return false;
+            }
+
+            @Override
             public String stateDirectory() {
                 return stateDirectory;
             }

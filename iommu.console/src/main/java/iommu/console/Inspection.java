@@ -247,6 +247,7 @@ final class Inspection {
         r.directory = s.directory;
         r.restored = s.restored;
         r.problems = s.problems == null ? List.of() : List.copyOf(s.problems);
+        r.rebuilt = s.rebuilt == null ? List.of() : List.copyOf(s.rebuilt); // null from a core before dto 1.2
         return r;
     }
 

@@ -12,8 +12,8 @@ import java.util.Optional;
  * without touching the platform: pure, so it is unit-tested.
  */
 record LaunchOptions(List<String> commands, Optional<Path> script, Optional<String> strategy,
-        Optional<Path> platform, Optional<Path> state, boolean debug, boolean help, Optional<String> hostDomain,
-        Optional<String> quarantine) {
+        Optional<Path> platform, Optional<Path> state, boolean rebuildTables, boolean debug, boolean help,
+        Optional<String> hostDomain, Optional<String> quarantine) {
 
     /** The values of {@code --host-domain}, as iommu.core's {@code hostDomain} configuration takes them. */
     static final List<String> HOST_DOMAINS = List.of("linux", "allocated", "none");
@@ -37,6 +37,9 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
             "  --platform PATH           load the platform at PATH instead of the embedded default:",
             "                            an ACPI DMAR table, a sysfs-shaped directory or a platform file",
             "  --state DIR               keep assignments and mappings in DIR, across runs and crashes",
+            "                            (one process at a time: a second one is refused)",
+            "  --rebuild-tables          with --state: set aside (rename) table files that are refused",
+            "                            and rebuild the units' tables from DIR's journal",
             "  --host-domain MODE        the host's own domain on each unit: linux (DID 1, the default),",
             "                            allocated (the lowest free id, as Xen's dom0) or none (no host",
             "                            domain, host-owned devices fault: the seed's accounting)",
@@ -92,6 +95,7 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
         Path state = null;
         String hostDomain = null;
         String quarantine = null;
+        boolean rebuildTables = false;
         boolean debug = false;
         boolean help = false;
         boolean optionsEnded = false;
@@ -131,6 +135,10 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
                 case "--debug" -> {
                     noValue(name, inline);
                     debug = true;
+                }
+                case "--rebuild-tables" -> {
+                    noValue(name, inline);
+                    rebuildTables = true;
                 }
                 case "-c", "--command" -> {
                     String v = inline != null ? inline : value(args, ++i, name, "commands, e.g. -c \"iommu:units; iommu:guests\"");
@@ -186,8 +194,12 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
         }
         if (help) {
             return new LaunchOptions(List.copyOf(commands), Optional.ofNullable(script), Optional.ofNullable(strategy),
-                    Optional.ofNullable(platform), Optional.ofNullable(state), debug, true,
+                    Optional.ofNullable(platform), Optional.ofNullable(state), rebuildTables, debug, true,
                     Optional.ofNullable(hostDomain), Optional.ofNullable(quarantine));
+        }
+        if (rebuildTables && state == null) {
+            throw new UsageException("option --rebuild-tables needs --state DIR: expected the state directory whose"
+                    + " journal the tables are rebuilt from", true);
         }
         if (script != null && !commands.isEmpty()) {
             throw new UsageException("both -c and script file '" + script + "' given: expected one of them", true);
@@ -204,7 +216,7 @@ record LaunchOptions(List<String> commands, Optional<Path> script, Optional<Stri
             }
         }
         return new LaunchOptions(List.copyOf(commands), Optional.ofNullable(script), Optional.ofNullable(strategy),
-                Optional.ofNullable(platform), Optional.ofNullable(state), debug, false,
+                Optional.ofNullable(platform), Optional.ofNullable(state), rebuildTables, debug, false,
                 Optional.ofNullable(hostDomain), Optional.ofNullable(quarantine));
     }
 

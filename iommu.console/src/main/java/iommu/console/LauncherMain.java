@@ -28,12 +28,12 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 
-import iommu.api.CoreConfiguration;
 import iommu.api.DeviceAssignment;
 import iommu.api.dto.DiscoveryDTO;
 import iommu.api.spi.AllocationStrategy;
 import iommu.api.Quoted;
 import iommu.api.spi.PlatformDiscovery;
+import iommu.api.spi.support.StateDirectoryLock;
 
 /**
  * The main thread of {@code java -jar iommu.jar} (DESIGN section 8).
@@ -89,6 +89,8 @@ public class LauncherMain implements Callable<Integer> {
 
     /** What was loaded at start, for the banner. */
     private String platformText = "embedded default platform";
+    /** The state directory's lock, held from before anything in it is read until the run ends. */
+    private StateDirectoryLock stateLock;
 
     @Activate
     void activate(BundleContext context) {
@@ -147,6 +149,9 @@ public class LauncherMain implements Callable<Integer> {
             out.flush();
             err.flush();
             settleGogoSessions();
+            if (stateLock != null) {
+                stateLock.close(); // the core and the units still share it until the framework stops
+            }
         }
     }
 
@@ -192,7 +197,7 @@ public class LauncherMain implements Callable<Integer> {
             loadPlatform(options.platform().get(), deadline, err);
         }
         if (options.state().isPresent()) {
-            loadState(options.state().get(), deadline, err);
+            loadState(options.state().get(), options.rebuildTables(), deadline, err);
         }
         CommandProcessor cp = await(deadline, () -> processor != null) ? processor : null;
         if (cp == null) {
@@ -271,14 +276,6 @@ public class LauncherMain implements Callable<Integer> {
         }
     }
 
-    /**
-     * {@code --state DIR}: each vendor keeps its units' tables there
-     * ({@link PlatformDiscovery#keepTablesIn}: VT-d in {@code DIR/vtd}, units
-     * inheriting what their files hold), then the core keeps its journal there
-     * (configuration PID iommu.core, property stateDirectory) and reconciles it
-     * with the tables. A file or directory that cannot be used: exit 1 with the
-     * line that says why.
-     */
     /** Writes iommu.core's {@code quarantine}; the next detach follows it (configuration is delivered in order). */
     private void configureQuarantine(String mode) throws Exit {
         ConfigurationAdmin ca = configAdmin;
@@ -286,10 +283,10 @@ public class LauncherMain implements Callable<Integer> {
             throw new Exit(FAILED, "--quarantine: no Configuration Admin service to pass it to iommu.core");
         }
         try {
-            org.osgi.service.cm.Configuration config = ca.getConfiguration(CoreConfiguration.PID, "?");
+            org.osgi.service.cm.Configuration config = ca.getConfiguration(iommu.api.CoreConfiguration.PID, "?");
             java.util.Dictionary<String, Object> props = config.getProperties() == null ? new java.util.Hashtable<>()
                     : config.getProperties();
-            props.put(CoreConfiguration.QUARANTINE, mode);
+            props.put(iommu.api.CoreConfiguration.QUARANTINE, mode);
             config.update(props);
         } catch (java.io.IOException e) {
             throw new Exit(FAILED, "--quarantine: cannot configure iommu.core: " + e.getMessage());
@@ -303,10 +300,10 @@ public class LauncherMain implements Callable<Integer> {
             throw new Exit(FAILED, "--host-domain: no Configuration Admin service to pass it to iommu.core");
         }
         try {
-            org.osgi.service.cm.Configuration config = ca.getConfiguration(CoreConfiguration.PID, "?");
+            org.osgi.service.cm.Configuration config = ca.getConfiguration(iommu.api.CoreConfiguration.PID, "?");
             java.util.Dictionary<String, Object> props = config.getProperties() == null ? new java.util.Hashtable<>()
                     : config.getProperties();
-            props.put(CoreConfiguration.HOST_DOMAIN, mode);
+            props.put(iommu.api.CoreConfiguration.HOST_DOMAIN, mode);
             config.update(props);
         } catch (java.io.IOException e) {
             throw new Exit(FAILED, "--host-domain: cannot configure iommu.core: " + e.getMessage());
@@ -319,57 +316,11 @@ public class LauncherMain implements Callable<Integer> {
         }
     }
 
-    private void loadState(Path dir, long deadline, PrintStream err) throws Exit {
-        String wanted;
-        try {
-            java.nio.file.Files.createDirectories(dir);
-            wanted = dir.toAbsolutePath().normalize().toString();
-        } catch (java.io.IOException | RuntimeException e) {
-            throw new Exit(BAD_ARGUMENTS, "--state " + Quoted.of(dir.toString(), 256) + ": cannot create the directory: "
-                    + e.getMessage());
-        }
-        // the units' tables first: they come up on what their files kept, before the core reads its journal,
-        // so that it compares the two and reports where they disagree
-        for (PlatformDiscovery discovery : commands.discoveryServices.get()) {
-            try {
-                discovery.keepTablesIn(Path.of(wanted)).ifPresent(dto -> {
-                    if (dto.warnings != null) {
-                        dto.warnings.forEach(w -> err.println("--state " + dir + ": warning: "
-                                + CoreText.oneLine(w)));
-                    }
-                });
-            } catch (RuntimeException e) {
-                throw new Exit(FAILED, "--state " + Quoted.of(dir.toString(), 256) + ": " + discovery.vendor() + " units: "
-                        + Errors.message(e));
-            }
-        }
-        ConfigurationAdmin ca = await(deadline, () -> configAdmin != null) ? configAdmin : null;
-        if (ca == null) {
-            throw new Exit(FAILED, "--state: no Configuration Admin service to pass the state directory to iommu.core");
-        }
-        try {
-            org.osgi.service.cm.Configuration config = ca.getConfiguration(CoreConfiguration.PID, "?");
-            java.util.Dictionary<String, Object> props = config.getProperties() == null ? new java.util.Hashtable<>()
-                    : config.getProperties();
-            props.put(CoreConfiguration.STATE_DIRECTORY, wanted);
-            config.update(props);
-        } catch (java.io.IOException e) {
-            throw new Exit(FAILED, "--state: cannot configure iommu.core: " + e.getMessage());
-        }
-        boolean settled = await(deadline, () -> {
-            DeviceAssignment d = assignment;
-            if (d == null) {
-                return false;
-            }
-            iommu.api.dto.StateDTO state = d.state();
-            return wanted.equals(state.directory) || (state.directory == null && !state.problems.isEmpty());
-        });
-        iommu.api.dto.StateDTO state = assignment == null ? null : assignment.state();
-        if (!settled || state == null || !wanted.equals(state.directory)) {
-            String why = state == null || state.problems.isEmpty() ? "iommu.core did not take it up within "
-                    + StrategySwitch.seconds(STARTUP_TIMEOUT) : CoreText.oneLine(state.problems.get(0));
-            throw new Exit(FAILED, "--state " + Quoted.of(dir.toString(), 256) + ": " + why);
-        }
+    /** {@code --state DIR [--rebuild-tables]}: see {@link StateOption}; the lock is held until the run ends. */
+    private void loadState(Path dir, boolean rebuild, long deadline, PrintStream err) throws Exit {
+        StateOption state = new StateOption(() -> commands.discoveryServices.get(), () -> configAdmin,
+                () -> assignment, "framework " + context.getProperty(org.osgi.framework.Constants.FRAMEWORK_UUID));
+        stateLock = state.load(dir, rebuild, deadline, err);
     }
 
     // ------------------------------------------------------------------ waiting

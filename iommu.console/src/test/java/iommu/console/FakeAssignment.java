@@ -247,12 +247,14 @@ class FakeAssignment {
     /** What the last recovery reported, for {@link #state()}. */
     int restored;
     final List<String> recoveryProblems = new java.util.ArrayList<>();
+    final List<String> rebuilt = new java.util.ArrayList<>();
 
     public StateDTO state() {
         StateDTO dto = new StateDTO();
         dto.directory = stateDirectory;
         dto.restored = restored;
         dto.problems = List.copyOf(recoveryProblems);
+        dto.rebuilt = List.copyOf(rebuilt);
         return dto;
     }
 

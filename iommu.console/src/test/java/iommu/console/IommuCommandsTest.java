@@ -621,6 +621,24 @@ class IommuCommandsTest {
         assertThat(j.get("directory").getAsString()).isEqualTo("/var/lib/iommu");
         assertThat(j.get("restored").getAsInt()).isEqualTo(1);
         assertThat(j.get("problems").getAsJsonArray()).hasSize(1);
+        assertThat(j.get("rebuilt").getAsJsonArray()).isEmpty();
+    }
+
+    @Test
+    void stateListsTheUnitsWhoseTablesWereRebuiltUnderTheirHeading() {
+        da.stateDirectory = "/var/lib/iommu";
+        da.restored = 2;
+        da.rebuilt.add("unit dmar0: table file /var/lib/iommu/vtd/x.tables refused: damaged; set aside as"
+                + " x.tables.refused-20260101T000000Z; its tables are rebuilt from the journal");
+        assertThat(text(cmd.state(false)).lines()).containsExactly(
+                "state          kept in /var/lib/iommu (the core's journal; VT-d units' tables in vtd/)",
+                "restored       2 attachments written again from the journal",
+                "rebuilt        1 unit's tables from the journal (--rebuild-tables), the refused files set aside:",
+                "  unit dmar0: table file /var/lib/iommu/vtd/x.tables refused: damaged; set aside as"
+                        + " x.tables.refused-20260101T000000Z; its tables are rebuilt from the journal",
+                "disagreements  none");
+        JsonObject j = JsonParser.parseString(text(cmd.state(true))).getAsJsonObject();
+        assertThat(j.get("rebuilt").getAsJsonArray()).hasSize(1);
     }
 
     // ------------------------------------------------------------ verify, occupancy

@@ -62,6 +62,18 @@ class LaunchOptionsTest {
     }
 
     @Test
+    void rebuildTablesGoesWithAStateDirectoryOnly() throws Exception {
+        assertThat(LaunchOptions.parse("--state", "/tmp/s", "--rebuild-tables").rebuildTables()).isTrue();
+        assertThat(LaunchOptions.parse("--state", "/tmp/s").rebuildTables()).isFalse();
+        assertThatThrownBy(() -> LaunchOptions.parse("--rebuild-tables", "-c", "state"))
+                .isInstanceOf(LaunchOptions.UsageException.class)
+                .hasMessage("option --rebuild-tables needs --state DIR: expected the state directory whose journal the"
+                        + " tables are rebuilt from");
+        assertThatThrownBy(() -> LaunchOptions.parse("--state", "/tmp/s", "--rebuild-tables=yes"))
+                .hasMessage("option --rebuild-tables takes no value, got 'yes'");
+    }
+
+    @Test
     void unknownOptionIsAUsageErrorWithHint() {
         assertThatThrownBy(() -> LaunchOptions.parse("--frobnicate"))
                 .isInstanceOfSatisfying(LaunchOptions.UsageException.class, e -> assertThat(e.hint()).isTrue())

@@ -53,6 +53,7 @@ import iommu.core.assign.Topology;
 import iommu.core.audit.Audit;
 import iommu.core.recovery.Reconciliation;
 import iommu.core.recovery.StateStore;
+import iommu.core.recovery.Storage;
 import iommu.core.recovery.UnitAdoption;
 import iommu.core.strategy.Renumbering;
 import iommu.core.strategy.StrategyBinding;
@@ -91,23 +92,40 @@ public class AssignmentManager implements DeviceAssignment {
     private final Operations operations;
     private final Listings listings;
     private final UnitChanges unitChanges;
-    private final String configuredStateDirectory;
+    private final CoreConfig configured;
     private final HostDomain host;
     private final DeviceQuarantine quarantined;
     private final FlushService flush;
 
-    /** Outside a framework (tests): no private snapshot. */
+    /**
+     * Outside a framework (tests): no private snapshot, and the state
+     * directory is not locked, as tests start "a new process" on a directory
+     * without ending the old one.
+     */
     public AssignmentManager(DomainIdTable table, FlushService flush, Logger log, CoreConfig config) {
-        this(null, table, flush, log, config);
+        this(null, table, flush, log, config, Storage.FILES);
+    }
+
+    /** As above, the journal's writes going through {@code storage} (a test failing them: a full disk). */
+    public AssignmentManager(DomainIdTable table, FlushService flush, Logger log, CoreConfig config,
+            Storage storage) {
+        this(null, table, flush, log, config, storage);
     }
 
     @Activate
     public AssignmentManager(BundleContext context, @Reference(name = "table") DomainIdTable table,
             @Reference(name = "flush") FlushService flush,
             @Reference(name = "log", service = LoggerFactory.class) Logger log, CoreConfig config) {
+        this(context, table, flush, log, config, Storage.FILES);
+    }
+
+    private AssignmentManager(BundleContext context, DomainIdTable table, FlushService flush, Logger log,
+            CoreConfig config, Storage storage) {
         File area = context == null ? null : context.getDataFile("journal");
         Path privateDirectory = area == null ? null : area.toPath();
         String frameworkId = context == null ? null : context.getProperty(Constants.FRAMEWORK_UUID);
+        // the framework's components (launcher, VT-d units, core) share the state directory's lock
+        String lockOwner = context == null ? null : "framework " + (frameworkId != null ? frameworkId : context);
         this.table = table;
         this.log = log;
         this.flush = flush;
@@ -115,8 +133,7 @@ public class AssignmentManager implements DeviceAssignment {
         this.quarantined = new DeviceQuarantine(DeviceQuarantine.Mode.parse(config.quarantine()));
         this.quarantine = new Quarantine(flush, counters, log);
         this.store = new StateStore(attachments, pages, new Reconciliation(table, flush, topology, attachments, pages,
-                quarantined),
-                log, privateDirectory, frameworkId);
+                quarantined), log, privateDirectory, frameworkId, lockOwner, storage);
         Recorder recorder = store;
         Renumbering renumbering = new Renumbering(table, flush, topology, attachments, quarantine, recorder,
                 this::tell, log);
@@ -130,7 +147,7 @@ public class AssignmentManager implements DeviceAssignment {
         this.unitChanges = new UnitChanges(topology, attachments, quarantine, strategies, adoption, store, host,
                 quarantined, table, flush, log);
         this.lock = new OperationLock(config.operationWaitMillis());
-        this.configuredStateDirectory = config.stateDirectory();
+        this.configured = config;
     }
 
     @Activate
@@ -139,11 +156,11 @@ public class AssignmentManager implements DeviceAssignment {
             table.clear();
             lock.active(true);
             for (IommuUnit unit : List.copyOf(topology.units())) {
-                store.unitProblems(adoption.adopt(unit).problems());
+                store.unitAdopted(adoption.adopt(unit));
             }
             topology.rebuildIndex();
             strategies.reselect();
-            if (store.open(configuredStateDirectory, true)) {
+            if (openState(configured, true)) {
                 strategies.reopen();
             }
             topology.units().forEach(unitChanges::programHost);
@@ -158,7 +175,7 @@ public class AssignmentManager implements DeviceAssignment {
             lock.waitAtMost(config.operationWaitMillis());
             strategies.request(config.strategy());
             strategies.reselect();
-            if (store.open(config.stateDirectory(), false)) {
+            if (openState(config, false)) {
                 strategies.reopen();
             }
             quarantined.mode(DeviceQuarantine.Mode.parse(config.quarantine()));
@@ -172,6 +189,10 @@ public class AssignmentManager implements DeviceAssignment {
                 log.info("host domain now {}", mode);
             }
         });
+    }
+
+    private boolean openState(CoreConfig config, boolean activating) {
+        return store.open(config.stateDirectory(), activating, config.rebuildTables());
     }
 
     @Deactivate

@@ -37,4 +37,11 @@ public @interface CoreConfig {
                     @org.osgi.service.metatype.annotations.Option(label = "none", value = "none"),
                     @org.osgi.service.metatype.annotations.Option(label = "basic", value = "basic") })
     String quarantine() default "none";
+
+    @AttributeDefinition(name = "Rebuild tables",
+            description = "Rebuild the units' tables from the state directory's journal (the launcher's --rebuild-tables):"
+                    + " a directory without a whole journal is refused, and where a unit's kept tables differ from the"
+                    + " journal the journal wins. Set the VT-d platform's own property too, so that a refused table file"
+                    + " is set aside (renamed) rather than refused.")
+    boolean rebuildTables() default false;
 }

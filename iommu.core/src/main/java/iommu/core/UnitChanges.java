@@ -72,7 +72,7 @@ final class UnitChanges {
             return;
         }
         UnitAdoption.Result adopted = adoption.adopt(unit);
-        store.unitProblems(adopted.problems());
+        store.unitAdopted(adopted);
         programHost(unit);
         topology.indexUnit(unit);
         // the allocator must be opened again when it is not told of the unit's ids by addUnit alone: entries

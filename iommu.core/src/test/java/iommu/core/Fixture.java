@@ -34,11 +34,20 @@ public final class Fixture {
         return config(strategy, stateDirectory, "none");
     }
 
+    static CoreConfig config(String strategy, String stateDirectory, boolean rebuildTables) {
+        return config(strategy, stateDirectory, "none", "none", rebuildTables);
+    }
+
     static CoreConfig config(String strategy, String stateDirectory, String hostDomain) {
         return config(strategy, stateDirectory, hostDomain, "none");
     }
 
     static CoreConfig config(String strategy, String stateDirectory, String hostDomain, String quarantine) {
+        return config(strategy, stateDirectory, hostDomain, quarantine, false);
+    }
+
+    static CoreConfig config(String strategy, String stateDirectory, String hostDomain, String quarantine,
+            boolean rebuildTables) {
         return new CoreConfig() {
             @Override public Class<? extends Annotation> annotationType() { return CoreConfig.class; }
             @Override public String strategy() { return strategy; }
@@ -46,6 +55,7 @@ public final class Fixture {
             @Override public String stateDirectory() { return stateDirectory; }
             @Override public String hostDomain() { return hostDomain; }
             @Override public String quarantine() { return quarantine; }
+            @Override public boolean rebuildTables() { return rebuildTables; }
         };
     }
 

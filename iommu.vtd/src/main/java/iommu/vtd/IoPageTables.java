@@ -125,9 +125,18 @@ final class IoPageTables {
     /** Maps the range (all of it unmapped), read and write as asked. */
     void map(GuestId guest, long firstPage, long firstHostPage, long count, boolean read, boolean write) {
         Space space = space(guest);
-        for (long i = 0; i < count; i++) {
-            long leaf = leafEntryAddress(space.root, firstPage + i, true);
-            memory.write64(leaf, PageTableEntry.of((firstHostPage + i) << PhysicalMemory.PAGE_SHIFT, read, write));
+        long done = 0;
+        try {
+            for (; done < count; done++) {
+                long leaf = leafEntryAddress(space.root, firstPage + done, true);
+                memory.write64(leaf, PageTableEntry.of((firstHostPage + done) << PhysicalMemory.PAGE_SHIFT, read,
+                        write));
+            }
+        } catch (RuntimeException e) {
+            // all or nothing (a table page that could not be had, say): what this call mapped goes again
+            space.mappedPages += done;
+            unmap(guest, firstPage, done);
+            throw e;
         }
         space.mappedPages += count;
     }
@@ -239,10 +248,17 @@ final class IoPageTables {
         return java.util.Set.copyOf(spaces.keySet());
     }
 
-    /** Frees the guest's table when no page is mapped and no context entry uses it (after an inherit). */
-    void releaseIfUnused(GuestId guest) {
+    /**
+     * After an inherit: frees the guest's table, mapped pages and all, when no
+     * context entry uses it. Nothing can reach such a table (a killed attach
+     * wrote the guest's pages before its entry, a killed detach cleared the
+     * entry before the pages), and the next attach there must not find pages
+     * the guest unmapped since.
+     */
+    void releaseIfUnreferenced(GuestId guest) {
         Space space = spaces.get(guest);
-        if (space != null) {
+        if (space != null && space.contextEntries == 0) {
+            space.mappedPages = 0;
             releaseIfUnused(guest, space);
         }
     }

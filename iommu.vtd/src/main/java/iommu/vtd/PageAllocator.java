@@ -40,7 +40,10 @@ final class PageAllocator {
         if (!free.isEmpty()) {
             address = free.pop();
         } else if (nextPage < limitPages) {
-            address = base + (nextPage++ << PhysicalMemory.PAGE_SHIFT);
+            address = base + (nextPage << PhysicalMemory.PAGE_SHIFT);
+            // room found before the page is handed out: a file that cannot grow refuses here, nothing written yet
+            memory.reserve(address);
+            nextPage++;
             // never handed out yet in this run; in a kept table file it may hold what a killed process wrote last
             memory.zeroPage(address);
         } else {

@@ -32,6 +32,16 @@ final class PhysicalMemory {
         /** Makes the page read as zeros. */
         void zero(long pfn);
 
+        /**
+         * The page is about to be handed out for tables: a store that must find
+         * room for it (a file) does so now, so that no later write to it fails.
+         * The heap store has room.
+         *
+         * @throws iommu.api.IommuException one line when there is none (no space left); nothing changed
+         */
+        default void reserve(long pfn) {
+        }
+
         /** Releases what the store holds open (a mapped file); the heap store has nothing to release. */
         @Override
         default void close() {
@@ -122,6 +132,12 @@ final class PhysicalMemory {
     void zeroPage(long address) {
         check(address, 1);
         store.zero(address >>> PAGE_SHIFT);
+    }
+
+    /** Makes room for the page holding {@code address} before it is handed out ({@link PageStore#reserve}). */
+    void reserve(long address) {
+        check(address, 1);
+        store.reserve(address >>> PAGE_SHIFT);
     }
 
     PageStore store() {

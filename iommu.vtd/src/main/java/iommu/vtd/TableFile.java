@@ -1,11 +1,13 @@
 package iommu.vtd;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
@@ -34,12 +36,19 @@ import iommu.api.GuestId;
  * <li>pages 1..64, the driver's guest directory: one u64 per guest id, the
  * address of the guest's I/O page-table root on this unit, 0 for none;</li>
  * <li>from page 65, page {@code n} of the table region (the memory the driver
- * allocates tables from, {@link VtdUnit#TABLE_REGION}); the file is sparse.</li>
+ * allocates tables from, {@link VtdUnit#TABLE_REGION}).</li>
  * </ul>
  * Pages outside the region (none that the driver writes) stay on the heap.
  * The identity fields are checked when the file is opened again: a file of
  * another unit, another format version or a damaged header is refused with
  * the file and what was expected, never guessed at.
+ *
+ * <p>The file has no holes: it grows 1 MiB at a time by writing zeros, when a
+ * page beyond it is handed out, so that a full file system answers that write
+ * ("no space left", the operation refused) rather than the memory write into
+ * a hole it cannot back later (SIGBUS, the process killed); a file written
+ * sparse by an earlier version is filled once when opened (the header's
+ * dense flag, 0x58, says it was). Only what the file holds is mapped.
  */
 final class TableFile implements PhysicalMemory.PageStore {
 
@@ -50,9 +59,6 @@ final class TableFile implements PhysicalMemory.PageStore {
     private static final int DIRECTORY_PAGES = (GuestId.MAX + 1 + PhysicalMemory.QWORDS_PER_PAGE - 1)
             / PhysicalMemory.QWORDS_PER_PAGE;
     static final int FIRST_REGION_PAGE = HEADER_PAGES + DIRECTORY_PAGES;
-    /** Pages per mapping: 16 MiB, mapped when first written. */
-    private static final int CHUNK_PAGES = 4096;
-    private static final long CHUNK_BYTES = (long) CHUNK_PAGES * PhysicalMemory.PAGE_SIZE;
 
     private static final int VERSION_OFFSET = 0x10;
     private static final int BASE_OFFSET = 0x18;
@@ -63,23 +69,39 @@ final class TableFile implements PhysicalMemory.PageStore {
     private static final int ROOT_OFFSET = 0x40;
     private static final int REGION_BASE_OFFSET = 0x48;
     private static final int REGION_PAGES_OFFSET = 0x50;
+    private static final int DENSE_OFFSET = 0x58;
     private static final int ID_OFFSET = 0x100;
+    /** What the refusal of a file says the user can do. */
+    static final String REBUILD_HINT = "; --rebuild-tables (configuration rebuildTables) sets the file aside and"
+            + " rebuilds the unit's tables from the journal";
 
-    private final Path path;
-    private final FileChannel channel;
+    /** How the file's channel is opened: the file system, or in tests one whose writes fail (a full disk). */
+    interface Opener {
+        Opener FILES = FileChannel::open;
+
+        FileChannel open(Path file, OpenOption... options) throws IOException;
+    }
+
+    private final DenseFile file;
     private final long regionFirstPfn;
     private final long regionPages;
-    private final MappedByteBuffer[] chunks;
     private final PhysicalMemory.HeapPageStore outside = new PhysicalMemory.HeapPageStore();
     private boolean inherited;
-    private volatile boolean closed;
+    /** What was set aside for this file to start afresh (a rebuild), or null. */
+    private String setAside;
 
-    private TableFile(Path path, FileChannel channel, long regionBase, long regionPages) {
-        this.path = path;
-        this.channel = channel;
+    private TableFile(DenseFile file, long regionBase, long regionPages) {
+        this.file = file;
         this.regionFirstPfn = regionBase >>> PhysicalMemory.PAGE_SHIFT;
         this.regionPages = regionPages;
-        this.chunks = new MappedByteBuffer[(int) ((FIRST_REGION_PAGE + regionPages + CHUNK_PAGES - 1) / CHUNK_PAGES)];
+    }
+
+    /** The state directory whose {@code vtd/} folder this is (the folder itself when it is not such). */
+    static Path stateDirectoryOf(Path tablesDirectory) {
+        Path parent = tablesDirectory.toAbsolutePath().getParent();
+        return tablesDirectory.getFileName() != null && parent != null
+                && tablesDirectory.getFileName().toString().equals(KeptTables.FOLDER) ? parent
+                        : tablesDirectory.toAbsolutePath();
     }
 
     /** The file of the unit in the directory: named by segment and register base, which identify the hardware. */
@@ -94,31 +116,44 @@ final class TableFile implements PhysicalMemory.PageStore {
      *
      * @throws IllegalArgumentException when the file belongs to another unit,
      *         has another format version or a damaged header; the file is left as it is
-     * @throws IOException when the file cannot be read or written
+     * @throws IOException when the file cannot be read or written (or its blocks had: no space left)
      */
     static TableFile open(Path directory, UnitDefinition unit, int version, long regionBase, long regionPages)
             throws IOException {
+        return open(directory, unit, version, regionBase, regionPages, Opener.FILES);
+    }
+
+    static TableFile open(Path directory, UnitDefinition unit, int version, long regionBase, long regionPages,
+            Opener opener) throws IOException {
         Files.createDirectories(directory);
         Path path = fileOf(directory, unit);
-        FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
+        boolean created = !Files.exists(path);
+        FileChannel channel = opener.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
         try {
             boolean existing = channel.size() > 0;
-            TableFile file = new TableFile(path, channel, regionBase, regionPages);
+            TableFile file = new TableFile(new DenseFile(path, channel, "unit " + unit.id(),
+                    stateDirectoryOf(directory), FIRST_REGION_PAGE + regionPages), regionBase, regionPages);
             if (existing) {
-                checkHeader(path, readHeader(channel), unit, version, regionBase, regionPages);
-                if (file.rootTable() != 0) {
+                ByteBuffer header = readHeader(channel);
+                checkHeader(path, header, unit, version, regionBase, regionPages);
+                if (header.getLong(ROOT_OFFSET) != 0) {
                     file.inherited = true;
+                    file.file.takeOver(header.getInt(DENSE_OFFSET) == 1);
+                    file.header().putInt(DENSE_OFFSET, 1);
                     return file;
                 }
                 // an interrupted first bring-up: nothing was latched, nothing to inherit
-                file.chunks[0] = null;
-                channel.truncate(0);
+                file.file.truncate();
             }
             file.writeHeader(unit, version, regionBase, regionPages);
             return file;
         } catch (IOException | RuntimeException e) {
             channel.close();
+            if (created) {
+                // ours, and never filled (no space left for its header): not left to be refused as foreign
+                Files.deleteIfExists(path);
+            }
             throw e;
         }
     }
@@ -143,15 +178,15 @@ final class TableFile implements PhysicalMemory.PageStore {
         }
     }
 
-    private static java.nio.ByteBuffer readHeader(FileChannel channel) throws IOException {
-        java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(PhysicalMemory.PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    private static ByteBuffer readHeader(FileChannel channel) throws IOException {
+        ByteBuffer header = ByteBuffer.allocate(PhysicalMemory.PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
         while (header.hasRemaining() && channel.read(header, header.position()) > 0) {
             // a short read: go on from where it stopped
         }
         return header;
     }
 
-    private static void checkHeader(Path path, java.nio.ByteBuffer header, UnitDefinition unit, int version,
+    private static void checkHeader(Path path, ByteBuffer header, UnitDefinition unit, int version,
             long regionBase, long regionPages) {
         if (header.hasRemaining()) {
             throw refused(path, String.format("%d bytes, shorter than its %d-byte header", header.position(),
@@ -188,17 +223,24 @@ final class TableFile implements PhysicalMemory.PageStore {
     private static void expect(Path path, String field, long found, long wanted, String id) {
         if (found != wanted) {
             throw refused(path, String.format("it holds the tables of unit %s with %s 0x%x", id, field, found),
-                    String.format("%s 0x%x, this unit's; the platform changed: use another state directory,"
-                            + " or remove the file to start this unit with empty tables", field, wanted));
+                    String.format("%s 0x%x, this unit's (the platform changed? then use another state directory)",
+                            field, wanted));
         }
     }
 
     private static IllegalArgumentException refused(Path path, String what, String expected) {
-        return new IllegalArgumentException("table file " + path + " refused: " + what + ": expected " + expected);
+        return new IllegalArgumentException("table file " + path + " refused: " + what + ": expected " + expected
+                + REBUILD_HINT);
     }
 
     private void writeHeader(UnitDefinition unit, int version, long regionBase, long regionPages) throws IOException {
-        MappedByteBuffer header = chunk(0, true);
+        MappedByteBuffer header;
+        try {
+            header = header();
+        } catch (iommu.api.IommuException e) {
+            throw new IOException(e.getMessage(), e.getCause()); // the file cannot be created: no space left
+        }
+        header.putInt(DENSE_OFFSET, 1);
         header.put(0, MAGIC);
         header.putInt(VERSION_OFFSET, FORMAT_VERSION);
         header.putLong(BASE_OFFSET, unit.registerBase());
@@ -215,7 +257,7 @@ final class TableFile implements PhysicalMemory.PageStore {
         header.put(ID_OFFSET + 2, id, 0, length);
     }
 
-    private static String readId(java.nio.ByteBuffer header) {
+    private static String readId(ByteBuffer header) {
         int length = Math.min(header.getShort(ID_OFFSET) & 0xFFFF, PhysicalMemory.PAGE_SIZE - ID_OFFSET - 2);
         byte[] id = new byte[length];
         header.get(ID_OFFSET + 2, id);
@@ -223,7 +265,7 @@ final class TableFile implements PhysicalMemory.PageStore {
     }
 
     Path path() {
-        return path;
+        return file.path();
     }
 
     /** Whether the file held a unit's tables when opened (the unit inherits them). */
@@ -231,13 +273,18 @@ final class TableFile implements PhysicalMemory.PageStore {
         return inherited;
     }
 
+    /** What was set aside for this file to start afresh (the refused file and where it went), or null. */
+    String setAside() {
+        return setAside;
+    }
+
+    void setAside(String what) {
+        this.setAside = what;
+    }
+
     /** The root table address latched at the last bring-up, 0 when there was none. */
     long rootTable() {
-        try {
-            return chunk(0, false).getLong(ROOT_OFFSET);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException("table file " + path + ": " + e.getMessage(), e);
-        }
+        return file.mapped(0, false).map(b -> b.getLong(ROOT_OFFSET)).orElse(0L);
     }
 
     /** Records the root table latched in RTADDR: from now on the file has tables to inherit. */
@@ -273,8 +320,7 @@ final class TableFile implements PhysicalMemory.PageStore {
 
     private int directoryOffset(GuestId guest) {
         long page = HEADER_PAGES + guest.value() / PhysicalMemory.QWORDS_PER_PAGE;
-        return (int) ((page % CHUNK_PAGES) * PhysicalMemory.PAGE_SIZE
-                + (long) (guest.value() % PhysicalMemory.QWORDS_PER_PAGE) * 8);
+        return DenseFile.offset(page, guest.value() % PhysicalMemory.QWORDS_PER_PAGE);
     }
 
     @Override
@@ -284,6 +330,15 @@ final class TableFile implements PhysicalMemory.PageStore {
             return outside.read(pfn, index);
         }
         return mapped(page, false).map(b -> b.getLong(offset(page, index))).orElse(0L);
+    }
+
+    /** A page about to be handed out lies in the file: it grows now if it must, or the allocation is refused. */
+    @Override
+    public void reserve(long pfn) {
+        long page = filePage(pfn);
+        if (page >= 0) {
+            file.allocate(page);
+        }
     }
 
     @Override
@@ -317,13 +372,7 @@ final class TableFile implements PhysicalMemory.PageStore {
     /** Drops the mappings and closes the file; the pages stay in it. */
     @Override
     public void close() {
-        closed = true;
-        java.util.Arrays.fill(chunks, null);
-        try {
-            channel.close();
-        } catch (IOException e) {
-            // nothing was buffered by the channel: the mapped pages are already the file's
-        }
+        file.close();
     }
 
     private long filePage(long pfn) {
@@ -332,7 +381,7 @@ final class TableFile implements PhysicalMemory.PageStore {
     }
 
     private static int offset(long filePage, int index) {
-        return (int) ((filePage % CHUNK_PAGES) * PhysicalMemory.PAGE_SIZE + (long) index * 8);
+        return DenseFile.offset(filePage, index);
     }
 
     private MappedByteBuffer header() {
@@ -341,28 +390,6 @@ final class TableFile implements PhysicalMemory.PageStore {
 
     /** The mapping holding the file page; empty when it lies beyond the file and {@code grow} is false. */
     private java.util.Optional<MappedByteBuffer> mapped(long filePage, boolean grow) {
-        try {
-            return java.util.Optional.ofNullable(chunk((int) (filePage / CHUNK_PAGES), grow));
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException("table file " + path + ": " + e.getMessage(), e);
-        }
-    }
-
-    private MappedByteBuffer chunk(int index, boolean grow) throws IOException {
-        if (closed) {
-            throw new IllegalStateException("table file " + path + " is closed: its unit was unregistered");
-        }
-        MappedByteBuffer chunk = chunks[index];
-        if (chunk == null) {
-            long start = index * CHUNK_BYTES;
-            if (!grow && channel.size() <= start) {
-                return null;
-            }
-            // mapping past the end makes the file that long; the file system keeps the hole sparse
-            chunk = channel.map(FileChannel.MapMode.READ_WRITE, start, CHUNK_BYTES);
-            chunk.order(ByteOrder.LITTLE_ENDIAN);
-            chunks[index] = chunk;
-        }
-        return chunk;
+        return file.mapped(filePage, grow);
     }
 }

@@ -364,6 +364,14 @@ final class UnitRegistry implements UnitDirectory {
      * @throws IllegalArgumentException when a unit's file cannot be used; nothing changed
      */
     List<VtdUnit> keepTablesIn(java.nio.file.Path directory) {
+        return keepTablesIn(directory, false);
+    }
+
+    /**
+     * @param setAsideRefused a file that would be refused is renamed aside and the unit starts on a new one
+     *        ({@link RefusedTables}), for the platform to rebuild its tables from its journal
+     */
+    List<VtdUnit> keepTablesIn(java.nio.file.Path directory, boolean setAsideRefused) {
         synchronized (changes) {
             if (Objects.equals(directory, tablesDirectory)) {
                 return units();
@@ -372,7 +380,7 @@ final class UnitRegistry implements UnitDirectory {
             List<VtdUnit> opened = new ArrayList<>();
             try {
                 for (Entry entry : present) {
-                    opened.add(newUnit(entry.unit.definition(), entry.unit.source(), directory));
+                    opened.add(newUnit(entry.unit.definition(), entry.unit.source(), directory, setAsideRefused));
                 }
             } catch (RuntimeException e) {
                 opened.forEach(VtdUnit::close);
@@ -414,24 +422,49 @@ final class UnitRegistry implements UnitDirectory {
 
     /** A unit on the heap, or on its table file in the directory. */
     private VtdUnit newUnit(UnitDefinition definition, String source, java.nio.file.Path directory) {
+        return newUnit(definition, source, directory, false);
+    }
+
+    private VtdUnit newUnit(UnitDefinition definition, String source, java.nio.file.Path directory,
+            boolean setAsideRefused) {
         if (directory == null) {
             return new VtdUnit(definition, source, this);
         }
+        try {
+            return onFile(definition, source, directory);
+        } catch (IllegalArgumentException refused) {
+            if (!setAsideRefused) {
+                throw new IllegalArgumentException("unit " + definition.id() + ": " + refused.getMessage(), refused);
+            }
+            String setAside = RefusedTables.setAside(TableFile.fileOf(directory, definition), refused);
+            VtdUnit fresh = onFile(definition, source, directory);
+            fresh.tablesWereSetAside(setAside);
+            return fresh;
+        }
+    }
+
+    /**
+     * The unit on its file in the directory.
+     *
+     * @throws IllegalArgumentException when the file is refused (another unit's, another format, damaged)
+     * @throws IommuException when it cannot be read or written (no space left)
+     */
+    private VtdUnit onFile(UnitDefinition definition, String source, java.nio.file.Path directory) {
         TableFile file;
         try {
             file = TableFile.open(directory, definition, VtdUnit.DEFAULT_VERSION, VtdUnit.TABLE_REGION,
                     VtdUnit.TABLE_REGION_PAGES);
         } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("unit " + definition.id() + ": cannot use table file "
-                    + TableFile.fileOf(directory, definition) + ": " + e + ": expected a writable state directory", e);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unit " + definition.id() + ": " + e.getMessage(), e);
+            java.nio.file.Path state = TableFile.stateDirectoryOf(directory);
+            throw iommu.api.spi.support.WriteFailure.of(state, "unit " + definition.id() + "'s table file "
+                    + state.relativize(TableFile.fileOf(directory, definition).toAbsolutePath()),
+                    "the units' tables are not moved there", e);
         }
         try {
             return new VtdUnit(definition, source, this, VtdUnit.DEFAULT_VERSION, file);
         } catch (RuntimeException e) {
             file.close();
-            throw new IllegalArgumentException("unit " + definition.id() + ": " + e.getMessage(), e);
+            throw e;
         }
     }
 

@@ -50,7 +50,13 @@ public class VtdDiscovery implements PlatformDiscovery {
 
     @Override
     public java.util.Optional<DiscoveryDTO> keepTablesIn(Path directory) {
-        return java.util.Optional.of(platform.keepTablesIn(Objects.requireNonNull(directory, "directory")));
+        return keepTablesIn(directory, false);
+    }
+
+    @Override
+    public java.util.Optional<DiscoveryDTO> keepTablesIn(Path directory, boolean setAsideRefused) {
+        return java.util.Optional.of(platform.keepTablesIn(Objects.requireNonNull(directory, "directory"),
+                setAsideRefused));
     }
 
     @Override

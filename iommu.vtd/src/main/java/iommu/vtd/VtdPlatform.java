@@ -57,12 +57,15 @@ public class VtdPlatform {
                         + " them again; the launcher's --state DIR sets it. Empty: tables on the heap only.",
                 required = false)
         String stateDirectory() default "";
-    }
 
-    /** The folder of a state directory the units' table files go in. */
-    static final String TABLES_FOLDER = "vtd";
-    /** The bundle's data file remembering the directory {@link #keepTablesIn} was given, across a restart of the bundle. */
-    static final String TABLES_DATA_FILE = "tables-directory";
+        @AttributeDefinition(name = "Rebuild tables",
+                description = "A unit's table file in the state directory that would be refused (another unit's,"
+                        + " another format version, damaged tables) is renamed aside, never deleted, and the unit"
+                        + " starts on a new one, which the core fills from its journal (the launcher's"
+                        + " --rebuild-tables; set the core's rebuildTables too).",
+                required = false)
+        boolean rebuildTables() default false;
+    }
 
     private final FormatterLogger logger;
     private final UnitRegistry registry;
@@ -70,6 +73,7 @@ public class VtdPlatform {
     private volatile String source;
     private volatile String configuredStateDirectory;
     private volatile String configuredPath;
+    private final KeptTables tables;
 
     @Activate
     public VtdPlatform(BundleContext context, Config config,
@@ -90,12 +94,16 @@ public class VtdPlatform {
         this.source = wanted;
         this.configuredPath = path;
         this.registry = new UnitRegistry(PciInventory.empty(), new ServicePublisher(context));
+        this.tables = new KeptTables(registry, context, logger);
         this.configuredStateDirectory = trimmed(config.stateDirectory());
-        String stateDirectory = configuredStateDirectory.isEmpty() ? rememberedStateDirectory() : configuredStateDirectory;
+        String stateDirectory = configuredStateDirectory.isEmpty() ? tables.remembered() : configuredStateDirectory;
         if (!stateDirectory.isEmpty()) {
             // before any unit exists: each comes up on its table file
-            registry.keepTablesIn(Paths.get(stateDirectory, TABLES_FOLDER).toAbsolutePath().normalize());
-            logger.info("VT-d units keep their tables in %s", Paths.get(stateDirectory, TABLES_FOLDER));
+            try {
+                tables.move(stateDirectory, config.rebuildTables());
+            } catch (IommuException e) {
+                logger.error("VT-d state directory %s not taken up: %s", stateDirectory, e.getMessage());
+            }
         }
         if (platform != null) {
             for (String warning : platform.warnings()) {
@@ -122,7 +130,7 @@ public class VtdPlatform {
         if (!wanted.equals(configuredStateDirectory)) {
             configuredStateDirectory = wanted;
             try {
-                moveTables(wanted);
+                tables.move(wanted, config.rebuildTables());
             } catch (IommuException e) {
                 logger.error("VT-d state directory %s not taken up: %s", wanted, e.getMessage());
             }
@@ -148,64 +156,28 @@ public class VtdPlatform {
     @Deactivate
     void deactivate() {
         registry.removeAll();
+        tables.close();
     }
 
     private static String trimmed(String value) {
         return value == null ? "" : value.trim();
     }
 
-    /** The directory {@link #keepTablesIn} was given before this bundle restarted, or "". */
-    private String rememberedStateDirectory() {
-        java.io.File file = context.getDataFile(TABLES_DATA_FILE);
-        try {
-            return file != null && file.isFile() ? java.nio.file.Files.readString(file.toPath()).trim() : "";
-        } catch (IOException e) {
-            logger.warn("VT-d: cannot read %s (%s): units keep their tables on the heap", file, e);
-            return "";
-        }
-    }
-
     /**
      * The launcher's {@code --state DIR}: every unit's tables move to files of
      * {@code DIR/vtd} (units re-registered, inheriting what their file holds),
-     * and the choice outlives a restart of this bundle.
+     * and the choice outlives a restart of this bundle; with
+     * {@code setAsideRefused} a refused file is set aside and its unit starts afresh.
      *
-     * @throws IommuException one line when a unit's file cannot be used; nothing changed
+     * @throws IommuException one line when a unit's file cannot be used, or the directory is another
+     *         process's; nothing changed
      */
-    DiscoveryDTO keepTablesIn(Path stateDirectory) {
-        String wanted = stateDirectory.toAbsolutePath().normalize().toString();
-        List<VtdUnit> units = moveTables(wanted);
-        java.io.File file = context.getDataFile(TABLES_DATA_FILE);
-        if (file != null) {
-            try {
-                java.nio.file.Files.writeString(file.toPath(), wanted);
-            } catch (IOException e) {
-                logger.warn("VT-d: cannot remember the state directory in %s (%s): a restart of the bundle puts the"
-                        + " tables back on the heap", file, e);
-            }
-        }
-        DiscoveryDTO dto = new DiscoveryDTO();
-        dto.source = Paths.get(wanted, TABLES_FOLDER).toString();
-        dto.format = "vt-d table files";
-        dto.units = units.stream().map(VtdUnit::id).toList();
-        dto.devices = units.stream().mapToInt(u -> u.devices().size()).sum();
-        dto.warnings = List.of();
-        return dto;
+    DiscoveryDTO keepTablesIn(Path stateDirectory, boolean setAsideRefused) {
+        return tables.keepIn(stateDirectory, setAsideRefused);
     }
 
-    private List<VtdUnit> moveTables(String stateDirectory) {
-        Path directory = stateDirectory.isEmpty() ? null
-                : Paths.get(stateDirectory, TABLES_FOLDER).toAbsolutePath().normalize();
-        List<VtdUnit> units;
-        try {
-            units = registry.keepTablesIn(directory);
-        } catch (IllegalArgumentException e) {
-            throw new IommuException(e.getMessage(), e);
-        }
-        long inherited = units.stream().filter(VtdUnit::inheritedTables).count();
-        logger.info("VT-d units keep their tables %s: %d units, %d inherited tables found there",
-                directory == null ? "on the heap" : "in " + directory, units.size(), inherited);
-        return units;
+    DiscoveryDTO keepTablesIn(Path stateDirectory) {
+        return keepTablesIn(stateDirectory, false);
     }
 
     /** Loads the embedded default platform: a platform file and the DMAR binary it names, resources beside this class. */

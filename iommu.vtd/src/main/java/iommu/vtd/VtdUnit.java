@@ -120,7 +120,13 @@ public final class VtdUnit implements IommuUnit {
         this.pageTables = new IoPageTables(memory, pages, levels, guestRoots);
         if (tableFile != null && tableFile.inherited()) {
             this.contexts = new ContextTable(memory, pages, tableFile.rootTable());
-            this.inheritedEntries = inheritTables(tableFile);
+            try {
+                this.inheritedEntries = inheritTables(tableFile);
+            } catch (IllegalArgumentException e) {
+                String where = "table file " + tableFile.path() + " refused: ";
+                throw new IllegalArgumentException((e.getMessage().startsWith(where) ? "" : where) + e.getMessage()
+                        + TableFile.REBUILD_HINT, e);
+            }
         } else {
             this.contexts = new ContextTable(memory, pages);
             this.inheritedEntries = 0;
@@ -136,7 +142,8 @@ public final class VtdUnit implements IommuUnit {
      * Rebuilds the driver's bookkeeping from the tables in the file: the guest
      * directory's tables walked, each root entry's context table, each present
      * context entry checked and counted on its guest's table; what nothing
-     * reaches is free. Nothing is written but zeros to unreachable pages.
+     * reaches is free, and so is a guest's table no present entry points at.
+     * Nothing is written but zeros to unreachable pages.
      */
     private int inheritTables(TableFile file) {
         String where = "table file " + file.path() + " refused: ";
@@ -194,7 +201,7 @@ public final class VtdUnit implements IommuUnit {
         }
         pages.inherit(used);
         for (GuestId guest : pageTables.guests()) {
-            pageTables.releaseIfUnused(guest); // a guest left with neither an entry nor a mapping
+            pageTables.releaseIfUnreferenced(guest); // no entry reaches it: what a killed attach or detach left
         }
         return present;
     }
@@ -542,7 +549,8 @@ public final class VtdUnit implements IommuUnit {
         fields.put("invalidation", invalidationMechanism());
         fields.put("tables", tableFile == null ? "heap (lost when the process ends)"
                 : tableFile.path() + (tableFile.inherited() ? " (inherited, " + inheritedEntries
-                        + " present context entries found)" : ""));
+                        + " present context entries found)" : tableFile.setAside() != null ? " (new: "
+                                + tableFile.setAside() + ")" : ""));
         fields.put("contextCacheEntries", contextCacheEntries());
         fields.put("iotlbEntries", iotlbEntries());
         return fields;
@@ -930,6 +938,16 @@ public final class VtdUnit implements IommuUnit {
     @Override
     public boolean inheritedTables() {
         return tableFile != null && tableFile.inherited();
+    }
+
+    @Override
+    public Optional<String> tablesSetAside() {
+        return Optional.ofNullable(tableFile).map(TableFile::setAside);
+    }
+
+    /** The unit's file is new because the one there was refused and set aside ({@link RefusedTables}). */
+    void tablesWereSetAside(String what) {
+        tableFile.setAside(what);
     }
 
     /** The file the unit's tables live in, when they do. */

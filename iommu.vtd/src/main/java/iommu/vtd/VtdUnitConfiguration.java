@@ -71,7 +71,7 @@ public class VtdUnitConfiguration {
             UnitDefinition definition = UnitConfigurations.parse(properties);
             added = platform.addUnit(definition, "configuration " + pid);
             logger.info("VT-d unit %s registered from configuration %s", added.id(), pid);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | iommu.api.IommuException e) {
             logger.error("VT-d unit configuration %s rejected, no unit registered: %s", pid, e.getMessage());
         }
         this.unit = added;

@@ -97,7 +97,7 @@ class ComponentsTest {
                 .isInstanceOf(iommu.api.IommuException.class)
                 .hasMessage("unit dmar1: table file " + state.resolve("vtd/vtd-0000-00000000c5ffc000.tables")
                         + " refused: no IOMMU-VT-D-TABLE signature at offset 0: expected a table file written by this"
-                        + " platform");
+                        + " platform" + TableFile.REBUILD_HINT);
         assertThat(services.keySet()).containsExactlyElementsOf(before);
     }
 
@@ -258,6 +258,7 @@ class ComponentsTest {
                 new Class<?>[] {VtdPlatform.Config.class}, (proxy, method, args) -> switch (method.getName()) {
                     case "path" -> path;
                     case "stateDirectory" -> stateDirectory;
+                    case "rebuildTables" -> false;
                     case "annotationType" -> VtdPlatform.Config.class;
                     default -> throw new UnsupportedOperationException(method.getName());
                 });
@@ -266,6 +267,9 @@ class ComponentsTest {
     private BundleContext bundleContext() {
         return (BundleContext) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {BundleContext.class},
                 (proxy, method, args) -> {
+                    if (method.getName().equals("getProperty")) {
+                        return org.osgi.framework.Constants.FRAMEWORK_UUID.equals(args[0]) ? "components-test" : null;
+                    }
                     if (method.getName().equals("getDataFile")) {
                         return dataArea == null ? null : dataArea.resolve((String) args[0]).toFile();
                     }

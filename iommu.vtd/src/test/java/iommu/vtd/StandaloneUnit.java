@@ -86,6 +86,13 @@ public final class StandaloneUnit {
                 java.util.Objects.requireNonNull(tablesDirectory, "tablesDirectory"));
     }
 
+    /** As above, its table file's writes going through {@code files} (which fails them as a full disk does). */
+    public static VtdUnit createKept(String id, long registerBase, long cap, long ecap, List<PciAddress> endpoints,
+            List<PciInventory.Bridge> bridges, java.nio.file.Path tablesDirectory, FaultyFiles files) {
+        return create(id, registerBase, cap, ecap, VtdUnit.DEFAULT_VERSION, endpoints, bridges,
+                java.util.Objects.requireNonNull(tablesDirectory, "tablesDirectory"), files::open);
+    }
+
     /** Closes the unit's table file (what unregistering the unit does). */
     public static void close(VtdUnit unit) {
         unit.close();
@@ -98,6 +105,12 @@ public final class StandaloneUnit {
 
     private static VtdUnit create(String id, long registerBase, long cap, long ecap, int version,
             List<PciAddress> endpoints, List<PciInventory.Bridge> bridges, java.nio.file.Path tablesDirectory) {
+        return create(id, registerBase, cap, ecap, version, endpoints, bridges, tablesDirectory, TableFile.Opener.FILES);
+    }
+
+    private static VtdUnit create(String id, long registerBase, long cap, long ecap, int version,
+            List<PciAddress> endpoints, List<PciInventory.Bridge> bridges, java.nio.file.Path tablesDirectory,
+            TableFile.Opener opener) {
         PciInventory.Builder builder = PciInventory.builder();
         for (PciInventory.Bridge bridge : bridges) {
             builder.bridge(bridge, "standalone unit " + id);
@@ -127,7 +140,7 @@ public final class StandaloneUnit {
         if (tablesDirectory != null) {
             try {
                 file = TableFile.open(tablesDirectory, definition, version, VtdUnit.TABLE_REGION,
-                        VtdUnit.TABLE_REGION_PAGES);
+                        VtdUnit.TABLE_REGION_PAGES, opener);
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }

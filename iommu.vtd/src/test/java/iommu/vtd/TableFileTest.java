@@ -123,6 +123,31 @@ class TableFileTest {
         second.close();
     }
 
+    /**
+     * LauncherCrashIT's flake: a kill during an attach, after the guest's
+     * pages reached the unit but before its context entry did, left a table
+     * nothing points at; the next process kept it, the guest unmapped a page
+     * elsewhere, and a later attach there wrote the guest's pages over the
+     * kept table, so the unit mapped the page the guest had given up.
+     */
+    @Test
+    void aGuestTableNoEntryPointsAtIsFreedOnInheritSoALaterAttachFindsNoStalePage() {
+        VtdUnit first = kept();
+        first.setContext(NIC, new DeviceContext(DomainId.of(3), ONE));
+        long inUse = first.pagesInUse();
+        first.map(TWO, 0x10_0000, 0x7_0000, 2); // the attach of guest 2 replays its pages...
+        first.close(); // ...and is killed before its entry is written
+
+        VtdUnit second = kept();
+        assertThat(second.pagesInUse()).isEqualTo(inUse);
+        assertThat(second.mappings(TWO)).hasValue(List.of());
+        second.map(TWO, 0x10_0000, 0x7_0000, 1); // guest 2 unmapped its second page meanwhile: a later attach
+        second.setContext(GPU, new DeviceContext(DomainId.of(7), TWO));
+        assertThat(second.translate(GPU, 0x10_0000).hostAddress()).hasValue(0x7_0000L);
+        assertThat(second.translate(GPU, 0x10_1000).isFault()).isTrue();
+        second.close();
+    }
+
     @Test
     void aFileOfAnotherUnitIsRefusedAndLeftAsItIs() throws IOException {
         VtdUnit first = kept();
@@ -134,8 +159,8 @@ class TableFileTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("table file " + file() + " refused: it holds the tables of unit dmar9 with CAP 0x"
                         + Long.toHexString(CAP) + ": expected CAP 0x" + Long.toHexString(OTHER_CAP)
-                        + ", this unit's; the platform changed: use another state directory, or remove the file"
-                        + " to start this unit with empty tables");
+                        + ", this unit's (the platform changed? then use another state directory)"
+                        + TableFile.REBUILD_HINT);
         assertThat(Files.readAllBytes(file())).isEqualTo(before);
     }
 
@@ -150,7 +175,7 @@ class TableFileTest {
             raf.write(new byte[] {2, 0, 0, 0});
         }
         assertThatThrownBy(this::kept).hasMessage("table file " + file + " refused: format version 2: expected"
-                + " format version 1 (a newer platform wrote it, or it is damaged)");
+                + " format version 1 (a newer platform wrote it, or it is damaged)" + TableFile.REBUILD_HINT);
 
         Files.write(file, good);
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
@@ -158,11 +183,11 @@ class TableFileTest {
             raf.write('X');
         }
         assertThatThrownBy(this::kept).hasMessage("table file " + file + " refused: no IOMMU-VT-D-TABLE signature"
-                + " at offset 0: expected a table file written by this platform");
+                + " at offset 0: expected a table file written by this platform" + TableFile.REBUILD_HINT);
 
         Files.write(file, new byte[100]);
         assertThatThrownBy(this::kept).hasMessage("table file " + file + " refused: 100 bytes, shorter than its"
-                + " 4096-byte header: expected a table file written by this platform");
+                + " 4096-byte header: expected a table file written by this platform" + TableFile.REBUILD_HINT);
         assertThat(Files.size(file)).isEqualTo(100);
     }
 
@@ -177,7 +202,7 @@ class TableFileTest {
         first.close();
         assertThatThrownBy(this::kept).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("table file " + file() + " refused: the context entry of source id 03:00.0 holds domain"
-                        + " id 0: expected 1..255");
+                        + " id 0: expected 1..255" + TableFile.REBUILD_HINT);
 
         Files.delete(file());
         first = kept();
@@ -187,7 +212,7 @@ class TableFileTest {
         first.close();
         assertThatThrownBy(this::kept).hasMessageStartingWith("table file " + file() + " refused: the context entry"
                 + " of source id 03:00.0 holds SLPTPTR 0x").hasMessageEndingWith(": expected the root of a guest's"
-                + " table in the file's guest directory");
+                + " table in the file's guest directory" + TableFile.REBUILD_HINT);
     }
 
     @Test
@@ -239,6 +264,34 @@ class TableFileTest {
         assertThat(next.unit("dmar0").orElseThrow().context(vf)).contains(new DeviceContext(DomainId.of(5), ONE));
         assertThat(next.keepTablesIn(null)).allSatisfy(u -> assertThat(u.tableFile()).isEmpty());
         next.removeAll();
+    }
+
+    @Test
+    void rebuildingSetsARefusedFileAsideUnderANewNameAndStartsItsUnitAfresh() throws IOException {
+        Platform platform = VtdPlatform.loadDefault();
+        UnitRegistry registry = new UnitRegistry(platform.inventory(), UnitPublisher.NONE);
+        registry.addAll(platform.units(), "default");
+        UnitDefinition dmar1 = platform.units().get(1);
+        Files.createDirectories(dir);
+        byte[] foreign = new byte[5000];
+        Files.write(TableFile.fileOf(dir, dmar1), foreign);
+
+        registry.keepTablesIn(dir, true);
+        VtdUnit unit = registry.unit("dmar1").orElseThrow();
+        assertThat(unit.inheritedTables()).isFalse();
+        Path aside;
+        try (var files = Files.list(dir)) {
+            aside = files.filter(p -> p.getFileName().toString().contains(RefusedTables.SUFFIX)).findFirst()
+                    .orElseThrow();
+        }
+        assertThat(Files.readAllBytes(aside)).isEqualTo(foreign); // renamed, never deleted
+        assertThat(aside.getFileName().toString()).matches("vtd-0000-00000000c5ffc000\\.tables\\.refused-\\d{8}T\\d{6}Z");
+        assertThat(unit.tablesSetAside()).hasValue("table file " + TableFile.fileOf(dir, dmar1) + " refused: no"
+                + " IOMMU-VT-D-TABLE signature at offset 0: expected a table file written by this platform; set aside"
+                + " as " + aside.getFileName());
+        assertThat(unit.describe().get("tables").toString()).endsWith("(new: " + unit.tablesSetAside().get() + ")");
+        assertThat(registry.unit("dmar0").orElseThrow().tablesSetAside()).isEmpty();
+        registry.removeAll();
     }
 
     @Test

@@ -12,4 +12,9 @@ public class StateDTO extends DTO {
     public int restored;
     /** One line per disagreement between the journal and the units found at the last load. */
     public List<String> problems;
+    /**
+     * One line per unit whose tables were rebuilt from the journal at the last
+     * load, its refused table file set aside (1.2); empty otherwise.
+     */
+    public List<String> rebuilt;
 }

@@ -4,8 +4,8 @@
  * and scripts can read them. Field names are the JSON field names; a field
  * marked {@link iommu.api.dto.Address} is written as a {@code "0x..."} string
  * (1.1 added that annotation, {@link iommu.api.dto.GroupDTO} and
- * {@code DeviceDTO.group}; 1.2 added {@code UnitDTO.hostDomainId}, {@code DeviceDTO.quarantined} and
- * {@code GroupDTO.quarantined}).
+ * {@code DeviceDTO.group}; 1.2 added {@code UnitDTO.hostDomainId}, {@code DeviceDTO.quarantined},
+ * {@code GroupDTO.quarantined} and {@code StateDTO.rebuilt}).
  */
 @Export
 @Version("1.2.0")

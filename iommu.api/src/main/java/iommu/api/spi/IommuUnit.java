@@ -139,6 +139,19 @@ public interface IommuUnit {
         return false;
     }
 
+    /**
+     * When the tables kept for this unit could not be used and were set aside
+     * (the launcher's {@code --rebuild-tables}), one line saying which file,
+     * why, and what it was renamed to: the unit came up on empty tables, and
+     * the platform writes its journal's assignments and mappings on them.
+     * Empty otherwise (the default).
+     *
+     * @since 1.3
+     */
+    default Optional<String> tablesSetAside() {
+        return Optional.empty();
+    }
+
     /** What the unit's invalidation hardware can do. */
     InvalidationCapabilities invalidationCapabilities();
 

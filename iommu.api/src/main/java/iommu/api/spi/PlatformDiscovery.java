@@ -68,6 +68,22 @@ public interface PlatformDiscovery {
     }
 
     /**
+     * As {@link #keepTablesIn(Path)}; with {@code setAsideRefused}, a unit
+     * whose file there would be refused (another unit's, another format
+     * version, damaged tables) has the file renamed aside, never deleted, and
+     * starts on empty tables there ({@link IommuUnit#tablesSetAside()} says
+     * so), for the platform to rebuild them from its journal, as the
+     * launcher's {@code --rebuild-tables} asks. The default refuses as
+     * {@link #keepTablesIn(Path)} does.
+     *
+     * @return as {@link #keepTablesIn(Path)}, a warning per file set aside
+     * @since 1.3
+     */
+    default java.util.Optional<DiscoveryDTO> keepTablesIn(Path directory, boolean setAsideRefused) {
+        return keepTablesIn(directory);
+    }
+
+    /**
      * Unregisters a unit this discovery registered.
      *
      * @throws iommu.api.IommuException for an unknown unit or one with a

@@ -16,7 +16,10 @@
  * the interrupt window). 1.3 added the host domain:
  * {@code IommuUnit.hostTranslation} with {@code HostTranslation} (by default
  * {@code NONE}, no host domain) and {@code DeviceContext}s of the host
- * (guest 0), which a unit is given only when it names a host translation.
+ * (guest 0), which a unit is given only when it names a host translation;
+ * and, with defaults, {@code IommuUnit.tablesSetAside} and
+ * {@code PlatformDiscovery.keepTablesIn(Path, boolean)}: kept tables that are
+ * refused set aside, for the platform to rebuild from its journal.
  */
 @Export
 @Version("1.3.0")

@@ -128,9 +128,10 @@ public final class Operations {
                 table.remove(guest, unitId, allocated);
                 quarantine.releaseOrHold(allocator, guest, unitId, allocated);
             });
-            // the guest reaches this unit for the first time: its I/O space comes along
-            pages.replay(guest, unit);
+            // the guest reaches this unit for the first time: its I/O space comes along (undone even when the
+            // replay fails half way, a table page that cannot be had: no page stays where no entry points)
             undo.push(() -> pages.drop(guest, unit));
+            pages.replay(guest, unit);
         }
         writeOverHost(unit, unitId, device, new DeviceContext(did, guest), undo);
         attachments.record(new Attachment(device, guest, unitId, did));
@@ -342,7 +343,7 @@ public final class Operations {
             }
         } catch (RuntimeException e) {
             undo.rollBack(e);
-            recorder.unmapped(guest, iova, count);
+            recorder.mapUndone(guest, iova, count);
             throw e instanceof IommuException ie ? ie : new IommuException(OneLine.of(e), e);
         }
         pages.add(guest, iova, hostAddress, count);
@@ -362,15 +363,17 @@ public final class Operations {
                         + held.getValue() + ", is not present: its tables cannot be unmapped now");
             }
         }
+        // recorded before any table loses the pages: a journal that cannot take it (a full disk) fails the unmap
+        // with nothing changed, and a kill before the tables are written is told apart by the journal at restart
+        recorder.unmapped(guest, iova, count);
         for (String unitId : table.domainsOf(guest).keySet()) {
             IommuUnit unit = topology.unit(unitId);
             if (unit != null) {
                 unit.unmap(guest, iova, count);
             }
         }
-        pages.remove(guest, iova, count);
         // the pages are gone from the tables, and the journal says so whatever the flush does
-        recorder.unmapped(guest, iova, count);
+        pages.remove(guest, iova, count);
         try {
             // they are gone from the caches once this returns
             flush.flushPages(guest, iova, count);

@@ -60,6 +60,15 @@ public interface Recorder {
     default void released(Collection<PciAddress> devices) {
     }
 
+    /**
+     * The map just recorded failed on a unit and was rolled back: its record
+     * goes. By default an unmap is recorded; a journal may take the record
+     * back instead (on a full disk a record undoing it might not fit).
+     */
+    default void mapUndone(GuestId guest, long iova, long pages) {
+        unmapped(guest, iova, pages);
+    }
+
     default void mapped(GuestId guest, long iova, long hostAddress, long pages) {
         mapped(guest, List.of(new GuestMappings.Run(iova >>> 12, hostAddress >>> 12, pages)));
     }

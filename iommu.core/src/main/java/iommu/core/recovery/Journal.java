@@ -5,10 +5,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,6 +19,7 @@ import iommu.api.DomainId;
 import iommu.api.GuestId;
 import iommu.api.IommuException;
 import iommu.api.PciAddress;
+import iommu.api.spi.support.WriteFailure;
 import iommu.core.assign.Attachment;
 import iommu.core.assign.OneLine;
 import iommu.core.assign.GuestMappings;
@@ -49,9 +48,13 @@ public final class Journal implements AutoCloseable {
     }
 
     private final Path file;
-    private FileChannel channel;
+    private final FileChannel channel;
     /** Whether appends are forced to disk; a journal that needs only outlive a bundle restart is not. */
     private final boolean durable;
+    /** The file's length before the last append, -1 when there is none to take back. */
+    private long beforeLastAppend = -1;
+    /** Why nothing more may be appended (a failed write that could not be cut back), or null. */
+    private String broken;
 
     private Journal(Path file, FileChannel channel, boolean durable) {
         this.file = file;
@@ -182,58 +185,91 @@ public final class Journal implements AutoCloseable {
 
     /**
      * Writes a snapshot of the state as the new journal (atomically: a
-     * temporary file, forced, then renamed) and opens it for appending.
+     * temporary file, forced, then renamed, and the directory forced so the
+     * rename outlives a power loss) and opens it for appending.
      */
     public static Journal rewrite(Path directory, Map<PciAddress, Attachment> attachments,
             Map<GuestId, GuestMappings> mappings) {
-        return rewrite(directory, attachments, mappings, true);
+        return rewrite(directory, attachments, mappings, true, Storage.FILES);
     }
 
     /**
      * @param durable whether to force the snapshot and every append to disk
      *        (a state directory), or only to hand them to the operating system,
      *        which keeps them across a restart of the bundle (its private journal)
+     * @throws IommuException one line naming the directory ("no space left" when it is full); the journal
+     *         that was there is left as it was
      */
     public static Journal rewrite(Path directory, Map<PciAddress, Attachment> attachments,
-            Map<GuestId, GuestMappings> mappings, boolean durable) {
-        return rewrite(directory, attachments, mappings, Map.of(), durable);
+            Map<GuestId, GuestMappings> mappings, boolean durable, Storage storage) {
+        return rewrite(directory, attachments, mappings, Map.of(), durable, storage);
     }
 
     /** As above, with the devices in quarantine. */
     public static Journal rewrite(Path directory, Map<PciAddress, Attachment> attachments,
-            Map<GuestId, GuestMappings> mappings, Map<PciAddress, String> quarantined, boolean durable) {
+            Map<GuestId, GuestMappings> mappings, Map<PciAddress, String> quarantined, boolean durable,
+            Storage storage) {
+        Path file = directory.resolve(FILE);
+        Path temporary = directory.resolve(FILE + ".new");
+        StringBuilder text = new StringBuilder(HEADER).append('\n');
+        for (Attachment a : attachments.values()) {
+            text.append(line(attach(a)));
+        }
+        for (Map.Entry<PciAddress, String> q : new TreeMap<>(quarantined).entrySet()) {
+            text.append(line(quarantine(q.getKey(), q.getValue())));
+        }
+        for (Map.Entry<GuestId, GuestMappings> e : new LinkedHashMap<>(mappings).entrySet()) {
+            for (GuestMappings.Run run : e.getValue().runs()) {
+                text.append(line(map(e.getKey(), run.iova(), run.hostAddress(), run.pages())));
+            }
+        }
         try {
             Files.createDirectories(directory);
-            Path file = directory.resolve(FILE);
-            Path temporary = directory.resolve(FILE + ".new");
-            StringBuilder text = new StringBuilder(HEADER).append('\n');
-            for (Attachment a : attachments.values()) {
-                text.append(line(attach(a)));
-            }
-            for (Map.Entry<PciAddress, String> q : new TreeMap<>(quarantined).entrySet()) {
-                text.append(line(quarantine(q.getKey(), q.getValue())));
-            }
-            for (Map.Entry<GuestId, GuestMappings> e : new LinkedHashMap<>(mappings).entrySet()) {
-                for (GuestMappings.Run run : e.getValue().runs()) {
-                    text.append(line(map(e.getKey(), run.iova(), run.hostAddress(), run.pages())));
-                }
-            }
-            try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.CREATE,
+            try (FileChannel out = storage.open(temporary, StandardOpenOption.CREATE,
                     StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-                out.write(ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8)));
+                writeAll(out, ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8)));
                 if (durable) {
                     out.force(true);
                 }
             }
-            try {
-                Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-            FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-            return new Journal(file, channel, durable);
+            storage.move(temporary, file);
         } catch (IOException e) {
-            throw new IommuException("cannot write the journal in " + directory + ": " + e.getMessage(), e);
+            try {
+                Files.deleteIfExists(temporary); // gives back what the failed write took
+            } catch (IOException ignored) {
+                // it is not read: the next rewrite truncates it
+            }
+            throw WriteFailure.of(directory, "a snapshot of the journal", "the directory is not taken up; its"
+                    + " journal is as it was", e);
+        }
+        try {
+            if (durable) {
+                forceDirectory(directory, storage);
+            }
+            return new Journal(file, storage.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND),
+                    durable);
+        } catch (IOException e) {
+            throw WriteFailure.of(directory, "the journal", "the directory is not taken up; its journal holds"
+                    + " the snapshot", e);
+        }
+    }
+
+    /** Forces the directory's entries (the rename), where the platform lets a directory be opened at all. */
+    static void forceDirectory(Path directory, Storage storage) throws IOException {
+        FileChannel channel;
+        try {
+            channel = storage.open(directory, StandardOpenOption.READ);
+        } catch (IOException e) {
+            return; // some platforms (Windows) cannot open a directory: their rename is as durable as they make it
+        }
+        try (channel) {
+            channel.force(true);
+        }
+    }
+
+    private static void writeAll(FileChannel channel, ByteBuffer buffer) throws IOException {
+        while (buffer.hasRemaining()) {
+            channel.write(buffer);
         }
     }
 
@@ -265,20 +301,83 @@ public final class Journal implements AutoCloseable {
         return String.format("%08x %s%n", crc(payload), payload).replace(System.lineSeparator(), "\n");
     }
 
-    /** Appends the records and (durable) forces them to disk: when this returns, they survive a crash. */
+    /**
+     * Appends the records and (durable) forces them to disk: when this
+     * returns, they survive a crash. When a write fails the file is cut back
+     * to its last good record, so a torn line never sits before later ones.
+     *
+     * @throws IommuException one line naming the directory ("no space left" when it is full): nothing appended
+     */
     public void append(List<String> payloads) {
+        if (broken != null) {
+            throw new IommuException(broken);
+        }
         StringBuilder text = new StringBuilder();
         payloads.forEach(p -> text.append(line(p)));
+        long before;
         try {
-            ByteBuffer buffer = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
-            }
+            before = channel.size();
+        } catch (IOException e) {
+            throw WriteFailure.of(file.getParent(), "the journal", "the operation is not done", e);
+        }
+        try {
+            writeAll(channel, ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8)));
             if (durable) {
                 channel.force(false);
             }
         } catch (IOException e) {
-            throw new IommuException("cannot write the journal " + file + ": " + e.getMessage(), e);
+            cutBack(before, e);
+            throw WriteFailure.of(file.getParent(), "the journal", "the operation is not done; what was"
+                    + " acknowledged before is kept", e);
+        }
+        beforeLastAppend = before;
+    }
+
+    /**
+     * Takes the last append back (its operation failed after it was written,
+     * and on a full disk a record undoing it might not fit).
+     *
+     * @return whether it was taken back; false when there is none, or the cut failed
+     */
+    public boolean takeBackLastAppend() {
+        if (beforeLastAppend < 0 || broken != null) {
+            return false;
+        }
+        try {
+            channel.truncate(beforeLastAppend);
+        } catch (IOException e) {
+            return false;
+        }
+        beforeLastAppend = -1;
+        forceAfterCut();
+        return true;
+    }
+
+    /**
+     * Forces a cut, where the disk lets it: if it cannot, the next append's
+     * force carries it, and a power loss before that leaves at most a torn
+     * last record, which is dropped on reading.
+     */
+    private void forceAfterCut() {
+        try {
+            if (durable) {
+                channel.force(false);
+            }
+        } catch (IOException e) {
+            // as said: the cut is in the file for this process and a crash, and forced with the next record
+        }
+    }
+
+    private void cutBack(long length, IOException cause) {
+        beforeLastAppend = -1;
+        try {
+            channel.truncate(length);
+            forceAfterCut();
+        } catch (IOException e) {
+            // what is there may end in a torn record: appending after it would make it a damaged one
+            broken = "state directory " + file.getParent() + ": the journal could not be cut back to its last"
+                    + " record after a failed write (" + cause.getMessage() + ", then " + e.getMessage()
+                    + "): nothing more is recorded; start again on the directory once it is writable";
         }
     }
 

@@ -11,8 +11,10 @@ import java.util.Map;
 import org.osgi.service.log.Logger;
 
 import iommu.api.GuestId;
+import iommu.api.IommuException;
 import iommu.api.PciAddress;
 import iommu.api.dto.StateDTO;
+import iommu.api.spi.support.StateDirectoryLock;
 import iommu.core.assign.Attachment;
 import iommu.core.assign.Attachments;
 import iommu.core.assign.DeviceQuarantine;
@@ -42,12 +44,20 @@ public final class StateStore implements Recorder {
     private final Path privateDirectory;
     /** The framework's launch id: a snapshot of another launch is not read. */
     private final String frameworkId;
+    /** Whom the state directory's lock is shared with (this framework); null outside a framework: no lock. */
+    private final String lockOwner;
+    private final Storage storage;
     /** Null while state is ephemeral. */
     private Journal journal;
+    /** The state directory's lock while it is open (null outside a framework). */
+    private StateDirectoryLock lock;
     private String stateDirectory = "";
     private int restored;
     private List<String> recoveryProblems = List.of();
     private final List<String> unitProblems = new ArrayList<>();
+    private final List<String> rebuilt = new ArrayList<>();
+    /** The unmap record undoing the map just journaled (a failed map takes that back); null after any other. */
+    private String lastMapped;
 
     private DeviceQuarantine quarantined = new DeviceQuarantine(DeviceQuarantine.Mode.NONE);
 
@@ -56,25 +66,37 @@ public final class StateStore implements Recorder {
         this.quarantined = devices;
     }
 
+    /**
+     * @param lockOwner whom the state directory's lock is shared with (the framework's launch id), or null
+     *        to take no lock (outside a framework: tests start "a new process" on a directory without ending
+     *        the old one)
+     */
     public StateStore(Attachments attachments, GuestPages pages, Reconciliation reconciliation, Logger log,
-            Path privateDirectory, String frameworkId) {
+            Path privateDirectory, String frameworkId, String lockOwner, Storage storage) {
         this.attachments = attachments;
         this.pages = pages;
         this.reconciliation = reconciliation;
         this.log = log;
         this.privateDirectory = privateDirectory;
         this.frameworkId = frameworkId;
+        this.lockOwner = lockOwner;
+        this.storage = storage;
     }
 
     /**
-     * Switches to the state directory: its journal is reconciled with the
-     * present state, then rewritten as a snapshot of the result. An empty one
-     * makes state ephemeral; on activation that reads the snapshot a
-     * deactivation of this launch left.
+     * Switches to the state directory: it is locked (one writer), its
+     * journal is reconciled with the present state, then rewritten as a
+     * snapshot of the result. An empty one makes state ephemeral; on
+     * activation that reads the snapshot a deactivation of this launch left.
+     * Whatever refuses the directory (its lock held elsewhere, a damaged
+     * journal, a full disk) leaves it as it was and is the first problem of
+     * the report.
      *
+     * @param rebuildTables the units' tables are being rebuilt from the journal: a directory without one is
+     *        refused
      * @return whether attachments were restored, so the allocator must learn them
      */
-    public boolean open(String directory, boolean activating) {
+    public boolean open(String directory, boolean activating, boolean rebuildTables) {
         String wanted = directory == null ? "" : directory.trim();
         if (wanted.isEmpty()) {
             if (activating || !stateDirectory.isEmpty()) {
@@ -90,32 +112,60 @@ public final class StateStore implements Recorder {
         if (wanted.equals(stateDirectory)) {
             return false;
         }
+        StateDirectoryLock taken = null;
         Journal.State loaded;
         try {
+            // before anything in it is read: another process may be writing it
+            taken = lockOwner == null ? null : StateDirectoryLock.acquire(Path.of(wanted), lockOwner, "iommu.core");
+            if (rebuildTables && !Files.exists(Path.of(wanted, Journal.FILE))) {
+                throw new IommuException("state directory " + wanted + " has no journal to rebuild the units' tables"
+                        + " from: expected a directory a previous run kept its state in");
+            }
             loaded = Journal.read(Path.of(wanted));
         } catch (RuntimeException e) {
-            recoveryProblems = List.of(OneLine.of(e));
-            log.error("state directory {} not loaded: {}", wanted, OneLine.of(e));
+            if (taken != null) {
+                taken.close();
+            }
+            String why = (rebuildTables ? "the tables are not rebuilt (nothing was set aside): " : "")
+                    + OneLine.of(e);
+            recoveryProblems = List.of(why);
+            log.error("state directory {} not loaded: {}", wanted, why);
             return false;
         }
         close();
+        lock = taken;
         stateDirectory = wanted;
         Reconciliation.Result result = reconciliation.reconcile(loaded);
         restored = result.restored();
         recoveryProblems = result.problems();
         recoveryProblems.forEach(p -> log.warn("recovery from {}: {}", wanted, p));
-        journal = Journal.rewrite(Path.of(wanted), attachments.byDevice(), pages.all(), quarantined.devices(), true);
+        try {
+            journal = Journal.rewrite(Path.of(wanted), attachments.byDevice(), pages.all(), quarantined.devices(), true, storage);
+        } catch (RuntimeException e) {
+            // what was restored stays, ephemeral: its journal still has it
+            close();
+            List<String> all = new ArrayList<>(List.of(OneLine.of(e)));
+            all.addAll(recoveryProblems);
+            recoveryProblems = List.copyOf(all);
+            log.error("state directory {} not taken up: {}", wanted, OneLine.of(e));
+            return restored > 0;
+        }
         log.info("state kept in {}: {} attachments restored, {} disagreements reported", wanted, restored,
                 recoveryProblems.size());
         return restored > 0;
     }
 
-    /** Closes the journal; state is ephemeral until the next {@link #open}. */
+    /** Closes the journal and lets the directory go; state is ephemeral until the next {@link #open}. */
     public void close() {
         if (journal != null) {
             journal.close();
             journal = null;
         }
+        if (lock != null) {
+            lock.close();
+            lock = null;
+        }
+        lastMapped = null;
         stateDirectory = "";
     }
 
@@ -140,7 +190,7 @@ public final class StateStore implements Recorder {
         try {
             Files.createDirectories(privateDirectory);
             Files.writeString(privateDirectory.resolve("framework"), frameworkId == null ? "" : frameworkId);
-            Journal.rewrite(privateDirectory, attachments.byDevice(), pages.all(), quarantined.devices(), false).close();
+            Journal.rewrite(privateDirectory, attachments.byDevice(), pages.all(), quarantined.devices(), false, storage).close();
         } catch (IOException | RuntimeException e) {
             log.error("cannot keep the state in {} across the restart: {}; the pages of guests that hold no device"
                     + " are lost", privateDirectory, OneLine.of(e));
@@ -170,6 +220,12 @@ public final class StateStore implements Recorder {
         }
     }
 
+    /** What adopting a unit that came found (already logged), for the report. */
+    public void unitAdopted(UnitAdoption.Result adopted) {
+        unitProblems(adopted.problems());
+        adopted.rebuilt().ifPresent(rebuilt::add);
+    }
+
     /** Disagreements a unit's kept tables had with the records when it came (already logged). */
     public void unitProblems(Collection<String> problems) {
         for (String p : problems) {
@@ -189,6 +245,7 @@ public final class StateStore implements Recorder {
             all.addAll(unitProblems);
         }
         dto.problems = List.copyOf(all);
+        dto.rebuilt = journal == null ? List.of() : List.copyOf(rebuilt);
         return dto;
     }
 
@@ -240,6 +297,7 @@ public final class StateStore implements Recorder {
     @Override
     public void mapped(GuestId guest, List<GuestMappings.Run> runs) {
         append(runs.stream().map(r -> Journal.map(guest, r.iova(), r.hostAddress(), r.pages())).toList());
+        lastMapped = runs.size() == 1 ? Journal.unmap(guest, runs.get(0).iova(), runs.get(0).pages()) : null;
     }
 
     @Override
@@ -247,7 +305,18 @@ public final class StateStore implements Recorder {
         append(List.of(Journal.unmap(guest, iova, count)));
     }
 
+    /** The map just journaled is taken back: a record undoing it might not fit on a full disk. */
+    @Override
+    public void mapUndone(GuestId guest, long iova, long count) {
+        if (journal != null && Journal.unmap(guest, iova, count).equals(lastMapped) && journal.takeBackLastAppend()) {
+            lastMapped = null;
+            return;
+        }
+        unmapped(guest, iova, count);
+    }
+
     private void append(List<String> records) {
+        lastMapped = null;
         if (journal != null && !records.isEmpty()) {
             journal.append(records);
         }

@@ -39,8 +39,12 @@ import iommu.core.assign.Topology;
  */
 public final class UnitAdoption {
 
-    /** What adopting a unit did: whether entries were adopted (the allocator must learn them), and what disagreed. */
-    public record Result(boolean adoptedAny, List<String> problems) {
+    /**
+     * What adopting a unit did: whether entries were adopted (the allocator
+     * must learn them), what disagreed, and whether its kept tables were set
+     * aside for the records to be written on empty ones (a line saying so).
+     */
+    public record Result(boolean adoptedAny, List<String> problems, Optional<String> rebuilt) {
     }
 
     private final DomainIdTable table;
@@ -103,11 +107,14 @@ public final class UnitAdoption {
                         + " with domain id " + did + ", which the platform had not recorded; adopted");
             }
             log.info("unit {}: adopted {} attached to guest {} with domain id {}", unitId, device, guest, did);
-            recorder.attached(List.of(adopted));
+            record(problems, () -> recorder.attached(List.of(adopted)));
             adoptedGuests.add(guest);
         }
         adoptedGuests.forEach(guest -> adoptMappings(unit, guest, problems));
-        return new Result(adoptedAny, List.copyOf(problems));
+        Optional<String> rebuilt = unit.tablesSetAside().map(why -> "unit " + unitId + ": " + why
+                + "; its tables are rebuilt from the journal");
+        rebuilt.ifPresent(log::warn);
+        return new Result(adoptedAny, List.copyOf(problems), rebuilt);
     }
 
     /** The unit came back: the records of its devices, and its guests' pages, are written on it again. */
@@ -214,7 +221,7 @@ public final class UnitAdoption {
             if (!found.isEmpty()) {
                 pages.put(guest, found);
                 log.info("unit {}: adopted {} mapped runs of guest {}", unit.id(), found.runs().size(), guest);
-                recorder.mapped(guest, found.runs());
+                record(problems, () -> recorder.mapped(guest, found.runs()));
             }
         } else if (!recorded.samePages(found)) {
             problem(problems, "unit " + unit.id() + ": its page table maps guest " + guest + "'s pages otherwise than"
@@ -230,6 +237,18 @@ public final class UnitAdoption {
                 problem(problems, "unit " + unit.id() + ": cannot write guest " + guest + "'s mappings again: "
                         + OneLine.of(e));
             }
+        }
+    }
+
+    /**
+     * An adoption the journal cannot take (a full disk) stays: the entry is in
+     * the unit's tables, so the next start adopts it again. Reported.
+     */
+    private void record(List<String> problems, Runnable write) {
+        try {
+            write.run();
+        } catch (RuntimeException e) {
+            problem(problems, "not recorded, kept as the unit's tables have it: " + OneLine.of(e));
         }
     }
 

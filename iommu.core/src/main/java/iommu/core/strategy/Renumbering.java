@@ -76,6 +76,8 @@ public final class Renumbering {
             // every entry that moves is cleared and its old id invalidated, in one batch per unit...
             ContextEntries.clearAndFlush(entries, topology, flush, undo);
             writeAndFlush(strategyName, plan, entries, undo);
+            // recorded before the swap is committed: a journal that cannot take it (a full disk) rolls it back
+            recorder.attached(renumbered(plan, moved));
         } catch (RuntimeException e) {
             undo.rollBack(e);
             throw new IommuException("renumbering failed and was rolled back: " + OneLine.of(e), e);
@@ -129,14 +131,16 @@ public final class Renumbering {
                 table.put(a.guest(), a.unitId(), next);
             }
         });
+        renumbered(plan, moved).forEach(attachments::renumber);
+        allocator.commitRenumbering();
+    }
+
+    private static List<Attachment> renumbered(Map<Assignment, DomainId> plan, List<Attachment> moved) {
         List<Attachment> renumbered = new ArrayList<>();
         for (Attachment a : moved) {
-            Attachment r = a.withDomainId(plan.get(new Assignment(a.guest(), a.unitId(), a.domainId())));
-            attachments.renumber(r);
-            renumbered.add(r);
+            renumbered.add(a.withDomainId(plan.get(new Assignment(a.guest(), a.unitId(), a.domainId()))));
         }
-        allocator.commitRenumbering();
-        recorder.attached(renumbered);
+        return renumbered;
     }
 
     private void report(String strategy, int domainIds, int written, int entries) {

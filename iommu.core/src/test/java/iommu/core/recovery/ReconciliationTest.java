@@ -92,12 +92,13 @@ class ReconciliationTest {
 
     @Test
     void theStoreIsDurableOnlyWithAStateDirectory(@TempDir Path dir) {
-        StateStore store = new StateStore(attachments, pages, reconciliation, Fixture.silentLogger(), null, null);
-        assertThat(store.open("", true)).isFalse();
+        StateStore store = new StateStore(attachments, pages, reconciliation, Fixture.silentLogger(), null, null, null,
+                Storage.FILES);
+        assertThat(store.open("", true, false)).isFalse();
         assertThat(store.durable()).isFalse();
         store.attached(List.of(new Attachment(a, GuestId.guest(3), "dmar0", DomainId.of(5)))); // nowhere
         assertThat(store.report().directory).isNull();
-        store.open(dir.toString(), false);
+        store.open(dir.toString(), false, false);
         assertThat(store.durable()).isTrue();
         store.attached(List.of(new Attachment(a, GuestId.guest(3), "dmar0", DomainId.of(5))));
         store.unitProblems(List.of("unit dmar0: something"));
