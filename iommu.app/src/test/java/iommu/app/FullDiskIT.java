@@ -101,12 +101,12 @@ class FullDiskIT {
         String json = back.out().substring(back.out().indexOf('\n') + 1, back.out().indexOf("\n}") + 2);
         assertThat(JsonParser.parseString(json).getAsJsonObject().get("problems").getAsJsonArray()).isEmpty();
         List<String> after = back.out().substring(back.out().indexOf("\n}") + 3).lines().toList();
-        assertThat(after).containsExactly("GUEST  BDF           UNIT   DID", "    1  0000:18:10.0  dmar0    1",
-                "0000:18:10.0 on dmar0 (guest 1, DID 1): IOVA 0x10000 -> host 0x7f000000",
-                "0000:18:10.0 on dmar0 (guest 1, DID 1): IOVA 0x11000 -> host 0x7f001000",
-                "0000:18:10.0 on dmar0 (guest 1, DID 1): IOVA 0x12000 -> host 0x7f002000",
-                "0000:18:10.0 on dmar0 (guest 1, DID 1): IOVA 0x13000 -> host 0x7f003000",
-                "0000:18:10.0 on dmar0 (guest 1, DID 1): IOVA 0x40000000 -> fault 0x6: dmar0: [DMA Read] Request"
+        assertThat(after).containsExactly("GUEST  BDF           UNIT   DID", "    1  0000:18:10.0  dmar0    2",
+                "0000:18:10.0 on dmar0 (guest 1, DID 2): IOVA 0x10000 -> host 0x7f000000",
+                "0000:18:10.0 on dmar0 (guest 1, DID 2): IOVA 0x11000 -> host 0x7f001000",
+                "0000:18:10.0 on dmar0 (guest 1, DID 2): IOVA 0x12000 -> host 0x7f002000",
+                "0000:18:10.0 on dmar0 (guest 1, DID 2): IOVA 0x13000 -> host 0x7f003000",
+                "0000:18:10.0 on dmar0 (guest 1, DID 2): IOVA 0x40000000 -> fault 0x6: dmar0: [DMA Read] Request"
                         + " device [0000:18:10.0] fault addr 0x40000000 [fault reason 0x06] PTE Read access is not"
                         + " set");
     }

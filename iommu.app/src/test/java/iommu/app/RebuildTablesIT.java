@@ -96,7 +96,7 @@ class RebuildTablesIT {
         List<String> rest = out.substring(out.indexOf("\n}") + 3).lines().toList();
         assertThat(rest.get(0)).isEqualTo("ok: map, strategy bitmaps and 5 units' context entries agree");
         assertThat(rest.subList(1, 5)).containsExactly("GUEST  BDF           UNIT   DID",
-                "    1  0000:18:10.0  dmar0    1", "    1  0000:3b:00.2  dmar1    1", "    2  0000:18:10.1  dmar0    2");
+                "    1  0000:18:10.0  dmar0    2", "    1  0000:3b:00.2  dmar1    2", "    2  0000:18:10.1  dmar0    3");
         List<String> dma = rest.subList(5, rest.size());
         assertThat(dma).hasSameSizeAs(expected);
         for (int i = 0; i < expected.size(); i++) {
