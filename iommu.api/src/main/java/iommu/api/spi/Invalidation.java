@@ -66,6 +66,52 @@ public sealed interface Invalidation {
         }
     }
 
+    /**
+     * What the device's own address-translation cache (its device-TLB, PCIe
+     * ATS) holds of 2^order 4 KiB pages from {@code iova} ({@code iova}
+     * aligned to that size); {@link #ALL} pages (order 52) is its whole
+     * cache. A device-TLB is not tagged with domain ids: it caches the
+     * translations of whatever context entry its requests went through, so
+     * it is invalidated after the IOTLB of the domain it fetched them from
+     * (Linux {@code cache_tag_flush_range} flushes IOTLB tags before
+     * device-TLB tags), else it may fetch the stale entry again.
+     *
+     * @since 1.4
+     */
+    record DeviceTlb(PciAddress device, long iova, int order) implements Invalidation {
+        /** The order of the whole cache: 2^52 pages, every 64-bit address. */
+        public static final int ALL = 52;
+
+        public DeviceTlb {
+            Objects.requireNonNull(device, "device");
+            if (order < 0 || order > ALL) {
+                throw new IllegalArgumentException("page order " + order + " out of range: expected 0.." + ALL);
+            }
+            if (order < ALL && (iova & ((4096L << order) - 1)) != 0) {
+                throw new IllegalArgumentException(String.format(
+                        "IOVA 0x%x not aligned to 2^%d pages", iova, order));
+            }
+            if (order == ALL && iova != 0) {
+                throw new IllegalArgumentException(String.format(
+                        "IOVA 0x%x for the whole device-TLB: expected 0", iova));
+            }
+        }
+
+        /** Everything the device's device-TLB caches. */
+        public static DeviceTlb all(PciAddress device) {
+            return new DeviceTlb(device, 0, ALL);
+        }
+
+        public boolean whole() {
+            return order == ALL;
+        }
+
+        @Override
+        public String granularity() {
+            return "device-tlb";
+        }
+    }
+
     /** Everything the unit caches. */
     record Global() implements Invalidation {
         @Override

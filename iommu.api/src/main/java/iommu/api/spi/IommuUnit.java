@@ -152,6 +152,33 @@ public interface IommuUnit {
         return Optional.empty();
     }
 
+    /**
+     * Whether the device's DMA may go through its own device-TLB (PCIe ATS:
+     * VT-d ECAP.DT, the device's ATS capability, a root port or SATC that
+     * the firmware reports for it, Linux {@code dmar_ats_supported}): every
+     * change of what it may have cached (an unmap, its context entry cleared
+     * or moved to another domain) then needs an {@link Invalidation.DeviceTlb}
+     * after the IOTLB invalidation. False by default: a unit whose devices
+     * have no device-TLB.
+     *
+     * @since 1.4
+     */
+    default boolean hasDeviceTlb(PciAddress device) {
+        return false;
+    }
+
+    /**
+     * The devices whose device-TLBs may hold translations of the domain id:
+     * those with a device-TLB ({@link #hasDeviceTlb}) whose present context
+     * entry holds it (Linux: the domain's {@code CACHE_TAG_DEVTLB} tags), in
+     * PCI address order. Empty by default.
+     *
+     * @since 1.4
+     */
+    default List<PciAddress> deviceTlbs(DomainId domainId) {
+        return List.of();
+    }
+
     /** What the unit's invalidation hardware can do. */
     InvalidationCapabilities invalidationCapabilities();
 
