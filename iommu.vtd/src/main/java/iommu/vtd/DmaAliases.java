@@ -106,7 +106,7 @@ final class DmaAliases {
     }
 
     /** The innermost bridge whose bus range holds the bus (the greatest secondary bus among them), or empty: a root bus. */
-    private static Optional<PciInventory.Bridge> bridgeAbove(PciInventory inventory, int segment, int bus) {
+    static Optional<PciInventory.Bridge> bridgeAbove(PciInventory inventory, int segment, int bus) {
         PciInventory.Bridge best = null;
         for (PciInventory.Bridge bridge : inventory.bridges()) {
             if (bridge.address().segment() == segment && bus >= bridge.secondary() && bus <= bridge.subordinate()

@@ -77,9 +77,10 @@ public final class DmarUnits {
         Build build = new Build(table, topology, warnings);
         List<UnitDefinition> units = build.units(registers);
         List<ReservedRegion> reserved = build.reserved();
+        AtsReports ats = build.ats();
         build.crossChecks();
         build.summarizeUnresolved();
-        return new Platform(table.source(), format, units, topology, reserved, build.warnings);
+        return new Platform(table.source(), format, units, topology, reserved, ats, build.warnings);
     }
 
     /** A scope walked through the topology: the resolved scope, or why not. */
@@ -223,6 +224,49 @@ public final class DmarUnits {
                 regions.add(new ReservedRegion(where, rmrr.segment(), rmrr.base(), rmrr.limit(), scopes));
             }
             return regions;
+        }
+
+        /**
+         * The ATSRs and SATCs with their PCI scopes walked as the DRHDs' are
+         * (Linux {@code dmar_parse_one_atsr}, {@code dmar_parse_one_satc});
+         * an ATSR names root ports by bridge scopes, a SATC devices by
+         * endpoint scopes; an ATSR with ALL_PORTS keeps no scope (Linux does
+         * not insert its devices).
+         */
+        AtsReports ats() {
+            List<AtsReports.Atsr> atsrs = new ArrayList<>();
+            for (DmarTable.Atsr atsr : table.atsrs()) {
+                String where = table.source() + ": " + atsr.describe();
+                atsrs.add(new AtsReports.Atsr(where, atsr.segment(), atsr.allPorts(),
+                        atsr.allPorts() ? List.of() : addresses(where, atsr.segment(), atsr.scopes())));
+            }
+            List<AtsReports.Satc> satcs = new ArrayList<>();
+            for (DmarTable.Satc satc : table.satcs()) {
+                String where = table.source() + ": " + satc.describe();
+                satcs.add(new AtsReports.Satc(where, satc.segment(), (satc.flags() & 1) != 0,
+                        addresses(where, satc.segment(), satc.scopes())));
+            }
+            return new AtsReports(atsrs, satcs);
+        }
+
+        private List<PciAddress> addresses(String where, int segment, List<Scope> scopes) {
+            List<PciAddress> named = new ArrayList<>();
+            for (Scope scope : scopes) {
+                if (!scope.isPci()) {
+                    continue;
+                }
+                Resolution r = resolve(segment, scope, topology);
+                if (r.problem() == null) {
+                    if (!named.contains(r.scope().address())) {
+                        named.add(r.scope().address());
+                    }
+                } else if (!(noTopology && r.needsTopology())) {
+                    // with no topology at all the ATS scopes wait, unsaid, for one: they name no unit's device
+                    warnings.add(String.format("%s: device scope %s at offset 0x%x: %s; no device uses ATS by it",
+                            where, scope, scope.offset(), r.problem()));
+                }
+            }
+            return named;
         }
 
         private DeviceScope resolved(String where, int segment, Scope scope) {

@@ -84,6 +84,50 @@ final class PciConfigSpace {
         return Optional.of(PciInventory.BridgeKind.PCI);
     }
 
+    static final int CFG_SPACE_SIZE = 256;
+    static final int CFG_SPACE_EXP_SIZE = 4096;
+    static final int EXT_CAP_ID_ATS = 0x0f;
+
+    /**
+     * The Invalidate Queue Depth of the function's ATS capability (bits 4:0
+     * of the ATS Capability register at capability + 4,
+     * {@code PCI_ATS_CAP_QDEP}; 0 means 32), or empty when it has none.
+     * The extended capabilities are walked as Linux's
+     * {@code pci_find_next_ext_capability} walks them: from offset 0x100, at
+     * most (4096 - 256) / 8 headers, each with the id in bits 15:0 and the
+     * next offset in bits 31:20 with its two low bits cleared
+     * ({@code PCI_EXT_CAP_NEXT}), ending at a header of 0 or an offset below
+     * 0x100. A file of 256 bytes or fewer has no extended space (a
+     * conventional PCI function, or a copy made without root), nor one that
+     * ends inside the list.
+     */
+    static java.util.OptionalInt atsQueueDepth(byte[] config) {
+        int pos = CFG_SPACE_SIZE;
+        if (config.length < pos + 4) {
+            return java.util.OptionalInt.empty();
+        }
+        int header = u32(config, pos);
+        if (header == 0) {
+            return java.util.OptionalInt.empty();
+        }
+        for (int ttl = (CFG_SPACE_EXP_SIZE - CFG_SPACE_SIZE) / 8; ttl > 0; ttl--) {
+            if ((header & 0xffff) == EXT_CAP_ID_ATS) {
+                return pos + 8 <= config.length ? java.util.OptionalInt.of(u16(config, pos + 4) & 0x1f)
+                        : java.util.OptionalInt.empty();
+            }
+            pos = (header >>> 20) & 0xffc;
+            if (pos < CFG_SPACE_SIZE || pos + 4 > config.length) {
+                break;
+            }
+            header = u32(config, pos);
+        }
+        return java.util.OptionalInt.empty();
+    }
+
+    private static int u32(byte[] b, int offset) {
+        return u16(b, offset) | u16(b, offset + 2) << 16;
+    }
+
     private static int u16(byte[] b, int offset) {
         return (b[offset] & 0xff) | (b[offset + 1] & 0xff) << 8;
     }

@@ -183,12 +183,15 @@ public final class PciInventory {
     private final List<Bridge> bridges;
     private final List<PhysicalFunction> physicalFunctions;
     private final List<PciAddress> devices;
+    /** The endpoints and PFs with a PCIe ATS capability, and its Invalidate Queue Depth field (0 means 32). */
+    private final Map<PciAddress, Integer> ats;
 
     private PciInventory(Map<PciAddress, Function> functions, List<Bridge> bridges,
-            List<PhysicalFunction> physicalFunctions) {
+            List<PhysicalFunction> physicalFunctions, Map<PciAddress, Integer> ats) {
         this.functions = Collections.unmodifiableMap(new TreeMap<>(functions));
         this.bridges = List.copyOf(bridges);
         this.physicalFunctions = List.copyOf(physicalFunctions);
+        this.ats = Map.copyOf(ats);
         this.devices = this.functions.values().stream()
                 .filter(f -> f.kind() != Kind.BRIDGE)
                 .map(Function::address)
@@ -212,6 +215,27 @@ public final class PciInventory {
     public boolean isDevice(PciAddress address) {
         Function f = functions.get(address);
         return f != null && f.kind() != Kind.BRIDGE;
+    }
+
+    /**
+     * Whether the device has a PCIe ATS capability (extended capability
+     * 0x0F), so that it may cache translations in its own device-TLB; a VF
+     * has it when its PF has (the SR-IOV spec gives VFs the capability of
+     * their PF). Whether it may use it is for the unit and the firmware to say
+     * ({@link AtsReports#usesAts}).
+     */
+    public boolean hasAts(PciAddress device) {
+        Function f = functions.get(device);
+        return f != null && f.kind() != Kind.BRIDGE && ats.containsKey(scopedAs(device));
+    }
+
+    /**
+     * The Invalidate Queue Depth field of the device's ATS capability (bits
+     * 4:0 of its ATS Capability register, {@code PCI_ATS_CAP_QDEP}; 0 means
+     * 32), the PF's for a VF; 0 when the device has no ATS.
+     */
+    public int atsQueueDepth(PciAddress device) {
+        return hasAts(device) ? ats.get(scopedAs(device)) : 0;
     }
 
     /** Every function, bridges included, in PCI address order. */
@@ -259,57 +283,18 @@ public final class PciInventory {
     /**
      * This inventory and another's functions together: a function both have
      * must be the same in both (same kind; a bridge with the same buses, a PF
-     * with the same SR-IOV numbers), and is kept once.
+     * with the same SR-IOV numbers; the same ATS capability), and is kept once.
      *
      * @param source names the other inventory in messages
      * @throws IllegalArgumentException naming the first function the two disagree on
      */
     public PciInventory merge(PciInventory other, String source) {
-        if (other.functions.isEmpty()) {
-            return this;
-        }
-        if (functions.isEmpty()) {
-            return other;
-        }
-        Builder builder = new Builder();
-        functions.values().stream().filter(f -> f.kind() == Kind.ENDPOINT)
-                .forEach(f -> builder.endpoint(f.address(), f.origin()));
-        bridges.forEach(b -> builder.bridge(b, functions.get(b.address()).origin()));
-        physicalFunctions.forEach(pf -> builder.physicalFunction(pf, functions.get(pf.address()).origin()));
-        for (Function theirs : other.functions.values()) {
-            Function ours = functions.get(theirs.address());
-            if (ours == null) {
-                continue;
-            }
-            boolean same = ours.kind() == theirs.kind() && switch (ours.kind()) {
-                case ENDPOINT -> true;
-                case BRIDGE -> bridge(ours.address()).equals(other.bridge(theirs.address()));
-                case PHYSICAL_FUNCTION -> physicalFunction(ours.address()).equals(
-                        other.physicalFunction(theirs.address()));
-                case VIRTUAL_FUNCTION -> ours.physicalFunction().equals(theirs.physicalFunction())
-                        && ours.vfIndex() == theirs.vfIndex();
-            };
-            if (!same) {
-                String what = switch (theirs.kind()) {
-                    case BRIDGE -> "bridge " + other.bridge(theirs.address()).orElseThrow();
-                    case PHYSICAL_FUNCTION -> "SR-IOV PF " + theirs.address() + " with "
-                            + other.physicalFunction(theirs.address()).orElseThrow().numVfs() + " VFs";
-                    default -> theirs.describe();
-                };
-                String present = ours.kind() == Kind.BRIDGE ? "bridge " + bridge(ours.address()).orElseThrow()
-                        : ours.describe();
-                throw new IllegalArgumentException(source + " has " + what + " where the platform has " + present
-                        + ": expected the same PCI topology");
-            }
-        }
-        other.functions.values().stream()
-                .filter(f -> !functions.containsKey(f.address()) && f.kind() == Kind.ENDPOINT)
-                .forEach(f -> builder.endpoint(f.address(), f.origin()));
-        other.bridges.stream().filter(b -> !functions.containsKey(b.address()))
-                .forEach(b -> builder.bridge(b, other.functions.get(b.address()).origin()));
-        other.physicalFunctions.stream().filter(pf -> !functions.containsKey(pf.address()))
-                .forEach(pf -> builder.physicalFunction(pf, other.functions.get(pf.address()).origin()));
-        return builder.build();
+        return InventoryMerge.merge(this, other, source);
+    }
+
+    /** The ATS capabilities by function (endpoints and PFs), for {@link InventoryMerge}. */
+    Map<PciAddress, Integer> atsCapabilities() {
+        return ats;
     }
 
     public Optional<PhysicalFunction> physicalFunction(PciAddress address) {
@@ -324,10 +309,20 @@ public final class PciInventory {
         private final Map<PciAddress, Function> functions = new TreeMap<>();
         private final List<Bridge> bridges = new ArrayList<>();
         private final List<PhysicalFunction> pfs = new ArrayList<>();
+        private final Map<PciAddress, Integer> ats = new TreeMap<>();
 
         public Builder endpoint(PciAddress address, String origin) {
+            return endpoint(address, origin, null);
+        }
+
+        /** An endpoint; {@code atsQueueDepth} non-null: it has an ATS capability with that Invalidate Queue Depth. */
+        public Builder endpoint(PciAddress address, String origin, Integer atsQueueDepth) {
             checkFree(address, "endpoint " + address);
+            checkQueueDepth(address, atsQueueDepth);
             functions.put(address, new Function(address, Kind.ENDPOINT, origin, null, 0));
+            if (atsQueueDepth != null) {
+                ats.put(address, atsQueueDepth);
+            }
             return this;
         }
 
@@ -339,7 +334,13 @@ public final class PciInventory {
         }
 
         public Builder physicalFunction(PhysicalFunction pf, String origin) {
+            return physicalFunction(pf, origin, null);
+        }
+
+        /** A PF and its VFs; {@code atsQueueDepth} non-null: it (and so each VF) has an ATS capability. */
+        public Builder physicalFunction(PhysicalFunction pf, String origin, Integer atsQueueDepth) {
             checkFree(pf.address(), "SR-IOV PF " + pf.address());
+            checkQueueDepth(pf.address(), atsQueueDepth);
             List<PciAddress> vfs = pf.vfs();
             Map<PciAddress, Integer> seen = new TreeMap<>();
             for (int n = 1; n <= vfs.size(); n++) {
@@ -360,7 +361,17 @@ public final class PciInventory {
                         new Function(vfs.get(n - 1), Kind.VIRTUAL_FUNCTION, origin, pf.address(), n));
             }
             pfs.add(pf);
+            if (atsQueueDepth != null) {
+                ats.put(pf.address(), atsQueueDepth);
+            }
             return this;
+        }
+
+        private static void checkQueueDepth(PciAddress address, Integer depth) {
+            if (depth != null && (depth < 0 || depth > 31)) {
+                throw new IllegalArgumentException("ATS Invalidate Queue Depth " + depth + " of " + address
+                        + " out of range: expected 0..31 (a 5-bit field, 0 meaning 32)");
+            }
         }
 
         private void checkFree(PciAddress address, String what) {
@@ -372,7 +383,7 @@ public final class PciInventory {
         }
 
         public PciInventory build() {
-            return new PciInventory(functions, bridges, pfs);
+            return new PciInventory(functions, bridges, pfs, ats);
         }
     }
 }

@@ -32,7 +32,7 @@ public final class PlatformFileParser {
     /** The latest format; format 1 is read as well. */
     public static final int VERSION = 2;
 
-    private static final String KEYWORDS = "'unit', 'scope', 'dmar', 'drhd', 'endpoint', 'bridge' or 'sriov'";
+    private static final String KEYWORDS = "'unit', 'scope', 'dmar', 'drhd', 'endpoint', 'bridge', 'sriov' or 'atsr'";
 
     /** Reads the DMAR binary a {@code dmar PATH} line names, PATH as written. */
     public interface DmarLoader {
@@ -148,6 +148,7 @@ public final class PlatformFileParser {
         private UnitBuilder current;
         private final PciInventory.Builder inventory = PciInventory.builder();
         private final List<Located<DeviceScope>> allScopes = new ArrayList<>();
+        private final AtsrLines atsrs = new AtsrLines();
 
         Run(String source, DmarLoader loader) {
             this.source = source;
@@ -178,6 +179,11 @@ public final class PlatformFileParser {
                 throw error("no header: expected the first statement to be '" + HEADER + " " + VERSION + "'");
             }
             PciInventory pci = inventory.build();
+            if (dmar != null && atsrs.firstLine() > 0) {
+                line = atsrs.firstLine();
+                throw error("an 'atsr' line in a file whose units come from the DMAR at line " + dmarLine
+                        + ": expected the DMAR's ATSRs to name the root ports whose devices use ATS");
+            }
             if (dmar != null) {
                 line = dmarLine;
                 return DmarUnits.platform(dmar, pci, drhd -> {
@@ -195,7 +201,14 @@ public final class PlatformFileParser {
                     throw error(e.getMessage());
                 }
             }
-            return new Platform(source, definitions, pci);
+            AtsReports ats;
+            try {
+                ats = atsrs.resolve(source, pci);
+            } catch (AtsrLines.LineError e) {
+                line = e.line;
+                throw error(e.getMessage());
+            }
+            return new Platform(source, Platform.PLATFORM_FILE, definitions, pci, List.of(), ats, List.of());
         }
 
         private void statement(String[] words) {
@@ -222,6 +235,7 @@ public final class PlatformFileParser {
                 case "endpoint" -> endpoint(words);
                 case "bridge" -> bridge(words);
                 case "sriov" -> sriov(words);
+                case "atsr" -> atsrs.add(line, words);
                 default -> throw error("unknown keyword '" + keyword + "': expected " + KEYWORDS);
             }
         }
@@ -369,16 +383,26 @@ public final class PlatformFileParser {
                 throw error("endpoint " + words[1] + ": '" + words[2] + "' on an endpoint: expected 'kind=' only on"
                         + " a 'bridge' line");
             }
-            if (words.length != 2) {
-                throw error("endpoint takes one argument: expected 'endpoint SSSS:BB:DD.F'");
+            boolean ats = words.length == 3 && words[2].equals(ATS);
+            if (words.length != 2 && !ats) {
+                throw error("endpoint takes an address and an optional flag: expected 'endpoint SSSS:BB:DD.F [ats]'");
             }
-            inventory.endpoint(PciAddress.parse(words[1]), "line " + line);
+            inventory.endpoint(PciAddress.parse(words[1]), "line " + line, ats ? 0 : null);
         }
+
+        /** The flag of a device with a PCIe ATS capability (an Invalidate Queue Depth of 0, that is 32). */
+        private static final String ATS = "ats";
 
         private static final String BRIDGE_USAGE = "'bridge SSSS:BB:DD.F SS-EE [kind=pcie-port|pcie-to-pci|pci]'";
 
         /** {@code bridge BDF SS-EE [kind=...]}: kind as Linux's pci_for_each_dma_alias tells bridges apart. */
         private void bridge(String[] words) {
+            for (int i = 2; i < words.length; i++) {
+                if (words[i].equals(ATS)) {
+                    throw error("bridge " + words[1] + ": 'ats' on a bridge: expected it only on an 'endpoint' or"
+                            + " 'sriov' line (a bridge forwards translation requests, it caches none)");
+                }
+            }
             if (words.length < 3 || words.length > 4 || words[2].contains("=")) {
                 throw error("bridge takes an address and a bus range, then an optional kind: expected " + BRIDGE_USAGE);
             }
@@ -410,18 +434,19 @@ public final class PlatformFileParser {
                 }
             }
             Map<String, String> attributes = attributes(words, 2, "sriov " + pf,
-                    Set.of("totalvfs", "numvfs", "offset", "stride"), Set.of());
+                    Set.of("totalvfs", "numvfs", "offset", "stride"), Set.of(ATS));
             for (String required : List.of("totalvfs", "numvfs", "offset", "stride")) {
                 if (!attributes.containsKey(required)) {
                     throw error("sriov " + pf + " lacks " + required
-                            + "=: expected 'sriov " + pf + " totalvfs=N numvfs=N offset=N stride=N'");
+                            + "=: expected 'sriov " + pf + " totalvfs=N numvfs=N offset=N stride=N [ats]'");
                 }
             }
             int total = Numbers.number("totalvfs of PF " + pf, attributes.get("totalvfs"), 0, 0xFFFF);
             int num = Numbers.number("numvfs of PF " + pf, attributes.get("numvfs"), 0, 0xFFFF);
             int offset = Numbers.number("First VF Offset of PF " + pf, attributes.get("offset"), 0, 0xFFFF);
             int stride = Numbers.number("VF Stride of PF " + pf, attributes.get("stride"), 0, 0xFFFF);
-            inventory.physicalFunction(new PciInventory.PhysicalFunction(pf, total, num, offset, stride), "line " + line);
+            inventory.physicalFunction(new PciInventory.PhysicalFunction(pf, total, num, offset, stride), "line " + line,
+                    attributes.containsKey(ATS) ? 0 : null);
         }
 
         /** {@code key=value} words and bare flags from {@code words[from]} on; unknown and repeated ones refused. */

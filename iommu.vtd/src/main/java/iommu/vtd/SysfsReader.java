@@ -33,12 +33,14 @@ import iommu.api.PciAddress;
  * {@code sriov_stride} (decimal); a bridge {@code secondary_bus_number} and
  * {@code subordinate_bus_number} (decimal) and its kind from {@code config},
  * its configuration space ({@link PciConfigSpace}: header type, PCI Express
- * capability's device/port type; without {@code config} a PCIe port); a VF a
+ * capability's device/port type; without {@code config} a PCIe port); an
+ * endpoint or PF its ATS capability from {@code config} (extended capability
+ * 0x0F; a VF has its PF's); a VF a
  * {@code physfn} link (VFs
  * are computed from their PF, the entries are checked against that);</li>
  * <li>{@code firmware/acpi/tables/DMAR}, when present: the DMAR, which then
  * gives the units, INCLUDE_PCI_ALL and the scopes (walked through the bridges
- * above), and the RMRRs; {@code class/iommu} gives each unit's CAP/ECAP by
+ * above), the RMRRs, ATSRs and SATCs; {@code class/iommu} gives each unit's CAP/ECAP by
  * register base.</li>
  * </ul>
  * Without a DMAR, each {@code class/iommu} unit becomes a unit whose endpoint
@@ -224,7 +226,7 @@ public final class SysfsReader {
             try {
                 PciInventory.PhysicalFunction pf = new PciInventory.PhysicalFunction(e.getKey(), total, num, offset,
                         stride);
-                builder.physicalFunction(pf, dir.toString());
+                builder.physicalFunction(pf, dir.toString(), atsQueueDepth(dir));
                 pf.vfs().forEach(vf -> vfToPf.put(vf, pf.address()));
             } catch (IllegalArgumentException problem) {
                 throw new PlatformFormatException(dir.toString(), problem.getMessage());
@@ -259,7 +261,7 @@ public final class SysfsReader {
                     warnings.add(dir + ": a PCI bridge (class 0x0604) without secondary_bus_number: expected its bus"
                             + " numbers; ignored, scopes through it stay unresolved");
                 } else {
-                    builder.endpoint(address, dir.toString());
+                    builder.endpoint(address, dir.toString(), atsQueueDepth(dir));
                 }
             } catch (PlatformFormatException problem) {
                 throw problem;
@@ -294,6 +296,18 @@ public final class SysfsReader {
                     + " taken as a PCIe port, which aliases nothing");
             return PciInventory.BridgeKind.PCIE_PORT;
         });
+    }
+
+    /** The ATS capability's queue depth from the function's {@code config} ({@link PciConfigSpace}), or null. */
+    private static Integer atsQueueDepth(Path dir) throws IOException {
+        Path file = dir.resolve("config");
+        if (!Files.isRegularFile(file)) {
+            return null;
+        }
+        try (var in = Files.newInputStream(file)) {
+            var depth = PciConfigSpace.atsQueueDepth(in.readNBytes(PciConfigSpace.CFG_SPACE_EXP_SIZE));
+            return depth.isPresent() ? depth.getAsInt() : null;
+        }
     }
 
     private static boolean isBridgeClass(Path dir) throws IOException {

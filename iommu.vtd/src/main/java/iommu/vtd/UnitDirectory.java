@@ -27,6 +27,11 @@ interface UnitDirectory {
         return false;
     }
 
+    /** The firmware's ATSRs and SATCs (a platform file's atsr lines): where devices may use ATS; none by default. */
+    default AtsReports atsReports() {
+        return AtsReports.NONE;
+    }
+
     /** The RMRRs that name the device or a bridge above it, in address order. */
     default java.util.List<ReservedRegion> reservedMemoryOf(PciAddress device) {
         return java.util.List.of();

@@ -53,6 +53,7 @@ final class UnitRegistry implements UnitDirectory {
     private final Object changes = new Object();
     private volatile PciInventory inventory;
     private volatile List<ReservedRegion> reserved = List.of();
+    private volatile AtsReports ats = AtsReports.NONE;
     private volatile List<Entry> entries = List.of();
     /** Where units keep their tables; null: on the heap. */
     private volatile java.nio.file.Path tablesDirectory;
@@ -77,6 +78,11 @@ final class UnitRegistry implements UnitDirectory {
     public List<ReservedRegion> reservedMemoryOf(PciAddress device) {
         return reserved.stream().filter(r -> r.covers(device))
                 .sorted(java.util.Comparator.comparingLong(ReservedRegion::base)).toList();
+    }
+
+    @Override
+    public AtsReports atsReports() {
+        return ats;
     }
 
     /** The reserved memory regions of every platform added. */
@@ -188,13 +194,16 @@ final class UnitRegistry implements UnitDirectory {
             }
             PciInventory before = inventory;
             List<ReservedRegion> reservedBefore = reserved;
+            AtsReports atsBefore = ats;
             inventory = merged;
             reserved = concat(reserved, platform.reserved());
+            ats = ats.plus(platform.ats());
             try {
                 return new Admission(publishAll(accepted, source), warnings);
             } catch (RuntimeException e) {
                 inventory = before;
                 reserved = reservedBefore;
+                ats = atsBefore;
                 throw e;
             }
         }
@@ -236,6 +245,7 @@ final class UnitRegistry implements UnitDirectory {
             }
             inventory = platform.inventory();
             reserved = platform.reserved();
+            ats = platform.ats();
             return publishAll(checked, source);
         }
     }

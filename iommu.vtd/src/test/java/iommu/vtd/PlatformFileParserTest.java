@@ -121,7 +121,8 @@ class PlatformFileParserTest {
                 Arguments.of("second header", plus("iommu-platform 1"),
                         "t.txt:10: second header: expected 'iommu-platform' once, as the first statement"),
                 Arguments.of("unknown keyword", with(7, "device 0000:00:14.0"),
-                        "t.txt:7: unknown keyword 'device': expected 'unit', 'scope', 'dmar', 'drhd', 'endpoint', 'bridge' or 'sriov'"),
+                        "t.txt:7: unknown keyword 'device': expected 'unit', 'scope', 'dmar', 'drhd', 'endpoint', 'bridge', 'sriov'"
+                                + " or 'atsr'"),
                 Arguments.of("duplicate unit id",
                         with(4, "unit dmar0 base=0xfed91000 cap=d2008c40660462 ecap=f050da include-pci-all"),
                         "t.txt:4: duplicate unit id dmar0: expected each unit id once (unit dmar0 at line 2)"),
@@ -181,7 +182,7 @@ class PlatformFileParserTest {
                         "t.txt:9: PF 0000:01:00.0: numvfs 65 out of range: expected 0..totalvfs (64)"),
                 Arguments.of("missing SR-IOV attribute", with(9, "sriov 0000:01:00.0 totalvfs=64 numvfs=8 offset=128"),
                         "t.txt:9: sriov 0000:01:00.0 lacks stride=:"
-                                + " expected 'sriov 0000:01:00.0 totalvfs=N numvfs=N offset=N stride=N'"),
+                                + " expected 'sriov 0000:01:00.0 totalvfs=N numvfs=N offset=N stride=N [ats]'"),
                 Arguments.of("VF beyond bus 255",
                         plus("sriov 0000:ff:00.0 totalvfs=256 numvfs=200 offset=128 stride=1"),
                         "t.txt:10: VF 129 of PF 0000:ff:00.0 would have routing id 0x10000, beyond bus 255"
@@ -197,7 +198,8 @@ class PlatformFileParserTest {
                         "t.txt:3: endpoint scope 0000:00:1c.0 names bridge 0000:00:1c.0 (line 8):"
                                 + " expected 'scope bridge 0000:00:1c.0 SS-EE'"),
                 Arguments.of("endpoint with two arguments", with(6, "endpoint 0000:00:02.0 gpu"),
-                        "t.txt:6: endpoint takes one argument: expected 'endpoint SSSS:BB:DD.F'"),
+                        "t.txt:6: endpoint takes an address and an optional flag: expected 'endpoint SSSS:BB:DD.F"
+                                + " [ats]'"),
                 Arguments.of("unknown bridge kind", with(8, "bridge   0000:00:1c.0 01-01 kind=pcie-switch"),
                         "t.txt:8: bridge 0000:00:1c.0: unknown kind 'pcie-switch': expected pcie-port (a root or"
                                 + " switch port), pcie-to-pci (a PCIe-to-PCI/PCI-X bridge) or pci (a conventional PCI"
@@ -255,7 +257,7 @@ class PlatformFileParserTest {
         Files.write(file, with(9, "sriov 0000:01:00.0 totalvfs=64 numvfs=8 offset=128 stride=1 extra"));
         assertThatThrownBy(() -> PlatformFileParser.parse(file))
                 .hasMessage(file + ":9: sriov 0000:01:00.0: unknown attribute 'extra':"
-                        + " expected one of [numvfs=, offset=, stride=, totalvfs=]");
+                        + " expected one of [numvfs=, offset=, stride=, totalvfs=, ats]");
         Files.write(file, VALID);
         assertThat(PlatformFileParser.parse(file).source()).isEqualTo(file.toString());
     }

@@ -307,6 +307,19 @@ class SysfsReaderTest {
     }
 
     @Test
+    void anEndpointsOrPfsAtsCapabilityComesFromItsConfigAndTheVfsInheritIt() throws IOException {
+        client();
+        Files.write(sys.resolve("bus/pci/devices/0000:01:00.0/config"), PciConfigSpaceAtsTest.config(4, 0x0f, 0x100));
+        Files.write(sys.resolve("bus/pci/devices/0000:00:14.0/config"), new byte[64]); // a copy made without root
+        PciInventory inv = SysfsReader.read(sys).inventory();
+        assertThat(inv.hasAts(pci("0000:01:00.0"))).isTrue();
+        assertThat(inv.hasAts(pci("0000:01:10.1"))).isTrue();
+        assertThat(inv.atsQueueDepth(pci("0000:01:10.1"))).isEqualTo(4);
+        assertThat(inv.hasAts(pci("0000:00:14.0"))).isFalse();
+        assertThat(inv.hasAts(pci("0000:00:02.0"))).as("no config file").isFalse();
+    }
+
+    @Test
     void bridgeKindsComeFromConfigSpaceAsPciForEachDmaAliasTellsThemApart() throws IOException {
         unit("dmar0", "fed90000", "d2008c40660462", "f050da", "0000:00:14.0");
         device("0000:00:14.0");
