@@ -32,7 +32,12 @@ public enum FaultReason {
     /** 0xB: reserved bits set in a present context entry. */
     CONTEXT_RESERVED(0xB, "non-zero reserved fields in CTP"),
     /** 0xC: reserved bits set in a present second-level paging entry. */
-    PTE_RESERVED(0xC, "non-zero reserved fields in PTE");
+    PTE_RESERVED(0xC, "non-zero reserved fields in PTE"),
+    /**
+     * 0xD: a translation request or a translated request (PCIe ATS) of a
+     * device whose context entry does not allow them: TT is not 1 (device-TLB).
+     */
+    TRANSLATION_BLOCKED(0xD, "PCE for translation request specifies blocking");
 
     private final int code;
     private final String text;

@@ -24,6 +24,16 @@ import iommu.api.InvalidationException;
  * (Linux overwrites the refused descriptor likewise). What the failed batch
  * did not do stays undone: its caller must treat the domain ids as still
  * cached.
+ *
+ * <p>On FSTS.ITE (a device did not answer a device-TLB invalidation) the
+ * hardware has aborted the wait of the batch that held it and stopped
+ * fetching; the driver does what Linux's {@code qi_check_fault} does: reads
+ * the device's source id from IQERCD.ITESID, clears ITE (the queue resumes)
+ * and fails the batch whose wait was aborted, naming the device. Linux then
+ * gives up with {@code -ETIMEDOUT} when the device is gone and resubmits
+ * ({@code -EAGAIN}) while it is present; a device that never answers would
+ * make that a loop, so here the batch fails at once: what it protected must
+ * stay out of use, as for IQE.
  */
 final class InvalidationQueue implements Invalidator {
 
@@ -141,6 +151,10 @@ final class InvalidationQueue implements Invalidator {
                 && (hardware.readRegister(Registers.FSTS, 4) & Registers.FSTS_IQE) != 0; round++) {
             recoverFromError(completions);
         }
+        for (int round = 0; round < entries
+                && (hardware.readRegister(Registers.FSTS, 4) & Registers.FSTS_ITE) != 0; round++) {
+            recoverFromTimeOut(completions); // clearing ITE resumes the queue, which may time out again
+        }
         for (Iterator<Batch> it = pending.iterator(); it.hasNext();) {
             Batch batch = it.next();
             if (memory.read32(statusAddress(batch.waitIndex)) != QI_DONE) {
@@ -180,6 +194,29 @@ final class InvalidationQueue implements Invalidator {
             }
         }
         hardware.writeRegister(Registers.FSTS, 4, Registers.FSTS_IQE);
+    }
+
+    /**
+     * ITE (Linux {@code qi_check_fault}): the hardware stopped just past the
+     * wait it aborted, so the batch whose wait sits before IQH and still reads
+     * in use is the one that timed out; it fails, and ITE is cleared.
+     */
+    private void recoverFromTimeOut(List<Runnable> completions) {
+        int sid = Registers.iqercdItesid(hardware.readRegister(Registers.IQERCD, 8));
+        int head = (int) (hardware.readRegister(Registers.IQH, 8) >>> 4);
+        int aborted = (head - 1 + entries) % entries;
+        for (Batch batch : pending) {
+            if (batch.waitIndex == aborted && memory.read32(statusAddress(batch.waitIndex)) == QI_IN_USE) {
+                batch.error = String.format("unit %s: the device-TLB invalidation of %02x:%02x.%d did not complete:"
+                        + " the device did not answer within the time-out (FSTS.ITE, IQERCD.ITESID 0x%04x); the"
+                        + " batch's invalidation wait was aborted", unitId, sid >>> 8, sid >>> 3 & 0x1f, sid & 7, sid);
+                memory.write32(statusAddress(batch.waitIndex), QI_FREE);
+                pending.remove(batch);
+                completions.add(complete(batch));
+                break;
+            }
+        }
+        hardware.writeRegister(Registers.FSTS, 4, Registers.FSTS_ITE);
     }
 
     private boolean within(int first, int index, int last) {

@@ -2,9 +2,10 @@ package iommu.vtd;
 
 /**
  * A 128-bit queued-invalidation descriptor (VT-d 6.5.2), type in bits 3:0 of
- * the low quadword. The model knows the three the legacy-mode driver uses:
- * context-cache invalidate (1), IOTLB invalidate (2) and invalidation wait
- * (5); any other type is {@link Other}, which the hardware refuses with IQE.
+ * the low quadword. The model knows the four the legacy-mode driver uses:
+ * context-cache invalidate (1), IOTLB invalidate (2), device-TLB invalidate
+ * (3) and invalidation wait (5); any other type is {@link Other}, which the
+ * hardware refuses with IQE (but an interrupt entry cache one, a no-op).
  * The register-based path carries the same two invalidation records through
  * CCMD and IOTLB/IVA.
  */
@@ -94,7 +95,65 @@ sealed interface QueuedDescriptor {
         }
     }
 
-    /** Any other descriptor type (device-TLB, interrupt entry cache, PASID-based, or reserved). */
+    /**
+     * Device-TLB invalidate (VT-d 6.5.2.5), as Linux {@code qi_flush_dev_iotlb}
+     * writes it ({@code QI_DEV_IOTLB_*} in iommu.h) and QEMU
+     * {@code vtd_process_device_iotlb_desc} reads it
+     * ({@code VTD_INV_DESC_DEVICE_IOTLB_*}): low quadword PFSID[3:0] 15:12,
+     * MIP 20:16 (max invalidations pending, the device's ATS queue depth,
+     * {@code QI_DEV_IOTLB_QDEP}), SID 47:32, PFSID[15:4] 63:52; high
+     * quadword S 0 and ADDR 63:12. S=0: the page at ADDR; S=1: the size is
+     * encoded in ADDR (PCIe ATS, Invalidate Request): the n low address bits
+     * from 12 up that are 1 make a range of 2^(n+1) pages, the aligned block
+     * holding ADDR (QEMU: {@code (VTD_PAGE_SIZE * 2) << cto64(addr >> 12)}).
+     * Linux asks for the whole cache with S=1 and ADDR bits 62:12 set
+     * ({@code MAX_AGAW_PFN_WIDTH}, 2^52 pages). Reserved: 11:4 (11:9 are the
+     * upper type bits of VT-d 3, 0 for type 3), 31:21, 51:48, and 11:1 of the
+     * high quadword. QEMU's RSVD_LO also reserves PFSID (15:12, 63:52): it has
+     * no VFs behind its IOMMU.
+     *
+     * @param order the range: 2^order pages, {@link iommu.api.spi.Invalidation.DeviceTlb#ALL} for all
+     */
+    record DeviceTlbInvalidate(int sourceId, int physicalFunctionSourceId, int maxInvalidationsPending, boolean size,
+            long address, long low, long high) implements QueuedDescriptor {
+
+        /** Reserved bits of the low quadword: 11:4, 31:21, 51:48. */
+        static final long LOW_RESERVED = 0x000F_0000_FFE0_0FF0L;
+        /** Reserved bits of the high quadword: 11:1. */
+        static final long HIGH_RESERVED = 0xFFEL;
+        static final int ALL = iommu.api.spi.Invalidation.DeviceTlb.ALL;
+
+        /** Linux {@code qi_flush_dev_iotlb(iommu, sid, pfsid, qdep, addr, mask)}, {@code mask} the page order. */
+        static DeviceTlbInvalidate of(int sid, int pfsid, int mip, long address, int order) {
+            long low = TYPE_DEVICE_TLB | (long) (pfsid & 0xF) << 12 | (long) (mip & 0x1F) << 16
+                    | (long) (sid & 0xFFFF) << 32 | (long) ((pfsid >>> 4) & 0xFFF) << 52;
+            long high;
+            if (order > 0) {
+                high = ((address | ((1L << (12 + order - 1)) - 1)) & ~0xFFFL) | 1;
+            } else {
+                high = address & ~0xFFFL;
+            }
+            return (DeviceTlbInvalidate) decode(low, high);
+        }
+
+        /** The range's size as a page order: 0 with S=0, else one more than the ones from ADDR bit 12 up. */
+        int order() {
+            return size ? Math.min(ALL, Long.numberOfTrailingZeros(~(address >>> 12)) + 1) : 0;
+        }
+
+        /** The range's first page (the aligned block holding ADDR). */
+        long firstPage() {
+            int order = order();
+            return order >= ALL ? 0 : (address >>> 12) >>> order << order;
+        }
+
+        @Override
+        public boolean reservedBitsSet() {
+            return (low & LOW_RESERVED) != 0 || (high & HIGH_RESERVED) != 0;
+        }
+    }
+
+    /** Any other descriptor type (interrupt entry cache, PASID-based, or reserved). */
     record Other(int type, long low, long high) implements QueuedDescriptor {
 
         @Override
@@ -112,6 +171,9 @@ sealed interface QueuedDescriptor {
             case TYPE_IOTLB -> new IotlbInvalidate((int) Capability.bits(low, 5, 4), Capability.bit(low, 7),
                     Capability.bit(low, 6), (int) Capability.bits(low, 31, 16), high & ~0xFFFL,
                     Capability.bit(high, 6), (int) Capability.bits(high, 5, 0), low, high);
+            case TYPE_DEVICE_TLB -> new DeviceTlbInvalidate((int) Capability.bits(low, 47, 32),
+                    (int) (Capability.bits(low, 15, 12) | Capability.bits(low, 63, 52) << 4),
+                    (int) Capability.bits(low, 20, 16), Capability.bit(high, 0), high & ~0xFFFL, low, high);
             case TYPE_WAIT -> new InvalidationWait(Capability.bit(low, 4), Capability.bit(low, 5),
                     Capability.bit(low, 6), (int) (low >>> 32), high & ~3L, low, high);
             default -> new Other(type, low, high);

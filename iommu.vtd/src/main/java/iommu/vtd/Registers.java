@@ -33,6 +33,8 @@ final class Registers {
     static final int IEDATA = 0xA4;
     static final int IEADDR = 0xA8;
     static final int IEUADDR = 0xAC;
+    /** Invalidation queue error record (VT-d 11.4.9.9; Linux DMAR_IQER_REG). */
+    static final int IQERCD = 0xB0;
     /** IVA is at ECAP.IRO, the IOTLB register 8 bytes after it. */
     static final int IOTLB_AFTER_IVA = 8;
     /** Each fault recording register is 128 bits. */
@@ -214,4 +216,22 @@ final class Registers {
     }
 
     static final int ICS_IWC = 1;
+
+    // ---- IQERCD: ICESID 63:48, ITESID 47:32, IQEI 3:0 (Linux DMAR_IQER_REG_*) ----
+    static long iqercd(int itesid) {
+        return (long) (itesid & 0xFFFF) << 32;
+    }
+
+    /** The source id of the device-TLB invalidation that timed out; valid while FSTS.ITE is set. */
+    static int iqercdItesid(long v) {
+        return (int) Capability.bits(v, 47, 32);
+    }
+
+    static int iqercdIcesid(long v) {
+        return (int) Capability.bits(v, 63, 48);
+    }
+
+    static int iqercdIqei(long v) {
+        return (int) Capability.bits(v, 3, 0);
+    }
 }

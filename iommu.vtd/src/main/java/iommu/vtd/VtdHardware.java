@@ -22,8 +22,15 @@ import java.util.Map;
  */
 final class VtdHardware {
 
-    /** The outcome of one DMA request. */
-    record Result(long hostAddress, FaultReason fault, boolean recorded) {
+    /**
+     * The outcome of one DMA request; {@code read} and {@code write} are the
+     * rights a translation request was granted (the leaf's).
+     */
+    record Result(long hostAddress, FaultReason fault, boolean recorded, boolean read, boolean write) {
+        Result(long hostAddress, FaultReason fault, boolean recorded) {
+            this(hostAddress, fault, recorded, fault == null, fault == null);
+        }
+
         static Result hit(long hostAddress) {
             return new Result(hostAddress, null, false);
         }
@@ -41,6 +48,17 @@ final class VtdHardware {
     static final String IOTLB_DOMAIN = "performed.iotlb.domain";
     static final String IOTLB_PAGE = "performed.iotlb.page";
     static final String WAIT = "performed.wait";
+    static final String DEVICE_TLB = "performed.device-tlb";
+
+    /**
+     * What a request of a device is (PCIe ATS): an untranslated DMA; a
+     * translation request, which asks the unit for the translation to cache in
+     * the device-TLB; a translated request, whose address the device-TLB
+     * already translated.
+     */
+    enum Request {
+        UNTRANSLATED, TRANSLATION, TRANSLATED
+    }
 
     private final Capability cap;
     private final ExtendedCapability ecap;
@@ -49,6 +67,8 @@ final class VtdHardware {
     private final ContextCache contextCache;
     private final Iotlb iotlb;
     private final FaultRecorder faults;
+    private final AtsEndpoints endpoints;
+    private final RequestTranslation translation;
     private final int iro;
     private final int fro;
 
@@ -64,6 +84,9 @@ final class VtdHardware {
     private long iqa;
     private int ics;
     private int fectl = 1 << 31; // IM set at reset
+    private long iqercd;
+    /** The source id whose device-TLB invalidation went unanswered since the last wait, or -1. */
+    private int unanswered = -1;
     private final Map<Integer, Integer> plain32 = new LinkedHashMap<>();
 
     private boolean held;
@@ -71,7 +94,7 @@ final class VtdHardware {
     private final Map<String, Long> performed = new LinkedHashMap<>();
 
     VtdHardware(Capability cap, ExtendedCapability ecap, int version, PhysicalMemory memory, int contextCacheEntries,
-            int iotlbEntries) {
+            int iotlbEntries, AtsEndpoints endpoints) {
         this.cap = cap;
         this.ecap = ecap;
         this.version = version;
@@ -79,6 +102,8 @@ final class VtdHardware {
         this.contextCache = new ContextCache(contextCacheEntries);
         this.iotlb = new Iotlb(iotlbEntries);
         this.faults = new FaultRecorder(cap.faultRecords());
+        this.endpoints = endpoints;
+        this.translation = new RequestTranslation(cap, ecap, memory, contextCache, iotlb, faults);
         this.iro = ecap.iotlbRegisterOffset();
         this.fro = cap.faultRecordingOffset();
         resetCounters();
@@ -157,7 +182,8 @@ final class VtdHardware {
 
     private boolean is64(int base) {
         switch (base) {
-            case Registers.CAP, Registers.ECAP, Registers.RTADDR, Registers.IQH, Registers.IQT, Registers.IQA:
+            case Registers.CAP, Registers.ECAP, Registers.RTADDR, Registers.IQH, Registers.IQT, Registers.IQA,
+                    Registers.IQERCD:
                 return true;
             case Registers.CCMD:
                 return hasRegisterInvalidation();
@@ -197,10 +223,10 @@ final class VtdHardware {
             }
             case Registers.GCMD -> command(value);
             case Registers.FSTS -> {
-                boolean iqeWas = faults.isSet(Registers.FSTS_IQE);
+                boolean stopped = faults.isSet(Registers.FSTS_IQE) || faults.isSet(Registers.FSTS_ITE);
                 faults.writeStatus(value);
-                if (iqeWas && !faults.isSet(Registers.FSTS_IQE)) {
-                    processQueue(); // the queue resumes once IQE is cleared
+                if (stopped && !faults.isSet(Registers.FSTS_IQE) && !faults.isSet(Registers.FSTS_ITE)) {
+                    processQueue(); // the queue resumes once IQE and ITE are cleared
                 }
             }
             case Registers.FECTL -> fectl = value & (1 << 31);
@@ -225,6 +251,8 @@ final class VtdHardware {
                 return iqt;
             case Registers.IQA:
                 return iqa;
+            case Registers.IQERCD:
+                return iqercd;
             default:
                 break;
         }
@@ -240,7 +268,7 @@ final class VtdHardware {
 
     private void write64(int base, long value, long mask) {
         switch (base) {
-            case Registers.CAP, Registers.ECAP, Registers.IQH:
+            case Registers.CAP, Registers.ECAP, Registers.IQH, Registers.IQERCD:
                 return; // read-only
             case Registers.RTADDR:
                 rtaddr = merge(rtaddr, value, mask) & ~0x3FFL; // bits 9:0 reserved
@@ -403,9 +431,10 @@ final class VtdHardware {
 
     // ---- queued invalidation --------------------------------------------------
 
-    /** Fetches and carries out descriptors from IQH up to IQT, unless held, disabled or stopped on IQE. */
+    /** Fetches and carries out descriptors from IQH up to IQT, unless held, disabled or stopped on IQE or ITE. */
     private void processQueue() {
-        if (held || (gsts & Registers.GSTS_QIES) == 0 || faults.isSet(Registers.FSTS_IQE)) {
+        if (held || (gsts & Registers.GSTS_QIES) == 0 || faults.isSet(Registers.FSTS_IQE)
+                || faults.isSet(Registers.FSTS_ITE)) {
             return;
         }
         int entries = Registers.queueEntries(Registers.iqaQs(iqa));
@@ -414,7 +443,7 @@ final class VtdHardware {
             return;
         }
         long base = Registers.iqaBase(iqa);
-        while (iqh != iqt) {
+        while (iqh != iqt && !faults.isSet(Registers.FSTS_ITE)) {
             int index = (int) (iqh >>> 4);
             long address = base + (long) index * QueuedDescriptor.SIZE;
             if (!memory.exists(address)) {
@@ -428,6 +457,20 @@ final class VtdHardware {
             }
             iqh = (long) ((index + 1) % entries) << 4;
         }
+        if (unanswered >= 0 && iqh == iqt) {
+            timeOut(); // no wait came after it: the time-out is seen all the same
+        }
+    }
+
+    /**
+     * A device-TLB invalidation was not answered within the time-out (VT-d
+     * 6.5.2.10): FSTS.ITE, its source id in IQERCD.ITESID, and no descriptor
+     * fetched until software clears ITE.
+     */
+    private void timeOut() {
+        iqercd = Registers.iqercd(unanswered);
+        unanswered = -1;
+        faults.raise(Registers.FSTS_ITE);
     }
 
     private boolean execute(QueuedDescriptor descriptor) {
@@ -440,7 +483,21 @@ final class VtdHardware {
         } else if (descriptor instanceof QueuedDescriptor.IotlbInvalidate t) {
             return !takeInjectedError()
                     && invalidateIotlb(t.granularity(), t.domainId(), t.address(), t.addressMask()) != 0;
+        } else if (descriptor instanceof QueuedDescriptor.DeviceTlbInvalidate d) {
+            if (!ecap.deviceTlb()) {
+                return false; // no device-TLB support: an invalid descriptor type
+            }
+            if (endpoints.invalidate(d.sourceId(), d.firstPage(), d.order())) {
+                count(DEVICE_TLB);
+            } else {
+                unanswered = d.sourceId(); // the wait that follows waits for an answer that does not come
+            }
+            return true;
         } else if (descriptor instanceof QueuedDescriptor.InvalidationWait w) {
+            if (unanswered >= 0) {
+                timeOut(); // the pending wait is aborted: no status write, no interrupt
+                return true;
+            }
             if (w.statusWrite()) {
                 if (!memory.exists(w.statusAddress())) {
                     return false;
@@ -455,9 +512,8 @@ final class VtdHardware {
             }
             return true;
         } else if (descriptor instanceof QueuedDescriptor.Other o) {
-            // no device TLB or interrupt entry cache is modelled: accepted when the unit has them, as no-ops
-            return (o.type() == QueuedDescriptor.TYPE_DEVICE_TLB && ecap.deviceTlb())
-                    || (o.type() == QueuedDescriptor.TYPE_INTERRUPT_ENTRY_CACHE && ecap.interruptRemapping());
+            // no interrupt entry cache is modelled: accepted when the unit has one, as a no-op
+            return o.type() == QueuedDescriptor.TYPE_INTERRUPT_ENTRY_CACHE && ecap.interruptRemapping();
         }
         return false;
     }
@@ -507,164 +563,14 @@ final class VtdHardware {
 
     // ---- translation ---------------------------------------------------------
 
-    /**
-     * A DMA request of the source id to {@code iova}: root entry, context
-     * entry (through the context cache), then the IOTLB or a walk of the
-     * second-level tables. A fault is recorded in the fault recording
-     * registers unless the context entry disables fault processing.
-     */
+    /** An untranslated DMA request of the source id. */
     Result translate(int sourceId, long iova, boolean write) {
-        if ((gsts & Registers.GSTS_TES) == 0) {
-            return Result.hit(iova); // translation disabled: requests pass untranslated
-        }
-        ContextEntry context = contextCache.lookup(sourceId);
-        if (context == null) {
-            Object fetched = fetchContext(sourceId);
-            if (fetched instanceof FaultReason reason) {
-                return fault(reason, sourceId, iova, write, false);
-            }
-            context = (ContextEntry) fetched;
-            if (!context.present()) {
-                if (cap.cachingMode()) {
-                    contextCache.fill(sourceId, context);
-                }
-                return fault(FaultReason.CONTEXT_NOT_PRESENT, sourceId, iova, write, false);
-            }
-            FaultReason invalid = checkContext(context);
-            if (invalid != null) {
-                return fault(invalid, sourceId, iova, write, context.faultProcessingDisable());
-            }
-            contextCache.fill(sourceId, context);
-        } else if (!context.present()) {
-            return fault(FaultReason.CONTEXT_NOT_PRESENT, sourceId, iova, write, false);
-        }
-        boolean fpd = context.faultProcessingDisable();
-        if (context.translationType() == ContextEntry.TT_PASS_THROUGH) {
-            return Result.hit(iova);
-        }
-        int width = Math.min(cap.mgaw(), ContextEntry.widthOf(context.addressWidth()));
-        if (width < 64 && (iova >>> width) != 0) {
-            return fault(FaultReason.BEYOND_MGAW, sourceId, iova, write, fpd);
-        }
-        long page = iova >>> PhysicalMemory.PAGE_SHIFT;
-        Iotlb.Entry entry = iotlb.lookup(context.domainId(), page);
-        if (entry == null) {
-            Object walked = walk(context, iova);
-            if (walked instanceof FaultReason reason) {
-                return fault(reason, sourceId, iova, write, fpd);
-            }
-            entry = (Iotlb.Entry) walked;
-            if (entry.present() || cap.cachingMode()) {
-                iotlb.fill(context.domainId(), page, entry);
-            }
-        }
-        if (write ? !entry.write() : !entry.read()) {
-            return fault(write ? FaultReason.PTE_WRITE_NOT_SET : FaultReason.PTE_READ_NOT_SET, sourceId, iova, write,
-                    fpd);
-        }
-        return Result.hit(entry.hostPage() << PhysicalMemory.PAGE_SHIFT | (iova & (PhysicalMemory.PAGE_SIZE - 1)));
+        return translate(sourceId, iova, write, Request.UNTRANSLATED);
     }
 
-    /** The context entry of the source id from memory (present or not), or the fault the fetch met. */
-    private Object fetchContext(int sourceId) {
-        if (Registers.rtaddrTtm(rootTable) != 0) {
-            return FaultReason.ROOT_TABLE_INVALID; // scalable mode is not modelled
-        }
-        long rootAddress = (rootTable & Registers.RTADDR_RTA) + (long) (sourceId >>> 8) * RootEntry.SIZE;
-        if (!memory.exists(rootAddress)) {
-            return FaultReason.ROOT_TABLE_INVALID;
-        }
-        long rootLow = memory.read64(rootAddress);
-        long rootHigh = memory.read64(rootAddress + 8);
-        if ((rootLow & 1) == 0) {
-            return FaultReason.ROOT_NOT_PRESENT;
-        }
-        if (RootEntry.reservedBitsSet(rootLow, rootHigh)) {
-            return FaultReason.ROOT_RESERVED;
-        }
-        long contextAddress = RootEntry.decode(rootLow, rootHigh).contextTablePointer()
-                + (long) (sourceId & 0xFF) * ContextEntry.SIZE;
-        if (!memory.exists(contextAddress)) {
-            return FaultReason.CONTEXT_TABLE_INVALID;
-        }
-        long low = memory.read64(contextAddress);
-        long high = memory.read64(contextAddress + 8);
-        if ((low & 1) == 0) {
-            return new ContextEntry(false, false, 0, 0, 0, 0); // cached, under caching mode, with DID 0
-        }
-        if (ContextEntry.reservedBitsSet(low, high)) {
-            return FaultReason.CONTEXT_RESERVED;
-        }
-        ContextEntry entry = ContextEntry.decode(low, high);
-        if (entry.domainId() >= cap.domainIdCount()) {
-            return FaultReason.CONTEXT_RESERVED; // DID bits beyond ND are reserved
-        }
-        return entry;
-    }
-
-    private FaultReason checkContext(ContextEntry context) {
-        switch (context.translationType()) {
-            case ContextEntry.TT_UNTRANSLATED:
-                break;
-            case ContextEntry.TT_DEVICE_TLB:
-                if (!ecap.deviceTlb()) {
-                    return FaultReason.INVALID_CONTEXT;
-                }
-                break;
-            case ContextEntry.TT_PASS_THROUGH:
-                return ecap.passThrough() ? null : FaultReason.INVALID_CONTEXT;
-            default:
-                return FaultReason.INVALID_CONTEXT;
-        }
-        if (context.addressWidth() > 3 || !Capability.bit(cap.sagaw(), context.addressWidth())) {
-            return FaultReason.INVALID_CONTEXT;
-        }
-        return null;
-    }
-
-    /** Walks the second-level tables: the leaf's host page and rights (ANDed down the levels), or a fault. */
-    private Object walk(ContextEntry context, long iova) {
-        long table = context.secondLevelPointer();
-        boolean read = true;
-        boolean write = true;
-        long reserved = PageTableEntry.reservedAddressBits(memory.addressBits());
-        for (int level = ContextEntry.levelsOf(context.addressWidth()); level >= 1; level--) {
-            long address = table + (long) PageTableEntry.index(iova, level) * PageTableEntry.SIZE;
-            if (!memory.exists(address)) {
-                return FaultReason.NEXT_TABLE_INVALID;
-            }
-            long pte = memory.read64(address);
-            if (!PageTableEntry.present(pte)) {
-                return Iotlb.Entry.NOT_PRESENT;
-            }
-            if ((pte & reserved) != 0) {
-                return FaultReason.PTE_RESERVED;
-            }
-            read &= (pte & PageTableEntry.READ) != 0;
-            write &= (pte & PageTableEntry.WRITE) != 0;
-            if (level == 1) {
-                return new Iotlb.Entry(PageTableEntry.address(pte) >>> PhysicalMemory.PAGE_SHIFT, read, write);
-            }
-            if ((pte & PageTableEntry.SUPER_PAGE) != 0) {
-                // 2 MiB at level 2, 1 GiB at level 3, when CAP.SLLPS (bits 37:34) says so; reserved otherwise
-                if (level > 3 || !Capability.bit(cap.raw(), 34 + level - 2)) {
-                    return FaultReason.PTE_RESERVED;
-                }
-                long size = 1L << (PhysicalMemory.PAGE_SHIFT + 9 * (level - 1));
-                if ((PageTableEntry.address(pte) & (size - 1)) != 0) {
-                    return FaultReason.PTE_RESERVED;
-                }
-                long host = PageTableEntry.address(pte) + (iova & (size - 1));
-                return new Iotlb.Entry(host >>> PhysicalMemory.PAGE_SHIFT, read, write);
-            }
-            table = PageTableEntry.address(pte);
-        }
-        throw new AssertionError("unreachable");
-    }
-
-    private Result fault(FaultReason reason, int sourceId, long iova, boolean write, boolean disabled) {
-        boolean recorded = !disabled && faults.record(reason, sourceId, iova, !write);
-        return new Result(0, reason, recorded);
+    /** A DMA request of the source id, translated through the tables latched and the caches ({@link RequestTranslation}). */
+    Result translate(int sourceId, long iova, boolean write, Request request) {
+        return translation.translate((gsts & Registers.GSTS_TES) != 0, rootTable, sourceId, iova, write, request);
     }
 
     // ---- observation ---------------------------------------------------------
@@ -675,7 +581,7 @@ final class VtdHardware {
 
     void resetCounters() {
         for (String name : new String[] {CONTEXT_GLOBAL, CONTEXT_DOMAIN, CONTEXT_DEVICE, IOTLB_GLOBAL, IOTLB_DOMAIN,
-                IOTLB_PAGE, WAIT}) {
+                IOTLB_PAGE, DEVICE_TLB, WAIT}) {
             performed.put(name, 0L);
         }
     }

@@ -41,6 +41,8 @@ public final class VtdUnit implements IommuUnit {
     static final int IOTLB_ENTRIES = 1024;
     /** Context-cache entries before the least recently used one is evicted. */
     static final int CONTEXT_CACHE_ENTRIES = 64;
+    /** Entries of each device's device-TLB (its ATC) before the least recently used one is evicted. */
+    static final int DEVICE_TLB_ENTRIES = 64;
     /** VER when the platform does not say: 1.0. */
     static final int DEFAULT_VERSION = Registers.version(1, 0);
     /** Where the driver side allocates its tables in the unit's memory, and how many pages at most. */
@@ -62,6 +64,8 @@ public final class VtdUnit implements IommuUnit {
     private final Map<String, Long> counts = new LinkedHashMap<>();
     private final PhysicalMemory memory;
     private final VtdHardware hardware;
+    /** The devices' ATS Enable bits and device-TLBs, which the hardware reaches over PCIe. */
+    private final AtsEndpoints endpoints = new AtsEndpoints(DEVICE_TLB_ENTRIES);
     private final PageAllocator pages;
     private final ContextTable contexts;
     private final IoPageTables pageTables;
@@ -104,7 +108,7 @@ public final class VtdUnit implements IommuUnit {
         this.definition = Objects.requireNonNull(definition, "definition");
         this.source = Objects.requireNonNull(source, "source");
         this.directory = Objects.requireNonNull(directory, "directory");
-        for (String granularity : List.of("device", "domain", "pages", "global")) {
+        for (String granularity : List.of("device", "domain", "pages", "device-tlb", "global")) {
             counts.put(granularity, 0L);
         }
         Capability cap = definition.cap();
@@ -112,7 +116,7 @@ public final class VtdUnit implements IommuUnit {
         this.tableFile = tableFile;
         this.memory = tableFile == null ? new PhysicalMemory(HOST_ADDRESS_BITS)
                 : new PhysicalMemory(HOST_ADDRESS_BITS, tableFile);
-        this.hardware = new VtdHardware(cap, ecap, version, memory, CONTEXT_CACHE_ENTRIES, IOTLB_ENTRIES);
+        this.hardware = new VtdHardware(cap, ecap, version, memory, CONTEXT_CACHE_ENTRIES, IOTLB_ENTRIES, endpoints);
         this.pages = new PageAllocator(memory, TABLE_REGION, TABLE_REGION_PAGES);
         this.addressWidth = addressWidthFor(cap);
         IoPageTables.Directory guestRoots = tableFile == null ? IoPageTables.Directory.NONE : tableFile::setGuestRoot;
@@ -121,7 +125,8 @@ public final class VtdUnit implements IommuUnit {
         if (tableFile != null && tableFile.inherited()) {
             this.contexts = new ContextTable(memory, pages, tableFile.rootTable());
             try {
-                this.inheritedEntries = inheritTables(tableFile);
+                this.inheritedEntries = new InheritedTables(contexts, pageTables, pages, endpoints, definition.ecap(),
+                        addressWidth, definition.domainIdCount()).adopt(tableFile);
             } catch (IllegalArgumentException e) {
                 String where = "table file " + tableFile.path() + " refused: ";
                 throw new IllegalArgumentException((e.getMessage().startsWith(where) ? "" : where) + e.getMessage()
@@ -136,74 +141,6 @@ public final class VtdUnit implements IommuUnit {
             // from now on the file has tables to inherit
             tableFile.setRootTable(contexts.rootTableAddress());
         }
-    }
-
-    /**
-     * Rebuilds the driver's bookkeeping from the tables in the file: the guest
-     * directory's tables walked, each root entry's context table, each present
-     * context entry checked and counted on its guest's table; what nothing
-     * reaches is free, and so is a guest's table no present entry points at.
-     * Nothing is written but zeros to unreachable pages.
-     */
-    private int inheritTables(TableFile file) {
-        String where = "table file " + file.path() + " refused: ";
-        java.util.Set<Long> used = new java.util.HashSet<>();
-        used.add(contexts.rootTableAddress());
-        try {
-            file.guestRoots().forEach((guest, root) -> pageTables.inherit(guest, root, pages::inRegion, used));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(where + e.getMessage() + ": expected the tables this platform wrote", e);
-        }
-        int present = 0;
-        for (int bus = 0; bus < 256; bus++) {
-            RootEntry root = contexts.rootEntry(bus);
-            if (!root.present()) {
-                continue;
-            }
-            long table = root.contextTablePointer();
-            if (!pages.inRegion(table) || !used.add(table)) {
-                throw new IllegalArgumentException(String.format("%sroot entry of bus %02x points at 0x%x, %s:"
-                        + " expected a context table of its own in the table region", where, bus, table,
-                        pages.inRegion(table) ? "a page already in use" : "outside the table region"));
-            }
-            for (int devfn = 0; devfn < 256; devfn++) {
-                int sid = bus << 8 | devfn;
-                ContextEntry entry = contexts.read(sid);
-                if (!entry.present()) {
-                    continue;
-                }
-                String problem = null;
-                boolean passThrough = entry.translationType() == ContextEntry.TT_PASS_THROUGH
-                        && extendedCapability().passThrough();
-                java.util.Optional<GuestId> guest = passThrough ? java.util.Optional.of(GuestId.HOST)
-                        : pageTables.guestAt(entry.secondLevelPointer());
-                if ((entry.translationType() != ContextEntry.TT_UNTRANSLATED && !passThrough)
-                        || entry.addressWidth() != addressWidth) {
-                    problem = String.format("TT %d, AW %d: expected TT 0 and AW %d", entry.translationType(),
-                            entry.addressWidth(), addressWidth);
-                } else if (entry.domainId() == 0 || entry.domainId() >= domainIdCount()) {
-                    problem = String.format("domain id %d: expected 1..%d", entry.domainId(), domainIdCount() - 1);
-                } else if (guest.isEmpty()) {
-                    problem = String.format("SLPTPTR 0x%x: expected the root of a guest's table in the file's"
-                            + " guest directory", entry.secondLevelPointer());
-                }
-                if (problem != null) {
-                    throw new IllegalArgumentException(String.format("%sthe context entry of source id %02x:%02x.%d"
-                            + " holds %s", where, bus, devfn >>> 3, devfn & 7, problem));
-                }
-                if (!passThrough) {
-                    pageTables.reference(guest.get());
-                }
-                if (!guest.get().isHost()) {
-                    present++; // the guests' entries: the host domain's are rewritten as the core configures it
-                }
-            }
-        }
-        pages.inherit(used);
-        for (GuestId guest : pageTables.guests()) {
-            pageTables.releaseIfUnreferenced(guest); // no entry reaches it: what a killed attach or detach left
-        }
-        return present;
     }
 
     /**
@@ -226,7 +163,7 @@ public final class VtdUnit implements IommuUnit {
             CompletableFuture<Void> flushed = new CompletableFuture<>();
             chosen.submit(List.of(
                     QueuedDescriptor.ContextCacheInvalidate.of(Registers.GRANULARITY_GLOBAL, 0, 0, 0),
-                    iotlbRequest(Registers.GRANULARITY_GLOBAL, 0, 0, 0)), flushed);
+                    InvalidationRequests.iotlb(cap, Registers.GRANULARITY_GLOBAL, 0, 0, 0)), flushed);
             List<Runnable> completions = new ArrayList<>();
             chosen.poll(completions);
             completions.forEach(Runnable::run);
@@ -428,29 +365,47 @@ public final class VtdUnit implements IommuUnit {
         requireRequester(device);
         requireAddressWidth();
         int sid = device.routingId();
+        int tt = translationType(device, context);
         synchronized (lock) {
             ContextEntry old = contexts.read(sid);
             // one 128-bit write replaces a present entry in place: the device never sees a half-written one
-            contexts.write(sid, entryFor(context));
+            contexts.write(sid, entryFor(context, tt));
             if (old.present()) {
                 if (old.translationType() != ContextEntry.TT_PASS_THROUGH) {
                     pageTables.guestAt(old.secondLevelPointer()).ifPresent(pageTables::unreference);
                 }
             }
             flushWriteBuffer();
+            // ATS enabled once the entry lets translation requests through (Linux iommu_enable_pci_caps)
+            endpoints.enable(sid, tt == ContextEntry.TT_DEVICE_TLB);
         }
     }
 
-    /** The entry a context is written as: the host's in pass-through where ECAP.PT allows it (Linux hw_pass_through). */
-    private ContextEntry entryFor(DeviceContext context) {
-        int did = context.domainId().value();
+    /**
+     * The one place the translation type of an entry is chosen: the host's in
+     * pass-through where ECAP.PT allows it (Linux {@code hw_pass_through},
+     * {@code context_setup_pass_through}); else TT=1 for a requester that
+     * uses its device-TLB, TT=0 otherwise (Linux
+     * {@code domain_context_mapping_one}: {@code info->ats_supported ?
+     * CONTEXT_TT_DEV_IOTLB : CONTEXT_TT_MULTI_LEVEL}).
+     */
+    private int translationType(PciAddress requester, DeviceContext context) {
         if (context.isHost() && hostTranslation() == iommu.api.spi.HostTranslation.PASS_THROUGH) {
+            return ContextEntry.TT_PASS_THROUGH;
+        }
+        return hasDeviceTlb(requester) ? ContextEntry.TT_DEVICE_TLB : ContextEntry.TT_UNTRANSLATED;
+    }
+
+    /** The entry a context is written as, with its translation type. */
+    private ContextEntry entryFor(DeviceContext context, int tt) {
+        int did = context.domainId().value();
+        if (tt == ContextEntry.TT_PASS_THROUGH) {
             return new ContextEntry(true, false, ContextEntry.TT_PASS_THROUGH, 0, addressWidth, did);
         }
         long root = context.isHost() ? HostIdentityTable.rootOn(pageTables) : pageTables.rootOf(
                 context.guest());
         pageTables.reference(context.guest());
-        return ContextEntry.translating(root, addressWidth, did);
+        return new ContextEntry(true, false, tt, root, addressWidth, did);
     }
 
     /**
@@ -463,6 +418,34 @@ public final class VtdUnit implements IommuUnit {
                 : iommu.api.spi.HostTranslation.IDENTITY;
     }
 
+    /**
+     * Whether the device uses its device-TLB: a device of this unit for which
+     * {@link AtsReports#usesAts} says so (ECAP.DT and QI, its ATS capability,
+     * an ATSR root port or a SATC: Linux {@code dmar_ats_supported}).
+     */
+    @Override
+    public boolean hasDeviceTlb(PciAddress device) {
+        Objects.requireNonNull(device, "device");
+        return translates(device)
+                && directory.atsReports().usesAts(extendedCapability(), directory.inventory(), device);
+    }
+
+    /** The devices with a device-TLB whose present context entry holds the domain id, read from the tables. */
+    @Override
+    public List<PciAddress> deviceTlbs(DomainId domainId) {
+        Objects.requireNonNull(domainId, "domainId");
+        List<PciAddress> found = new ArrayList<>();
+        for (PciAddress device : devices()) {
+            if (hasDeviceTlb(device)) {
+                ContextEntry entry = contextEntry(device);
+                if (entry.present() && entry.domainId() == domainId.value()) {
+                    found.add(device);
+                }
+            }
+        }
+        return found;
+    }
+
     @Override
     public void clearContext(PciAddress device) {
         Objects.requireNonNull(device, "device");
@@ -470,6 +453,7 @@ public final class VtdUnit implements IommuUnit {
         synchronized (lock) {
             ContextEntry old = device.segment() == segment() ? contexts.read(sid) : ContextEntry.decode(0, 0);
             if (old.present()) {
+                endpoints.enable(sid, false); // before the entry goes (Linux device_block_translation)
                 contexts.clear(sid);
                 if (old.translationType() != ContextEntry.TT_PASS_THROUGH) {
                     pageTables.guestAt(old.secondLevelPointer()).ifPresent(pageTables::unreference);
@@ -575,6 +559,12 @@ public final class VtdUnit implements IommuUnit {
         fields.put("AW", entry.addressWidth());
         fields.put("DID", entry.domainId());
         context(device).ifPresent(c -> fields.put("guest", c.guest().value()));
+        if (hasDeviceTlb(device)) {
+            synchronized (lock) {
+                fields.put("ATS", endpoints.enabled(device.routingId()) ? "enabled" : "disabled");
+                fields.put("deviceTlbEntries", endpoints.entries(device.routingId()));
+            }
+        }
         return fields;
     }
 
@@ -595,36 +585,23 @@ public final class VtdUnit implements IommuUnit {
 
     /**
      * Carries out the batch with the unit's own mechanism: every request is
-     * checked first (a domain id beyond the unit's range, or a device of
-     * another segment, fails the whole batch, nothing done), counted by
-     * granularity, and turned into VT-d invalidations: a device into a
-     * device-selective context-cache invalidation (its SID, FM 0, the domain
-     * id the entry was tagged with); a domain into a domain-selective IOTLB
-     * invalidation; pages into a page-selective one when CAP.PSI is set and
-     * the order fits CAP.MAMV, else domain-selective; global into global
-     * context-cache and IOTLB invalidations. With ECAP.QI they go to the
-     * invalidation queue followed by one wait descriptor, and the stage
-     * completes when the hardware writes the wait's status; otherwise through
-     * CCMD and the IOTLB register, one at a time.
+     * checked first (a domain id beyond the unit's range, a device of another
+     * segment, a device-TLB without device-TLB invalidation, fails the whole
+     * batch, nothing done), counted by granularity, and turned into VT-d
+     * invalidations ({@link InvalidationRequests}). With ECAP.QI they go to
+     * the invalidation queue followed by one wait descriptor, and the stage
+     * completes when the hardware writes the wait's status (exceptionally on
+     * IQE, or on ITE: a device that did not answer its device-TLB
+     * invalidation); otherwise through CCMD and the IOTLB register, one at a
+     * time.
      */
     @Override
     public CompletionStage<Void> invalidate(List<Invalidation> batch) {
         Objects.requireNonNull(batch, "batch");
         for (Invalidation inv : batch) {
-            if (inv == null) {
-                return CompletableFuture.failedFuture(new InvalidationException(
-                        "unit " + id() + ": null invalidation in batch: expected device, domain, pages or global"));
-            }
-            DomainId did = domainIdOf(inv);
-            if (did != null && did.value() >= domainIdCount()) {
-                return CompletableFuture.failedFuture(new InvalidationException(String.format(
-                        "unit %s: %s invalidation of domain id %d out of range: expected 0..%d",
-                        id(), inv.granularity(), did.value(), domainIdCount() - 1)));
-            }
-            if (inv instanceof Invalidation.Device d && d.device().segment() != segment()) {
-                return CompletableFuture.failedFuture(new InvalidationException(String.format(
-                        "unit %s: device invalidation of %s, on segment %04x: expected a device of segment %04x",
-                        id(), d.device(), d.device().segment(), segment())));
+            String problem = InvalidationRequests.problem(this, inv);
+            if (problem != null) {
+                return CompletableFuture.failedFuture(new InvalidationException(problem));
             }
         }
         if (invalidator == null) {
@@ -635,7 +612,7 @@ public final class VtdUnit implements IommuUnit {
         }
         List<QueuedDescriptor> requests = new ArrayList<>();
         for (Invalidation inv : batch) {
-            requests.addAll(requestsFor(inv));
+            requests.addAll(InvalidationRequests.of(capability(), directory.inventory(), inv));
         }
         CompletableFuture<Void> done = new CompletableFuture<>();
         List<Runnable> completions = new ArrayList<>();
@@ -648,41 +625,6 @@ public final class VtdUnit implements IommuUnit {
         }
         completions.forEach(Runnable::run);
         return done;
-    }
-
-    private List<QueuedDescriptor> requestsFor(Invalidation inv) {
-        if (inv instanceof Invalidation.Device d) {
-            return List.of(QueuedDescriptor.ContextCacheInvalidate.of(Registers.GRANULARITY_DEVICE_OR_PAGE,
-                    d.domainId().value(), d.device().routingId(), 0));
-        } else if (inv instanceof Invalidation.Domain d) {
-            return List.of(iotlbRequest(Registers.GRANULARITY_DOMAIN, d.domainId().value(), 0, 0));
-        } else if (inv instanceof Invalidation.Pages p) {
-            if (capability().pageSelective() && p.order() <= capability().maxAddressMaskValue()) {
-                return List.of(iotlbRequest(Registers.GRANULARITY_DEVICE_OR_PAGE, p.domainId().value(), p.iova(),
-                        p.order()));
-            }
-            return List.of(iotlbRequest(Registers.GRANULARITY_DOMAIN, p.domainId().value(), 0, 0));
-        }
-        return List.of(QueuedDescriptor.ContextCacheInvalidate.of(Registers.GRANULARITY_GLOBAL, 0, 0, 0),
-                iotlbRequest(Registers.GRANULARITY_GLOBAL, 0, 0, 0));
-    }
-
-    /** An IOTLB invalidation, draining reads and writes when CAP.DRD (bit 55) and CAP.DWD (bit 54) say so, as Linux does. */
-    private QueuedDescriptor.IotlbInvalidate iotlbRequest(int granularity, int did, long address, int order) {
-        long raw = capability().raw();
-        return QueuedDescriptor.IotlbInvalidate.of(granularity, Capability.bit(raw, 55), Capability.bit(raw, 54), did,
-                address, false, order);
-    }
-
-    private static DomainId domainIdOf(Invalidation inv) {
-        if (inv instanceof Invalidation.Device d) {
-            return d.domainId();
-        } else if (inv instanceof Invalidation.Domain d) {
-            return d.domainId();
-        } else if (inv instanceof Invalidation.Pages p) {
-            return p.domainId();
-        }
-        return null;
     }
 
     @Override
@@ -801,7 +743,7 @@ public final class VtdUnit implements IommuUnit {
             requireTranslated(device);
         }
         synchronized (lock) {
-            VtdHardware.Result result = hardware.translate(source.routingId(), iova, write);
+            VtdHardware.Result result = endpoints.dma(hardware, source.routingId(), iova, write);
             if (!result.isFault()) {
                 return Translation.hit(iova, result.hostAddress());
             }
@@ -921,6 +863,24 @@ public final class VtdUnit implements IommuUnit {
     void injectInvalidationErrors(int n) {
         synchronized (lock) {
             hardware.injectInvalidationErrors(n);
+        }
+    }
+
+    /**
+     * Test hook: the device answers device-TLB invalidation requests, or from
+     * now on lets them time out (the hardware raises FSTS.ITE with its source
+     * id in IQERCD.ITESID, the batch fails, its wait aborted).
+     */
+    void deviceAnswers(PciAddress device, boolean answers) {
+        synchronized (lock) {
+            endpoints.answers(Objects.requireNonNull(device, "device").routingId(), answers);
+        }
+    }
+
+    /** How many translations the device's device-TLB holds now. */
+    int deviceTlbEntries(PciAddress device) {
+        synchronized (lock) {
+            return endpoints.entries(Objects.requireNonNull(device, "device").routingId());
         }
     }
 

@@ -132,7 +132,7 @@ class EntryLayoutTest {
         assertThat(QueuedDescriptor.decode(wait.low(), wait.high())).isEqualTo(wait);
         assertThat(QueuedDescriptor.decode(wait.low() | 1L << 8, wait.high()).reservedBitsSet()).isTrue();
         assertThat(QueuedDescriptor.decode(wait.low(), wait.high() | 1).reservedBitsSet()).isTrue();
-        assertThat(QueuedDescriptor.decode(0x3, 0)).isEqualTo(new QueuedDescriptor.Other(3, 3, 0));
+        assertThat(QueuedDescriptor.decode(0x4, 0)).isEqualTo(new QueuedDescriptor.Other(4, 4, 0));
     }
 
     // ---- CCMD, IOTLB and IVA registers ----------------------------------------------

@@ -42,7 +42,9 @@ class IsolationTest {
 
     /** The invalidations a careless platform might leave out. */
     enum Skip {
-        CONTEXT_ON_DETACH, IOTLB_ON_DETACH, IOTLB_ON_UNMAP, CACHING_MODE_ON_ATTACH
+        CONTEXT_ON_DETACH, IOTLB_ON_DETACH, IOTLB_ON_UNMAP, CACHING_MODE_ON_ATTACH,
+        /** The device-TLB invalidation of a device with ATS ({@link DeviceTlbIsolationTest}). */
+        DEVICE_TLB_ON_DETACH, DEVICE_TLB_ON_UNMAP
     }
 
     /**
@@ -92,6 +94,9 @@ class IsolationTest {
             if (!skip.contains(Skip.IOTLB_ON_DETACH)) {
                 batch.add(new Invalidation.Domain(DomainId.of(did)));
             }
+            if (unit.hasDeviceTlb(device) && !skip.contains(Skip.DEVICE_TLB_ON_DETACH)) {
+                batch.add(Invalidation.DeviceTlb.all(device)); // after the IOTLB, as Linux cache_tag_flush_all
+            }
             flush(batch.toArray(Invalidation[]::new));
             if (devicesOf.merge(guest, -1, Integer::sum) == 0) {
                 devicesOf.remove(guest);
@@ -114,7 +119,12 @@ class IsolationTest {
             mappings.getOrDefault(guest, Map.of()).remove(page);
             Integer did = didOf.get(guest);
             if (did != null && !skip.contains(Skip.IOTLB_ON_UNMAP)) {
-                flush(new Invalidation.Pages(DomainId.of(did), page << 12, 0));
+                List<Invalidation> batch = new ArrayList<>(List.of(new Invalidation.Pages(DomainId.of(did), page << 12,
+                        0)));
+                if (!skip.contains(Skip.DEVICE_TLB_ON_UNMAP)) {
+                    unit.deviceTlbs(DomainId.of(did)).forEach(d -> batch.add(new Invalidation.DeviceTlb(d, page << 12, 0)));
+                }
+                flush(batch.toArray(Invalidation[]::new));
             }
         }
 

@@ -26,6 +26,8 @@ final class ModelFixtures {
     static final String QI_ECAP = "f050da";
     /** The same without QI: register-based invalidation only. */
     static final String REGISTER_ECAP = "f050d8";
+    /** QI_ECAP with DT (bit 2): device-TLBs. */
+    static final String ATS_ECAP = "f050de";
 
     static final PciAddress GPU = PciAddress.parse("0000:00:02.0");
     static final PciAddress USB = PciAddress.parse("0000:00:14.0");
@@ -51,6 +53,21 @@ final class ModelFixtures {
         Platform platform = PlatformFileParser.parse("model.txt", platform(cap, ecap));
         UnitRegistry registry = new UnitRegistry(platform.inventory(), UnitPublisher.NONE);
         registry.addAll(platform.units(), "test");
+        return registry.unit("dmar0").orElseThrow();
+    }
+
+    /**
+     * The unit of {@link #platform} with the SR-IOV NIC's ATS capability and
+     * an ATSR naming its root port 00:1c.0: its PF and VFs use ATS when the
+     * ECAP has DT (and QI).
+     */
+    static VtdUnit atsUnit(String cap, String ecap) {
+        List<String> lines = new java.util.ArrayList<>(platform(cap, ecap));
+        lines.set(5, lines.get(5) + " ats");
+        lines.add("atsr 0000:00:1c.0");
+        Platform platform = PlatformFileParser.parse("model-ats.txt", lines);
+        UnitRegistry registry = new UnitRegistry(PciInventory.empty(), UnitPublisher.NONE);
+        registry.admit(platform, "test", false, false);
         return registry.unit("dmar0").orElseThrow();
     }
 

@@ -63,10 +63,11 @@ class VtdUnitTest {
         assertThat(dmar1.devices()).hasSize(10).doesNotContain(GPU).contains(USB, VF1).isSorted();
         assertThat(dmar0.invalidationCapabilities()).isEqualTo(new InvalidationCapabilities(false, true, 18, true));
         assertThat(dmar0.invalidationCounts()).containsExactly(
-                Map.entry("device", 0L), Map.entry("domain", 0L), Map.entry("pages", 0L), Map.entry("global", 0L),
-                Map.entry("performed.context.global", 0L), Map.entry("performed.context.domain", 0L),
-                Map.entry("performed.context.device", 0L), Map.entry("performed.iotlb.global", 0L),
-                Map.entry("performed.iotlb.domain", 0L), Map.entry("performed.iotlb.page", 0L),
+                Map.entry("device", 0L), Map.entry("domain", 0L), Map.entry("pages", 0L), Map.entry("device-tlb", 0L),
+                Map.entry("global", 0L), Map.entry("performed.context.global", 0L),
+                Map.entry("performed.context.domain", 0L), Map.entry("performed.context.device", 0L),
+                Map.entry("performed.iotlb.global", 0L), Map.entry("performed.iotlb.domain", 0L),
+                Map.entry("performed.iotlb.page", 0L), Map.entry("performed.device-tlb", 0L),
                 Map.entry("performed.wait", 0L));
         assertThat(dmar0.invalidationMechanism()).isEqualTo("queued");
     }
@@ -241,10 +242,11 @@ class VtdUnitTest {
         // received: two page requests and a global one; performed: one PSI, one DSI (order 19 > MAMV), a global
         // context-cache and IOTLB invalidation, one wait descriptor per batch
         assertThat(dmar1.invalidationCounts()).containsExactly(
-                Map.entry("device", 0L), Map.entry("domain", 0L), Map.entry("pages", 2L), Map.entry("global", 1L),
-                Map.entry("performed.context.global", 1L), Map.entry("performed.context.domain", 0L),
-                Map.entry("performed.context.device", 0L), Map.entry("performed.iotlb.global", 1L),
-                Map.entry("performed.iotlb.domain", 1L), Map.entry("performed.iotlb.page", 1L),
+                Map.entry("device", 0L), Map.entry("domain", 0L), Map.entry("pages", 2L), Map.entry("device-tlb", 0L),
+                Map.entry("global", 1L), Map.entry("performed.context.global", 1L),
+                Map.entry("performed.context.domain", 0L), Map.entry("performed.context.device", 0L),
+                Map.entry("performed.iotlb.global", 1L), Map.entry("performed.iotlb.domain", 1L),
+                Map.entry("performed.iotlb.page", 1L), Map.entry("performed.device-tlb", 0L),
                 Map.entry("performed.wait", 3L));
     }
 
