@@ -49,6 +49,25 @@ class DefaultPlatformTest {
     }
 
     @Test
+    void theNicsUseAtsBelowTheAtsrRootPortsAndNothingElseDoes() {
+        UnitRegistry withAts = new UnitRegistry(PciInventory.empty(), UnitPublisher.NONE);
+        withAts.admit(platform, "default", false, false);
+        assertThat(platform.ats().atsrs()).singleElement().satisfies(a -> assertThat(a.rootPorts()).containsExactly(
+                PciAddress.parse("0000:17:00.0"), PciAddress.parse("0000:3a:00.0"), PciAddress.parse("0000:85:00.0")));
+        long ats = 0;
+        for (VtdUnit unit : withAts.units()) {
+            assertThat(unit.extendedCapability().deviceTlb()).isTrue();
+            for (PciAddress device : unit.devices()) {
+                PciAddress function = platform.inventory().scopedAs(device);
+                boolean nic = platform.inventory().physicalFunction(function).isPresent();
+                assertThat(unit.hasDeviceTlb(device)).as("%s", device).isEqualTo(nic);
+                ats += nic ? 1 : 0;
+            }
+        }
+        assertThat(ats).as("three PFs and their 384 VFs").isEqualTo(387);
+    }
+
+    @Test
     void hasThreeNicsOf128VfsUnderThreeDistinctUnits() {
         PciInventory inventory = platform.inventory();
         assertThat(inventory.physicalFunctions()).hasSize(3)
