@@ -41,7 +41,12 @@ import iommu.api.spi.IommuUnit;
 /**
  * Finds the units that may cache a guest's entries through the domain-id map
  * (constant time per unit, no scan of guests or ids), issues one batch of
- * invalidations per unit, and waits until every batch completed.
+ * invalidations per unit, and waits until every batch completed. Devices
+ * with a device-TLB (ATS) get theirs invalidated in the same batch, after
+ * every IOTLB invalidation of it (Linux {@code cache_tag_assign} keeps IOTLB
+ * tags before device-TLB tags; Xen {@code dev_invalidate_iotlb} follows the
+ * IOTLB flush): a device-TLB flushed first could fetch the stale IOTLB entry
+ * again.
  */
 @Component(configurationPid = FlushConfig.PID)
 @Designate(ocd = FlushConfig.class)
@@ -101,38 +106,64 @@ public class FlushServiceImpl implements FlushService {
     public FlushReportDTO flushGuest(GuestId guest) {
         Map<IommuUnit, List<Invalidation>> batches = new LinkedHashMap<>();
         map.domainsOf(guest).forEach((unitId, did) -> unit(unitId).ifPresent(
-                u -> batches.put(u, List.of(new Invalidation.Domain(did)))));
+                u -> batches.put(u, withDeviceTlbs(List.of(new Invalidation.Domain(did)),
+                        InvalidationPlanner.wholeDeviceTlbs(u.deviceTlbs(did))))));
         return issue(batches);
+    }
+
+    private static List<Invalidation> withDeviceTlbs(List<Invalidation> iotlb, List<Invalidation> deviceTlbs) {
+        if (deviceTlbs.isEmpty()) {
+            return iotlb;
+        }
+        List<Invalidation> all = new ArrayList<>(iotlb);
+        all.addAll(deviceTlbs);
+        return all;
     }
 
     @Override
     public FlushReportDTO flushPages(GuestId guest, long iova, long pages) {
         Map<IommuUnit, List<Invalidation>> batches = new LinkedHashMap<>();
         map.domainsOf(guest).forEach((unitId, did) -> unit(unitId).ifPresent(
-                u -> batches.put(u, InvalidationPlanner.pages(u.invalidationCapabilities(), did, iova, pages))));
+                u -> batches.put(u, withDeviceTlbs(InvalidationPlanner.pages(u.invalidationCapabilities(), did, iova,
+                        pages), InvalidationPlanner.deviceTlbs(u.deviceTlbs(did), iova, pages)))));
         return issue(batches);
     }
 
     @Override
     public FlushReportDTO flushDeviceContext(String unitId, PciAddress device, DomainId domainId, boolean newlyPresent) {
         IommuUnit unit = requireUnit(unitId);
-        List<Invalidation> batch = InvalidationPlanner.deviceContextChanged(unit.invalidationCapabilities(), device,
-                domainId, newlyPresent);
+        List<Invalidation> batch = withDeviceTlbs(InvalidationPlanner.deviceContextChanged(
+                unit.invalidationCapabilities(), device, domainId, newlyPresent), deviceTlbAfter(unit, device,
+                        newlyPresent));
         return issue(batch.isEmpty() ? Map.of() : Map.of(unit, batch));
+    }
+
+    /**
+     * The device's whole device-TLB after its entry left a domain (Linux
+     * {@code intel_context_flush_no_pasid}, {@code __context_flush_dev_iotlb}):
+     * it may hold that domain's translations. A newly present entry follows no
+     * other that the device could have cached from.
+     */
+    private static List<Invalidation> deviceTlbAfter(IommuUnit unit, PciAddress device, boolean newlyPresent) {
+        return !newlyPresent && unit.hasDeviceTlb(device) ? List.of(Invalidation.DeviceTlb.all(device)) : List.of();
     }
 
     @Override
     public FlushReportDTO flushContextChanges(List<ContextChange> changes) {
         // a set per unit: a domain shared by several changed devices is invalidated once
         Map<IommuUnit, java.util.Set<Invalidation>> sets = new LinkedHashMap<>();
+        Map<IommuUnit, java.util.Set<Invalidation>> deviceTlbs = new LinkedHashMap<>();
         for (ContextChange change : changes) {
             IommuUnit unit = requireUnit(change.unitId());
             sets.computeIfAbsent(unit, u -> new java.util.LinkedHashSet<>()).addAll(InvalidationPlanner
                     .deviceContextChanged(unit.invalidationCapabilities(), change.device(), change.domainId(),
                             change.newlyPresent()));
+            deviceTlbs.computeIfAbsent(unit, u -> new java.util.LinkedHashSet<>())
+                    .addAll(deviceTlbAfter(unit, change.device(), change.newlyPresent()));
         }
         Map<IommuUnit, List<Invalidation>> batches = new LinkedHashMap<>();
         sets.forEach((unit, set) -> {
+            set.addAll(deviceTlbs.get(unit)); // after every IOTLB invalidation of the batch
             if (!set.isEmpty()) {
                 batches.put(unit, new ArrayList<>(set));
             }
@@ -142,7 +173,9 @@ public class FlushServiceImpl implements FlushService {
 
     @Override
     public FlushReportDTO flushDomain(String unitId, DomainId domainId) {
-        return issue(Map.of(requireUnit(unitId), List.of(new Invalidation.Domain(domainId))));
+        IommuUnit unit = requireUnit(unitId);
+        return issue(Map.of(unit, withDeviceTlbs(List.of(new Invalidation.Domain(domainId)),
+                InvalidationPlanner.wholeDeviceTlbs(unit.deviceTlbs(domainId)))));
     }
 
     private java.util.Optional<IommuUnit> unit(String unitId) {
@@ -222,6 +255,12 @@ public class FlushServiceImpl implements FlushService {
             dto.did = p.domainId().value();
             dto.iova = p.iova();
             dto.pages = p.pages();
+        } else if (inv instanceof Invalidation.DeviceTlb t) {
+            dto.bdf = t.device().toString();
+            if (!t.whole()) {
+                dto.iova = t.iova();
+                dto.pages = 1L << t.order();
+            }
         }
         return dto;
     }

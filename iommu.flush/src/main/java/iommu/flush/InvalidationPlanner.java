@@ -40,14 +40,44 @@ final class InvalidationPlanner {
      * whole domain (as Linux's iommu_flush_iotlb_psi does).
      */
     static List<Invalidation> pages(InvalidationCapabilities caps, DomainId did, long iova, long pages) {
+        int order = alignedOrder(iova, pages);
+        if (!caps.pageSelective() || order > caps.maxPageOrder()) {
+            return List.of(new Invalidation.Domain(did));
+        }
+        List<Invalidation> list = new ArrayList<>(1);
+        list.add(new Invalidation.Pages(did, aligned(iova, order), order));
+        return list;
+    }
+
+    /**
+     * The device-TLB invalidations after the IOTLB's for a range of pages, one
+     * a device, the same naturally aligned block (Linux
+     * {@code cache_tag_flush_range}: {@code calculate_psi_aligned_address},
+     * then {@code cache_tag_flush_devtlb_psi} for each device-TLB tag). A
+     * device-TLB has no CAP.MAMV: the block is never widened to the domain.
+     */
+    static List<Invalidation> deviceTlbs(List<PciAddress> devices, long iova, long pages) {
+        int order = alignedOrder(iova, pages);
+        List<Invalidation> list = new ArrayList<>(devices.size());
+        for (PciAddress device : devices) {
+            list.add(order >= Invalidation.DeviceTlb.ALL ? Invalidation.DeviceTlb.all(device)
+                    : new Invalidation.DeviceTlb(device, aligned(iova, order), order));
+        }
+        return list;
+    }
+
+    /** Each device's whole device-TLB (Linux {@code cache_tag_flush_devtlb_all}, {@code MAX_AGAW_PFN_WIDTH}). */
+    static List<Invalidation> wholeDeviceTlbs(List<PciAddress> devices) {
+        return devices.stream().map(d -> (Invalidation) Invalidation.DeviceTlb.all(d)).toList();
+    }
+
+    /** The smallest order whose naturally aligned block holding the range's first page also holds its last. */
+    private static int alignedOrder(long iova, long pages) {
         if (pages < 1) {
             throw new IllegalArgumentException("page count " + pages + " out of range: expected at least 1");
         }
         if ((iova & 0xFFF) != 0) {
             throw new IllegalArgumentException(String.format("IOVA 0x%x is not 4 KiB aligned", iova));
-        }
-        if (!caps.pageSelective()) {
-            return List.of(new Invalidation.Domain(did));
         }
         long firstPage = iova >>> 12;
         long lastPage = firstPage + pages - 1;
@@ -55,17 +85,14 @@ final class InvalidationPlanner {
             throw new IllegalArgumentException(String.format("range of %d pages from IOVA 0x%x overflows the address space",
                     pages, iova));
         }
-        // smallest order whose aligned block holding firstPage also holds lastPage
         int order = 64 - Long.numberOfLeadingZeros(pages - 1);
         while ((firstPage >>> order) != (lastPage >>> order)) {
             order++;
         }
-        if (order > caps.maxPageOrder()) {
-            return List.of(new Invalidation.Domain(did));
-        }
-        long alignedIova = (firstPage >>> order << order) << 12;
-        List<Invalidation> list = new ArrayList<>(1);
-        list.add(new Invalidation.Pages(did, alignedIova, order));
-        return list;
+        return order;
+    }
+
+    private static long aligned(long iova, int order) {
+        return (iova >>> 12 >>> order << order) << 12;
     }
 }

@@ -25,6 +25,9 @@ class FakeUnit implements IommuUnit {
     final List<Invalidation> received = new ArrayList<>();
     final List<List<Invalidation>> batches = new ArrayList<>();
     CompletableFuture<Void> completion = CompletableFuture.completedFuture(null);
+    /** Devices with a device-TLB, and which of them hold each domain id. */
+    final Set<PciAddress> deviceTlbDevices = new java.util.HashSet<>();
+    final Map<DomainId, List<PciAddress>> deviceTlbsOf = new java.util.HashMap<>();
 
     FakeUnit(String id, InvalidationCapabilities caps) {
         this.id = id;
@@ -45,6 +48,8 @@ class FakeUnit implements IommuUnit {
     @Override public void clearContext(PciAddress device) { }
     @Override public Optional<DeviceContext> context(PciAddress device) { return Optional.empty(); }
     @Override public InvalidationCapabilities invalidationCapabilities() { return caps; }
+    @Override public boolean hasDeviceTlb(PciAddress device) { return deviceTlbDevices.contains(device); }
+    @Override public List<PciAddress> deviceTlbs(DomainId did) { return deviceTlbsOf.getOrDefault(did, List.of()); }
 
     @Override
     public synchronized CompletionStage<Void> invalidate(List<Invalidation> batch) {
