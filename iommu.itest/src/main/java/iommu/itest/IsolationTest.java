@@ -22,7 +22,9 @@ import iommu.api.spi.Translation;
  * DESIGN invariant 1, randomized: attach, detach, map, unmap and DMA over
  * many guests and devices; after every step a device's DMA reaches only its
  * current owner's pages, never a stale translation of a previous owner
- * (domain ids are freed and reused all the time here). The seed is printed
+ * (domain ids are freed and reused all the time here). The NICs' VFs have
+ * ATS, so their device-TLBs are among the caches a stale translation could
+ * come from. The seed is printed
  * in the failure message; set -Diommu.isolation.seed / .steps to replay or
  * run longer.
  */
@@ -58,6 +60,9 @@ class IsolationTest extends PlatformTest {
         assertThat(groupOf.get(PciAddress.parse("0000:0a:00.0"))).as("the default platform's group of two").hasSize(2);
         Map<String, String> unitOf = new HashMap<>();
         assignment.devices().forEach(d -> unitOf.put(d.bdf, d.unit));
+        // the NICs' VFs use ATS: their DMA goes through their device-TLBs, which every unmap and detach invalidates
+        assertThat(assignment.devices()).filteredOn(d -> d.bdf.equals(HotSwapTest.nic(0).get(0).toString()))
+                .singleElement().satisfies(d -> assertThat(d.ats).isTrue());
         Map<String, IommuUnit> units = new HashMap<>();
         devices.forEach(d -> units.computeIfAbsent(unitOf.get(d.toString()), id -> Platform.unit(context, id)));
 

@@ -9,8 +9,12 @@ import iommu.api.PciAddress;
  * A VT-d unit model on its own, outside any platform: one INCLUDE_PCI_ALL
  * unit of segment 0 translating the given endpoints. For the plain unit tests
  * of this module and of others (the core) that need the real model and its
- * fault hooks (a unit whose invalidations complete late or fail); it ships in
- * this module's test jar, never in the bundle.
+ * fault hooks (a unit whose invalidations complete late or fail, a device
+ * that does not answer its device-TLB invalidation); it ships in this
+ * module's test jar, never in the bundle. Endpoints may have an ATS
+ * capability: on a unit with ECAP.DT and QI they use device-TLBs (they sit
+ * on root buses, integrated, which Linux's {@code dmar_ats_supported} lets
+ * use ATS without an ATSR).
  */
 public final class StandaloneUnit {
 
@@ -93,6 +97,33 @@ public final class StandaloneUnit {
                 java.util.Objects.requireNonNull(tablesDirectory, "tablesDirectory"), files::open);
     }
 
+    /** As above, the endpoints of {@code ats} with an ATS capability. */
+    public static VtdUnit createKept(String id, long registerBase, long cap, long ecap, List<PciAddress> endpoints,
+            List<PciInventory.Bridge> bridges, java.util.Set<PciAddress> ats, java.nio.file.Path tablesDirectory) {
+        return create(id, registerBase, cap, ecap, VtdUnit.DEFAULT_VERSION, endpoints, bridges, ats,
+                java.util.Objects.requireNonNull(tablesDirectory, "tablesDirectory"), TableFile.Opener.FILES);
+    }
+
+    /** A unit at register base 0xfed90000 with VER 1.0, its tables on the heap, the endpoints of {@code ats} with ATS. */
+    public static VtdUnit createWithAts(String id, long cap, long ecap, List<PciAddress> endpoints,
+            java.util.Set<PciAddress> ats) {
+        return create(id, 0xfed9_0000L, cap, ecap, VtdUnit.DEFAULT_VERSION, endpoints, List.of(), ats, null,
+                TableFile.Opener.FILES);
+    }
+
+    /**
+     * From now on the device lets device-TLB invalidation requests time out
+     * (the unit raises ITE and the batch fails), or answers them again.
+     */
+    public static void deviceAnswers(VtdUnit unit, PciAddress device, boolean answers) {
+        unit.deviceAnswers(device, answers);
+    }
+
+    /** How many translations the device's device-TLB holds. */
+    public static int deviceTlbEntries(VtdUnit unit, PciAddress device) {
+        return unit.deviceTlbEntries(device);
+    }
+
     /** Closes the unit's table file (what unregistering the unit does). */
     public static void close(VtdUnit unit) {
         unit.close();
@@ -111,6 +142,13 @@ public final class StandaloneUnit {
     private static VtdUnit create(String id, long registerBase, long cap, long ecap, int version,
             List<PciAddress> endpoints, List<PciInventory.Bridge> bridges, java.nio.file.Path tablesDirectory,
             TableFile.Opener opener) {
+        return create(id, registerBase, cap, ecap, version, endpoints, bridges, java.util.Set.of(), tablesDirectory,
+                opener);
+    }
+
+    private static VtdUnit create(String id, long registerBase, long cap, long ecap, int version,
+            List<PciAddress> endpoints, List<PciInventory.Bridge> bridges, java.util.Set<PciAddress> ats,
+            java.nio.file.Path tablesDirectory, TableFile.Opener opener) {
         PciInventory.Builder builder = PciInventory.builder();
         for (PciInventory.Bridge bridge : bridges) {
             builder.bridge(bridge, "standalone unit " + id);
@@ -119,7 +157,7 @@ public final class StandaloneUnit {
             if (endpoint.segment() != 0) {
                 throw new IllegalArgumentException("endpoint " + endpoint + ": expected segment 0");
             }
-            builder.endpoint(endpoint, "standalone unit " + id);
+            builder.endpoint(endpoint, "standalone unit " + id, ats.contains(endpoint) ? 0 : null);
         }
         PciInventory inventory = builder.build();
         UnitDefinition definition = new UnitDefinition(id, 0, registerBase, Capability.decode(cap),

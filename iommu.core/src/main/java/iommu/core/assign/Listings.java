@@ -77,6 +77,7 @@ public final class Listings {
             dto.reservedMemory = unit != null && unit.hasReservedMemory(e.getKey());
             dto.group = topology.group(e.getKey()).number();
             dto.quarantined = quarantined.holds(e.getKey());
+            dto.ats = unit != null && unit.hasDeviceTlb(e.getKey());
             return dto;
         }).toList();
     }
