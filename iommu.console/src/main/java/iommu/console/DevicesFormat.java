@@ -15,9 +15,10 @@ final class DevicesFormat extends Format<DeviceListDTO> {
         if (v.devices.isEmpty()) {
             return "no PCI device present";
         }
-        Table t = new Table("BDF", "UNIT", "GUEST", "RESERVED-MEM", "GROUP").alignRight(2, 4);
+        Table t = new Table("BDF", "UNIT", "GUEST", "RESERVED-MEM", "GROUP", "ATS").alignRight(2, 4);
         for (DeviceDTO d : v.devices) {
-            t.row(d.bdf, d.unit, d.quarantined ? "quarantined" : d.guest, d.reservedMemory ? "yes" : "no", d.group);
+            t.row(d.bdf, d.unit, d.quarantined ? "quarantined" : d.guest, d.reservedMemory ? "yes" : "no", d.group,
+                    d.ats ? "yes" : "no");
         }
         return t.render();
     }

@@ -10,7 +10,7 @@ import iommu.console.dto.UnitStatsDTO;
 /** {@code stats}: a row per unit, then the other counters the units report. */
 final class StatsFormat extends Format<StatsDTO> {
 
-    static final List<String> GRANULARITIES = List.of("device", "domain", "pages", "global");
+    static final List<String> GRANULARITIES = List.of("device", "domain", "pages", "device-tlb", "global");
 
     StatsFormat() {
         super(StatsDTO.class);
@@ -22,8 +22,8 @@ final class StatsFormat extends Format<StatsDTO> {
             return "no IOMMU unit present";
         }
         Table t = new Table("UNIT", "DIDS", "RESERVED", "USED", "FREE", "ALLOCATED", "RELEASED", "FAILED",
-                "QUARANTINED", "INV-DEVICE", "INV-DOMAIN", "INV-PAGES", "INV-GLOBAL")
-                .alignRight(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+                "QUARANTINED", "INV-DEVICE", "INV-DOMAIN", "INV-PAGES", "INV-DEVTLB", "INV-GLOBAL")
+                .alignRight(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13);
         StringBuilder more = new StringBuilder();
         for (UnitStatsDTO r : v.units) {
             Map<String, Long> c = r.invalidations;
@@ -31,7 +31,7 @@ final class StatsFormat extends Format<StatsDTO> {
             t.row(r.unit, r.domainIds, r.reserved.length, r.usedDomainIds, r.freeDomainIds, a.getOrDefault("allocations", 0L),
                     a.getOrDefault("releases", 0L), a.getOrDefault("failures", 0L), a.getOrDefault("quarantined", 0L),
                     c.getOrDefault("device", 0L), c.getOrDefault("domain", 0L), c.getOrDefault("pages", 0L),
-                    c.getOrDefault("global", 0L));
+                    c.getOrDefault("device-tlb", 0L), c.getOrDefault("global", 0L));
             StringJoiner other = new StringJoiner("  ");
             c.forEach((k, n) -> {
                 if (!GRANULARITIES.contains(k) && n != 0) {

@@ -61,7 +61,8 @@ class FormatsTest {
         JsonArray devices = JsonParser.parseString(JsonWriter.write(da.devices())).getAsJsonArray();
         assertThat(devices).hasSize(8);
         JsonObject first = devices.get(0).getAsJsonObject();
-        assertThat(first.keySet()).containsExactly("bdf", "unit", "guest", "reservedMemory", "group", "quarantined");
+        assertThat(first.keySet()).containsExactly("bdf", "unit", "guest", "reservedMemory", "group", "quarantined",
+                "ats");
         assertThat(first.get("guest").isJsonNull()).isTrue();
         assertThat(first.get("reservedMemory").getAsBoolean()).isFalse();
         assertThat(devices.get(7).getAsJsonObject().get("reservedMemory").getAsBoolean()).isTrue();
@@ -105,9 +106,9 @@ class FormatsTest {
     @Test
     void devicesTableShowsDashForTheHost() {
         String t = Formats.text(devices());
-        assertThat(t.split("\n")[0]).matches("BDF\\s+UNIT\\s+GUEST\\s+RESERVED-MEM\\s+GROUP");
-        assertThat(t.split("\n")[1]).matches("0000:3b:00\\.0\\s+dmar0\\s+-\\s+no\\s+0");
-        assertThat(t.split("\n")[8]).matches("0000:5e:00\\.3\\s+dmar1\\s+-\\s+yes\\s+7");
+        assertThat(t.split("\n")[0]).matches("BDF\\s+UNIT\\s+GUEST\\s+RESERVED-MEM\\s+GROUP\\s+ATS");
+        assertThat(t.split("\n")[1]).matches("0000:3b:00\\.0\\s+dmar0\\s+-\\s+no\\s+0\\s+no");
+        assertThat(t.split("\n")[8]).matches("0000:5e:00\\.3\\s+dmar1\\s+-\\s+yes\\s+7\\s+no");
     }
 
     @Test

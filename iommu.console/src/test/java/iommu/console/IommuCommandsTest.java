@@ -116,7 +116,9 @@ class IommuCommandsTest {
     void devicesShowReservedMemory() {
         JsonArray devices = json(cmd.devices(true)).getAsJsonArray();
         JsonObject last = devices.get(7).getAsJsonObject();
-        assertThat(last.keySet()).containsExactly("bdf", "unit", "guest", "reservedMemory", "group", "quarantined");
+        assertThat(last.keySet()).containsExactly("bdf", "unit", "guest", "reservedMemory", "group", "quarantined",
+                "ats");
+        assertThat(last.get("ats").getAsBoolean()).isFalse();
         assertThat(last.get("group").getAsInt()).isEqualTo(7);
         assertThat(last.get("bdf").getAsString()).isEqualTo("0000:5e:00.3");
         assertThat(last.get("reservedMemory").getAsBoolean()).isTrue();
@@ -563,8 +565,8 @@ class IommuCommandsTest {
         String text = text(cmd.stats(false));
         assertThat(text.lines().findFirst().orElseThrow())
                 .matches("UNIT\\s+DIDS\\s+RESERVED\\s+USED\\s+FREE\\s+ALLOCATED\\s+RELEASED\\s+FAILED\\s+QUARANTINED"
-                        + "\\s+INV-DEVICE\\s+INV-DOMAIN\\s+INV-PAGES\\s+INV-GLOBAL");
-        assertThat(text).containsPattern("dmar0\\s+256\\s+1\\s+1\\s+254\\s+1\\s+0\\s+0\\s+0\\s+1\\s+2\\s+3\\s+0")
+                        + "\\s+INV-DEVICE\\s+INV-DOMAIN\\s+INV-PAGES\\s+INV-DEVTLB\\s+INV-GLOBAL");
+        assertThat(text).containsPattern("dmar0\\s+256\\s+1\\s+1\\s+254\\s+1\\s+0\\s+0\\s+0\\s+1\\s+2\\s+3\\s+0\\s+0")
                 .contains("dmar0  performed.wait=4");
         JsonObject u = json(cmd.stats(true)).getAsJsonArray().get(0).getAsJsonObject();
         assertThat(u.keySet()).containsExactly("unit", "domainIds", "reserved", "usedDomainIds", "freeDomainIds", "allocations",
