@@ -149,10 +149,17 @@ class IommuJarIT {
         // three SR-IOV NICs with 128 VFs each, at least
         assertThat(devices.size()).isGreaterThan(3 * 128);
         JsonObject d = devices.get(0).getAsJsonObject();
-        assertThat(d.keySet()).containsExactly("bdf", "unit", "guest", "reservedMemory", "group", "quarantined");
+        assertThat(d.keySet()).containsExactly("bdf", "unit", "guest", "reservedMemory", "group", "quarantined",
+                "ats");
         assertThat(d.get("bdf").getAsString()).matches("[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]");
         assertThat(d.get("guest").isJsonNull()).isTrue();
         assertThat(d.get("reservedMemory").getAsJsonPrimitive().isBoolean()).isTrue();
+        // the NICs and their VFs use ATS, nothing else does
+        long ats = 0;
+        for (var e : devices) {
+            ats += e.getAsJsonObject().get("ats").getAsBoolean() ? 1 : 0;
+        }
+        assertThat(ats).isEqualTo(3 + 3 * 128);
     }
 
     // ------------------------------------------------------------ failures
