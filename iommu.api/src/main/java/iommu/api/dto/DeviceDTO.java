@@ -16,6 +16,6 @@ public class DeviceDTO extends DTO {
     public int group;
     /** Detached into quarantine: no guest's and not yet the host's again, its DMA faults; since 1.2. */
     public boolean quarantined;
-    /** Its DMA goes through its own device-TLB (PCIe ATS, with the unit's and the firmware's consent); since 1.3. */
+    /** Its DMA goes through its own device-TLB (PCIe ATS, with the unit's and the firmware's consent); since 1.2. */
     public boolean ats;
 }

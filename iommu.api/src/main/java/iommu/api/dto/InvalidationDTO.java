@@ -6,7 +6,7 @@ import org.osgi.dto.DTO;
 public class InvalidationDTO extends DTO {
     /** The unit it was issued to. */
     public String unit;
-    /** {@code device}, {@code domain}, {@code pages}, {@code device-tlb} (since 1.3) or {@code global}. */
+    /** {@code device}, {@code domain}, {@code pages}, {@code device-tlb} (since 1.2) or {@code global}. */
     public String granularity;
     /** The domain id it targeted; null for global and device-tlb (a device-TLB is not tagged with one). */
     public Integer did;

@@ -5,11 +5,11 @@
  * marked {@link iommu.api.dto.Address} is written as a {@code "0x..."} string
  * (1.1 added that annotation, {@link iommu.api.dto.GroupDTO} and
  * {@code DeviceDTO.group}; 1.2 added {@code UnitDTO.hostDomainId}, {@code DeviceDTO.quarantined},
- * {@code GroupDTO.quarantined} and {@code StateDTO.rebuilt}; 1.3
+ * {@code GroupDTO.quarantined}, {@code StateDTO.rebuilt} and
  * {@code DeviceDTO.ats}).
  */
 @Export
-@Version("1.3.0")
+@Version("1.2.0")
 package iommu.api.dto;
 
 import org.osgi.annotation.bundle.Export;

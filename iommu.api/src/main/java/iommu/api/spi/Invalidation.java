@@ -76,7 +76,7 @@ public sealed interface Invalidation {
      * (Linux {@code cache_tag_flush_range} flushes IOTLB tags before
      * device-TLB tags), else it may fetch the stale entry again.
      *
-     * @since 1.4
+     * @since 1.3
      */
     record DeviceTlb(PciAddress device, long iova, int order) implements Invalidation {
         /** The order of the whole cache: 2^52 pages, every 64-bit address. */

@@ -161,7 +161,7 @@ public interface IommuUnit {
      * after the IOTLB invalidation. False by default: a unit whose devices
      * have no device-TLB.
      *
-     * @since 1.4
+     * @since 1.3
      */
     default boolean hasDeviceTlb(PciAddress device) {
         return false;
@@ -173,7 +173,7 @@ public interface IommuUnit {
      * entry holds it (Linux: the domain's {@code CACHE_TAG_DEVTLB} tags), in
      * PCI address order. Empty by default.
      *
-     * @since 1.4
+     * @since 1.3
      */
     default List<PciAddress> deviceTlbs(DomainId domainId) {
         return List.of();

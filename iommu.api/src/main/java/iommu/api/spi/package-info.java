@@ -19,13 +19,13 @@
  * (guest 0), which a unit is given only when it names a host translation;
  * and, with defaults, {@code IommuUnit.tablesSetAside} and
  * {@code PlatformDiscovery.keepTablesIn(Path, boolean)}: kept tables that are
- * refused set aside, for the platform to rebuild from its journal.
- * 1.4 added device-TLBs (PCIe ATS): {@code Invalidation.DeviceTlb} and
+ * refused set aside, for the platform to rebuild from its journal; and
+ * device-TLBs (PCIe ATS): {@code Invalidation.DeviceTlb} and
  * {@code IommuUnit.hasDeviceTlb} and {@code IommuUnit.deviceTlbs}, by
  * default false and empty (a unit whose devices cache no translations).
  */
 @Export
-@Version("1.4.0")
+@Version("1.3.0")
 package iommu.api.spi;
 
 import org.osgi.annotation.bundle.Export;
