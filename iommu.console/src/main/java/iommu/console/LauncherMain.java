@@ -278,36 +278,13 @@ public class LauncherMain implements Callable<Integer> {
 
     /** Writes iommu.core's {@code quarantine}; the next detach follows it (configuration is delivered in order). */
     private void configureQuarantine(String mode) throws Exit {
-        ConfigurationAdmin ca = configAdmin;
-        if (ca == null) {
-            throw new Exit(FAILED, "--quarantine: no Configuration Admin service to pass it to iommu.core");
-        }
-        try {
-            org.osgi.service.cm.Configuration config = ca.getConfiguration(iommu.api.CoreConfiguration.PID, "?");
-            java.util.Dictionary<String, Object> props = config.getProperties() == null ? new java.util.Hashtable<>()
-                    : config.getProperties();
-            props.put(iommu.api.CoreConfiguration.QUARANTINE, mode);
-            config.update(props);
-        } catch (java.io.IOException e) {
-            throw new Exit(FAILED, "--quarantine: cannot configure iommu.core: " + e.getMessage());
-        }
+        CoreConfigWriter.write(configAdmin, "--quarantine", "it", Map.of(iommu.api.CoreConfiguration.QUARANTINE, mode));
     }
 
     /** Writes iommu.core's {@code hostDomain} and waits until every unit shows it. */
     private void configureHostDomain(String mode, long deadline) throws Exit {
         ConfigurationAdmin ca = await(deadline, () -> configAdmin != null) ? configAdmin : null;
-        if (ca == null) {
-            throw new Exit(FAILED, "--host-domain: no Configuration Admin service to pass it to iommu.core");
-        }
-        try {
-            org.osgi.service.cm.Configuration config = ca.getConfiguration(iommu.api.CoreConfiguration.PID, "?");
-            java.util.Dictionary<String, Object> props = config.getProperties() == null ? new java.util.Hashtable<>()
-                    : config.getProperties();
-            props.put(iommu.api.CoreConfiguration.HOST_DOMAIN, mode);
-            config.update(props);
-        } catch (java.io.IOException e) {
-            throw new Exit(FAILED, "--host-domain: cannot configure iommu.core: " + e.getMessage());
-        }
+        CoreConfigWriter.write(ca, "--host-domain", "it", Map.of(iommu.api.CoreConfiguration.HOST_DOMAIN, mode));
         boolean none = mode.equals("none");
         if (!await(deadline, () -> assignment != null && assignment.units().stream()
                 .allMatch(u -> none == (u.hostDomainId == null)))) {

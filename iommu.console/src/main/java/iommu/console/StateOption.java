@@ -3,6 +3,7 @@ package iommu.console;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -94,20 +95,8 @@ final class StateOption {
     private void configureCore(String wanted, boolean rebuild, long deadline, String option) throws LauncherMain.Exit {
         ConfigurationAdmin ca = LauncherMain.await(deadline, () -> configAdmin.get() != null) ? configAdmin.get()
                 : null;
-        if (ca == null) {
-            throw new LauncherMain.Exit(LauncherMain.FAILED, "--state: no Configuration Admin service to pass the"
-                    + " state directory to iommu.core");
-        }
-        try {
-            org.osgi.service.cm.Configuration config = ca.getConfiguration(CoreConfiguration.PID, "?");
-            java.util.Dictionary<String, Object> props = config.getProperties() == null ? new java.util.Hashtable<>()
-                    : config.getProperties();
-            props.put(CoreConfiguration.STATE_DIRECTORY, wanted);
-            props.put(CoreConfiguration.REBUILD_TABLES, rebuild);
-            config.update(props);
-        } catch (java.io.IOException e) {
-            throw new LauncherMain.Exit(LauncherMain.FAILED, "--state: cannot configure iommu.core: " + e.getMessage());
-        }
+        CoreConfigWriter.write(ca, "--state", "the state directory", Map.of(CoreConfiguration.STATE_DIRECTORY, wanted,
+                CoreConfiguration.REBUILD_TABLES, rebuild));
         boolean settled = LauncherMain.await(deadline, () -> {
             DeviceAssignment d = assignment.get();
             if (d == null) {
